@@ -1,0 +1,191 @@
+import { Construct } from "constructs";
+import { TerraformResource } from "cdktf";
+import { z } from "zod";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { VenvUnitSpec } from "../lib/spec";
+import { SPEC_VERSION } from "../lib/spec";
+import * as v from "../lib/props-validation";
+import { errors } from "../lib/errors";
+import { homePathProblem, slug, toHomeRelative } from "../lib/paths";
+import { sha256Hex } from "../lib/hash";
+import { hashFlatDir } from "../lib/local-files";
+import { packagesFromEntries, parseRequirements } from "../lib/requirements";
+import { WebshareHost } from "./webshare-host";
+import { createUnitResource } from "./unit-resource";
+
+export interface VenvProps {
+  /** The host the venv lives on. */
+  readonly host: WebshareHost;
+  /** Local requirements file (loose), uploaded to the host's requirements path. @default - none; then `lock` is required */
+  readonly requirements?: string;
+  /** Local lock file (a pinned `pip freeze`); when given it is what gets installed, and a plan shows each package's version. @default - install from requirements */
+  readonly lock?: string;
+  /** Venv path on the host (what mod_wsgi's python-home names). @default - the host layout's venv ("private/venv") */
+  readonly path?: string;
+  /** Where the requirements are written on the host. @default - the host layout's requirements ("private/requirements.txt") */
+  readonly requirementsPath?: string;
+  /** Where `pip freeze --local` is recorded on the host. @default - the host layout's freeze ("private/freeze.txt") */
+  readonly freezePath?: string;
+  /** Local file the deploy writes the installed freeze to. @default - "freeze.txt" beside the lock or requirements */
+  readonly localFreezeFile?: string;
+  /** pip `--index-url`; no credentials (they would be stored in state). @default - pip's default */
+  readonly indexUrl?: string;
+  /** pip `--extra-index-url`s. @default [] */
+  readonly extraIndexUrls?: string[];
+  /** Local directory of wheels, uploaded and used with `--find-links`. @default - none */
+  readonly wheelhouse?: string;
+  /** Install only from the wheelhouse (`--no-index`). @default false */
+  readonly noIndex?: boolean;
+  /** Upgrade pip, setuptools and wheel in the new venv first (the hoster's manual procedure does). @default false */
+  readonly upgradePip?: boolean;
+  /** Allow option lines (`--index-url`, `-e`, `--trusted-host`...) inside requirement files. @default false */
+  readonly allowRequirementOptions?: boolean;
+  /** Previous venvs kept for rollback. @default 2 */
+  readonly keep?: number;
+}
+
+const propsSchema = z
+  .object({
+    host: z.instanceof(WebshareHost, { message: "must be a WebshareHost" }),
+    requirements: v.localPath.optional(),
+    lock: v.localPath.optional(),
+    path: v.remotePath.optional(),
+    requirementsPath: v.remotePath.optional(),
+    freezePath: v.remotePath.optional(),
+    localFreezeFile: v.localPath.optional(),
+    indexUrl: v.indexUrl.optional(),
+    extraIndexUrls: z.array(v.indexUrl).optional(),
+    wheelhouse: v.localPath.optional(),
+    noIndex: z.boolean().optional(),
+    upgradePip: z.boolean().optional(),
+    allowRequirementOptions: z.boolean().optional(),
+    keep: z.number().int().min(1, { message: "must be 1-20" }).max(20, { message: "must be 1-20" }).optional(),
+  })
+  .strict()
+  .refine((p) => p.requirements !== undefined || p.lock !== undefined, {
+    message: "needs a requirements file, a lock file, or both",
+    path: ["requirements"],
+  });
+
+interface LocalRequirements {
+  readonly file: string;
+  readonly text: string;
+  readonly lines: string[];
+}
+
+/** A Python virtual environment on a webshare host, built from requirements (or a lock). */
+export class Venv extends Construct {
+  static isVenv(x: unknown): x is Venv {
+    return x instanceof Venv;
+  }
+
+  readonly host: WebshareHost;
+  /** Home-relative venv path on the host. */
+  readonly path: string;
+  /** The Terraform resource that deploys this venv. */
+  readonly resource: TerraformResource;
+  /** Local files this venv reads or writes (apps exclude them from their uploads). */
+  readonly localFiles: readonly string[];
+  private readonly entryPoints: string[] = [];
+
+  constructor(scope: Construct, id: string, props: VenvProps) {
+    super(scope, id);
+    const parsed = v.check(propsSchema, props);
+    if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
+    const p = parsed.value;
+    this.host = p.host;
+    const home = this.host.spec.home;
+    const problems: string[] = [];
+    const remote = (field: string, value: string) => {
+      const problem = homePathProblem(value, home);
+      if (problem) problems.push(`${field} ${JSON.stringify(value)} ${problem}`);
+      return toHomeRelative(value, home) ?? value;
+    };
+    const layout = this.host.layout;
+    this.path = remote("path", p.path ?? layout.venv);
+    const custom = p.path !== undefined && this.path !== layout.venv;
+    const requirementsPath = remote("requirementsPath", p.requirementsPath ?? (custom ? `${path.posix.dirname(this.path)}/requirements.txt` : layout.requirements));
+    const freezePath = remote("freezePath", p.freezePath ?? (custom ? `${path.posix.dirname(this.path)}/freeze.txt` : layout.freeze));
+
+    const requirements = p.requirements ? this.readRequirements("requirements", p.requirements, p.allowRequirementOptions, problems) : undefined;
+    const lock = p.lock ? this.readRequirements("lock", p.lock, p.allowRequirementOptions, problems) : undefined;
+    let wheelhouseFiles: Record<string, string> = {};
+    if (p.wheelhouse !== undefined) {
+      if (!fs.existsSync(p.wheelhouse) || !fs.statSync(p.wheelhouse).isDirectory()) {
+        problems.push(`wheelhouse ${JSON.stringify(p.wheelhouse)} must be an existing local directory (paths are relative to ${process.cwd()})`);
+      } else wheelhouseFiles = hashFlatDir(p.wheelhouse);
+    }
+    if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
+
+    const installed = (lock ?? requirements)!;
+    const localFreezeFile = p.localFreezeFile ?? path.join(path.dirname(installed.file), "freeze.txt");
+    this.localFiles = [p.requirements, p.lock, localFreezeFile, p.wheelhouse].filter((f): f is string => f !== undefined);
+    this.host.claim("venv path", this.path, this.node.path);
+    this.host.claim("requirements path", requirementsPath, this.node.path);
+    this.host.claim("freeze path", freezePath, this.node.path);
+
+    const packages = lock ? packagesFromEntries(parseRequirements(lock.text).entries) : undefined;
+    this.resource = createUnitResource(this, "deploy", {
+      kind: this.host.lifecycleResource,
+      spec: (): VenvUnitSpec => ({
+        kind: "venv",
+        specVersion: SPEC_VERSION,
+        unit: this.node.path,
+        host: this.host.spec,
+        venvPath: this.path,
+        venvsDir: `${layout.privateDir}/venvs/${slug(this.path)}`,
+        requirementsPath,
+        freezePath,
+        requirementsFile: p.requirements,
+        lockFile: p.lock,
+        localFreezeFile,
+        requirements: (requirements ?? lock)!.lines,
+        packages,
+        installSha256: sha256Hex(installed.text),
+        source: {
+          indexUrl: p.indexUrl,
+          extraIndexUrls: p.extraIndexUrls ?? [],
+          noIndex: p.noIndex ?? false,
+          wheelhouse: p.wheelhouse,
+        },
+        wheelhouseFiles,
+        upgradePip: p.upgradePip ?? false,
+        entryPoints: [...this.entryPoints].sort(),
+        keep: p.keep ?? 2,
+      }),
+    });
+  }
+
+  /**
+   * Touch this entry point after each venv switch, so the app's daemons reload.
+   * @internal called by WsgiApp
+   */
+  addEntryPoint(entryPoint: string): void {
+    if (!this.entryPoints.includes(entryPoint)) this.entryPoints.push(entryPoint);
+  }
+
+  private readRequirements(field: string, file: string, allowOptions: boolean | undefined, problems: string[]): LocalRequirements | undefined {
+    if (!fs.existsSync(file)) {
+      problems.push(`${field} ${JSON.stringify(file)} does not exist (paths are relative to ${process.cwd()})`);
+      return undefined;
+    }
+    const text = fs.readFileSync(file, "utf8");
+    const parsed = parseRequirements(text);
+    for (const error of parsed.errors) problems.push(`${field} ${file}: ${error.message}`);
+    if (!allowOptions) {
+      for (const entry of parsed.entries) {
+        if (entry.kind === "option" || entry.kind === "editable") {
+          problems.push(
+            `${field} ${file} line ${entry.line}: option line ${JSON.stringify(entry.raw)} is not allowed in requirement files; use the Venv's indexUrl/extraIndexUrls/wheelhouse props, or set allowRequirementOptions: true`,
+          );
+        }
+      }
+    }
+    const lines = text
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "" && !line.startsWith("#"));
+    return { file, text, lines };
+  }
+}

@@ -1,0 +1,235 @@
+import { Construct } from "constructs";
+import { TerraformStack } from "cdktf";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { z } from "zod";
+import * as path from "node:path";
+import type { ApacheSpec, HostSpec } from "../lib/spec";
+import * as v from "../lib/props-validation";
+import { errors } from "../lib/errors";
+import { homePathProblem, toHomeRelative } from "../lib/paths";
+import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
+
+/** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
+export const HOST_KEY_INSECURE_ACCEPT_ANY = HOST_KEY_INSECURE_ACCEPT_ANY_VALUE;
+
+/** Options of a self-managed Apache: where app configs go and how to test and reload it. */
+export interface SelfManagedApacheOptions {
+  /** Directory (on the host) that Apache includes `*.conf` from; must be writable by the SSH user. */
+  readonly confDir: string;
+  /** Config test as an argv, e.g. `["apache2ctl", "configtest"]`. */
+  readonly testCommand: readonly string[];
+  /** Graceful reload as an argv, e.g. `["sudo", "apache2ctl", "graceful"]`. */
+  readonly reloadCommand: readonly string[];
+}
+
+/** Who owns the Apache configuration. */
+export class ApacheMode {
+  /** The hoster owns Apache: the rendered snippet is written to the host for them and shown. */
+  static managed(): ApacheMode {
+    return new ApacheMode({ mode: "managed" });
+  }
+
+  /** You own Apache: each app's config is staged, config-tested, installed and gracefully reloaded. */
+  static selfManaged(options: SelfManagedApacheOptions): ApacheMode {
+    return new ApacheMode({
+      mode: "self",
+      confDir: options.confDir,
+      testCommand: [...options.testCommand],
+      reloadCommand: [...options.reloadCommand],
+    });
+  }
+
+  /** @internal use the static factories */
+  constructor(readonly spec: ApacheSpec) {}
+}
+
+/** The hoster's home layout; every path is relative to the home directory. */
+export interface HostLayout {
+  /** App directory. @default "public" */
+  readonly publicDir?: string;
+  /** WSGI entry point. @default "public/wwwshare.wsgi" */
+  readonly entryPoint?: string;
+  /** Private directory (not served). @default "private" */
+  readonly privateDir?: string;
+  /** The venv mod_wsgi's python-home points at. @default "private/venv" */
+  readonly venv?: string;
+  /** @default "private/requirements.txt" */
+  readonly requirements?: string;
+  /** @default "private/freeze.txt" */
+  readonly freeze?: string;
+}
+
+/** Which Terraform resource carries each lifecycle unit. */
+export type LifecycleResource = "terraform_data" | "null_resource";
+
+export interface WebshareHostProps {
+  /** SSH host name or IP address. */
+  readonly host: string;
+  /** SSH port. @default 22 */
+  readonly port?: number;
+  /** SSH user (the webshare account). */
+  readonly user: string;
+  /** Local path of the SSH private key (read at apply time, never synthesized). @default - use the ssh-agent */
+  readonly privateKeyPath?: string;
+  /** NAME of the environment variable that holds the key's passphrase. @default - key has no passphrase */
+  readonly passphraseEnv?: string;
+  /** Use the ssh-agent at $SSH_AUTH_SOCK. @default - true when no privateKeyPath is given */
+  readonly useAgent?: boolean;
+  /** Pinned host key fingerprint (`SHA256:...` as `ssh-keygen -lf` prints it), or HOST_KEY_INSECURE_ACCEPT_ANY. */
+  readonly hostKey: string;
+  /** Seconds to wait for the SSH handshake. @default 10 */
+  readonly connectTimeoutSeconds?: number;
+  /** Home directory on the host. @default "/home/<user>" */
+  readonly home?: string;
+  /** The hoster's layout. @default - the hoster's documented layout (public/, private/venv, ...) */
+  readonly layout?: HostLayout;
+  /** Interpreter that builds venvs; must be the Python mod_wsgi runs. @default "/usr/bin/python3" */
+  readonly python?: string;
+  /** Path of mod_wsgi.so on the host, read to check the Python it runs. @default - Debian's and RHEL's standard paths */
+  readonly modWsgiModule?: string;
+  /** Check that `python` matches mod_wsgi's Python before building. Only turn off when the module cannot be read. @default true */
+  readonly checkModWsgiPython?: boolean;
+  /** Who owns Apache. */
+  readonly apache: ApacheMode;
+  /** Apache error log on the host, readable by the SSH user; shown when a health check fails. @default - none */
+  readonly errorLog?: string;
+  /** Resource type for lifecycle units; null_resource needs the null provider. @default "terraform_data" */
+  readonly lifecycleResource?: LifecycleResource;
+}
+
+const DEFAULT_MOD_WSGI = ["/usr/lib/apache2/modules/mod_wsgi.so", "/usr/lib64/httpd/modules/mod_wsgi.so", "/usr/lib/httpd/modules/mod_wsgi.so"];
+
+const propsSchema = z
+  .object({
+    host: v.hostName,
+    port: v.port.optional(),
+    user: v.userName,
+    privateKeyPath: v.localPath.optional(),
+    passphraseEnv: v.envVarName.optional(),
+    useAgent: z.boolean().optional(),
+    hostKey: z.union([z.literal(HOST_KEY_INSECURE_ACCEPT_ANY), v.fingerprint]),
+    connectTimeoutSeconds: z.number().int().min(1, { message: "must be 1-300" }).max(300, { message: "must be 1-300" }).optional(),
+    home: v.absolutePath.optional(),
+    layout: z
+      .object({
+        publicDir: v.remotePath.optional(),
+        entryPoint: v.remotePath.optional(),
+        privateDir: v.remotePath.optional(),
+        venv: v.remotePath.optional(),
+        requirements: v.remotePath.optional(),
+        freeze: v.remotePath.optional(),
+      })
+      .strict()
+      .optional(),
+    python: v.absolutePath.optional(),
+    modWsgiModule: v.absolutePath.optional(),
+    checkModWsgiPython: z.boolean().optional(),
+    apache: z.instanceof(ApacheMode, { message: "must be ApacheMode.managed() or ApacheMode.selfManaged({...})" }),
+    lifecycleResource: z.enum(["terraform_data", "null_resource"]).optional(),
+    errorLog: v.absolutePath.optional(),
+  })
+  .strict();
+
+/** Resolved layout, all paths relative to the home. */
+export type ResolvedLayout = Required<HostLayout>;
+
+/** A webshare host reached over SSH: where and how to deploy, shared by its apps and venvs. */
+export class WebshareHost extends Construct {
+  static isWebshareHost(x: unknown): x is WebshareHost {
+    return x instanceof WebshareHost;
+  }
+
+  /** Non-secret settings every unit on this host carries. */
+  readonly spec: HostSpec;
+  readonly layout: ResolvedLayout;
+  readonly lifecycleResource: LifecycleResource;
+  private readonly claims: { kind: string; what: string; by: string }[] = [];
+
+  constructor(scope: Construct, id: string, props: WebshareHostProps) {
+    super(scope, id);
+    const parsed = v.check(propsSchema, props);
+    if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
+    const p = parsed.value;
+    const home = path.posix.normalize(p.home ?? `/home/${p.user}`).replace(/\/+$/, "");
+
+    const layoutIn = p.layout ?? {};
+    const problems: string[] = [];
+    const inHome = (field: string, value: string): string => {
+      const problem = homePathProblem(value, home);
+      if (problem) problems.push(`layout.${field} ${JSON.stringify(value)} ${problem}`);
+      return toHomeRelative(value, home) ?? value;
+    };
+    const publicDir = inHome("publicDir", layoutIn.publicDir ?? "public");
+    const privateDir = inHome("privateDir", layoutIn.privateDir ?? "private");
+    this.layout = {
+      publicDir,
+      privateDir,
+      entryPoint: inHome("entryPoint", layoutIn.entryPoint ?? `${publicDir}/wwwshare.wsgi`),
+      venv: inHome("venv", layoutIn.venv ?? `${privateDir}/venv`),
+      requirements: inHome("requirements", layoutIn.requirements ?? `${privateDir}/requirements.txt`),
+      freeze: inHome("freeze", layoutIn.freeze ?? `${privateDir}/freeze.txt`),
+    };
+    if (p.apache.spec.mode === "self") {
+      if (!p.apache.spec.confDir.startsWith("/")) problems.push(`apache.confDir ${JSON.stringify(p.apache.spec.confDir)} must be an absolute path`);
+      if (p.apache.spec.testCommand.length === 0) problems.push("apache.testCommand must not be empty");
+      if (p.apache.spec.reloadCommand.length === 0) problems.push("apache.reloadCommand must not be empty");
+    }
+    if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
+
+    this.lifecycleResource = p.lifecycleResource ?? "terraform_data";
+    this.spec = {
+      name: this.node.path,
+      connection: {
+        host: p.host,
+        port: p.port ?? 22,
+        user: p.user,
+        privateKeyPath: p.privateKeyPath,
+        passphraseEnv: p.passphraseEnv,
+        useAgent: p.useAgent ?? p.privateKeyPath === undefined,
+        hostKey: p.hostKey,
+        connectTimeoutSeconds: p.connectTimeoutSeconds ?? 10,
+      },
+      home,
+      python: p.python ?? "/usr/bin/python3",
+      modWsgiModules: p.checkModWsgiPython === false ? [] : p.modWsgiModule ? [p.modWsgiModule] : DEFAULT_MOD_WSGI,
+      apache: p.apache.spec,
+      stateDir: ".webshare",
+      errorLog: p.errorLog,
+    };
+    if (this.lifecycleResource === "null_resource") this.ensureNullProvider();
+    this.node.addValidation({ validate: () => this.conflicts() });
+  }
+
+  /** `user@host:port`, for messages. */
+  get target(): string {
+    const c = this.spec.connection;
+    return `${c.user}@${c.host}:${c.port}`;
+  }
+
+  /**
+   * Record that a construct uses a host-wide resource (a mount, a directory, a venv path);
+   * two claims of the same thing fail validation at synth.
+   * @internal
+   */
+  claim(kind: string, what: string, by: string): void {
+    this.claims.push({ kind, what, by });
+  }
+
+  private conflicts(): string[] {
+    const seen = new Map<string, string>();
+    const problems: string[] = [];
+    for (const c of this.claims) {
+      const key = `${c.kind}\0${c.what}`;
+      const first = seen.get(key);
+      if (first !== undefined && first !== c.by) {
+        problems.push(`${c.by} and ${first} both use ${c.kind} ${JSON.stringify(c.what)} on host ${this.node.path}; give each its own`);
+      } else seen.set(key, c.by);
+    }
+    return problems;
+  }
+
+  private ensureNullProvider(): void {
+    const stack = TerraformStack.of(this);
+    if (!stack.node.tryFindChild("webshare-null-provider")) new NullProvider(stack, "webshare-null-provider", {});
+  }
+}

@@ -1,0 +1,231 @@
+import { Construct } from "constructs";
+import { TerraformResource } from "cdktf";
+import { z } from "zod";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { AppUnitSpec, DaemonSpec } from "../lib/spec";
+import { SPEC_VERSION } from "../lib/spec";
+import * as v from "../lib/props-validation";
+import { errors } from "../lib/errors";
+import { homePathProblem, slug, toHomeRelative } from "../lib/paths";
+import { sha256Hex } from "../lib/hash";
+import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
+import { renderApacheConfig } from "../lib/render/apache-config";
+import { renderEntryPoint } from "../lib/render/entry-point";
+import { WebshareHost } from "./webshare-host";
+import { Venv } from "./venv";
+import { createUnitResource } from "./unit-resource";
+
+/** mod_wsgi daemon process options (WSGIDaemonProcess). */
+export interface DaemonOptions {
+  /** @default 2 */
+  readonly processes?: number;
+  /** @default 15 */
+  readonly threads?: number;
+  /** Recycle a process after this many requests (keeps memory under the host's 1 GiB limit). @default - never */
+  readonly maximumRequests?: number;
+  /** Process name shown by ps. @default "%{GROUP}" */
+  readonly displayName?: string;
+  /** Run the daemon as this user (only when Apache starts as root). @default - Apache's choice */
+  readonly user?: string;
+  /** @default - Apache's choice */
+  readonly group?: string;
+}
+
+/** The HTTP check that proves a deploy serves. */
+export interface HealthCheckOptions {
+  /** URL fetched from the deploying machine after the switch. */
+  readonly url: string;
+  /** @default 200 */
+  readonly expectStatus?: number;
+  /** @default 30 */
+  readonly timeoutSeconds?: number;
+}
+
+export interface WsgiAppProps {
+  readonly host: WebshareHost;
+  /** The venv the app runs in (mod_wsgi python-home). */
+  readonly venv: Venv;
+  /** Local source directory; its files are uploaded (minus `exclude`). */
+  readonly source: string;
+  /** `module:callable`, e.g. `app:app`. */
+  readonly entry: string;
+  /** URL path the app is mounted at. @default "/" */
+  readonly mount?: string;
+  /** URL path -> directory inside the source served by Apache directly (`Alias`). @default {} */
+  readonly staticDirs?: Record<string, string>;
+  /** @default - 2 processes, 15 threads */
+  readonly daemon?: DaemonOptions;
+  /** Non-secret environment variables set for the app. @default {} */
+  readonly environment?: Record<string, string>;
+  /** Health check after each deploy. @default - none */
+  readonly healthCheck?: HealthCheckOptions;
+  /** App directory on the host. @default - the host layout's public dir ("public") */
+  readonly appDir?: string;
+  /** Entry point on the host. @default - "wwwshare.wsgi" in the app directory */
+  readonly entryPoint?: string;
+  /** File and directory names (globs `*`, `?`) left out of the upload. @default - __pycache__, *.pyc, .git, .venv, venv, node_modules */
+  readonly exclude?: string[];
+  /** Previous releases kept for rollback. @default 2 */
+  readonly keep?: number;
+}
+
+const daemonSchema = z
+  .object({
+    processes: z.number().int().min(1, { message: "must be 1-64" }).max(64, { message: "must be 1-64" }).optional(),
+    threads: z.number().int().min(1, { message: "must be 1-256" }).max(256, { message: "must be 1-256" }).optional(),
+    maximumRequests: z.number().int().min(1, { message: "must be 1-10000000" }).max(10_000_000, { message: "must be 1-10000000" }).optional(),
+    displayName: z.string().regex(/^[A-Za-z0-9_%{}.-]{1,64}$/, { message: "may only contain letters, digits and _ % { } . -" }).optional(),
+    user: v.userName.optional(),
+    group: v.userName.optional(),
+  })
+  .strict();
+
+const propsSchema = z
+  .object({
+    host: z.instanceof(WebshareHost, { message: "must be a WebshareHost" }),
+    venv: z.instanceof(Venv, { message: "must be a Venv" }),
+    source: v.localPath,
+    entry: v.entry,
+    mount: v.urlPath.optional(),
+    staticDirs: z.record(v.urlPath, v.remotePath).optional(),
+    daemon: daemonSchema.optional(),
+    environment: v.environmentVariables.optional(),
+    healthCheck: z
+      .object({
+        url: v.httpUrl,
+        expectStatus: z.number().int().min(100, { message: "must be an HTTP status 100-599" }).max(599, { message: "must be an HTTP status 100-599" }).optional(),
+        timeoutSeconds: z.number().min(1, { message: "must be 1-600" }).max(600, { message: "must be 1-600" }).optional(),
+      })
+      .strict()
+      .optional(),
+    appDir: v.remotePath.optional(),
+    entryPoint: v.remotePath.optional(),
+    exclude: z.array(z.string().min(1)).optional(),
+    keep: z.number().int().min(1, { message: "must be 1-20" }).max(20, { message: "must be 1-20" }).optional(),
+  })
+  .strict();
+
+/** A Python WSGI app served by Apache + mod_wsgi (daemon mode) on a webshare host. */
+export class WsgiApp extends Construct {
+  static isWsgiApp(x: unknown): x is WsgiApp {
+    return x instanceof WsgiApp;
+  }
+
+  readonly host: WebshareHost;
+  readonly venv: Venv;
+  /** Home-relative app directory and entry point on the host. */
+  readonly appDir: string;
+  readonly entryPoint: string;
+  readonly mount: string;
+  readonly resource: TerraformResource;
+  private readonly staticDirs: Record<string, string> = {};
+
+  constructor(scope: Construct, id: string, props: WsgiAppProps) {
+    super(scope, id);
+    const parsed = v.check(propsSchema, props);
+    if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
+    const p = parsed.value;
+    this.host = p.host;
+    this.venv = p.venv;
+    this.mount = p.mount ?? "/";
+    const home = this.host.spec.home;
+    const problems: string[] = [];
+    const remote = (field: string, value: string) => {
+      const problem = homePathProblem(value, home);
+      if (problem) problems.push(`${field} ${JSON.stringify(value)} ${problem}`);
+      return toHomeRelative(value, home) ?? value;
+    };
+    const layout = this.host.layout;
+    this.appDir = remote("appDir", p.appDir ?? layout.publicDir);
+    this.entryPoint = remote("entryPoint", p.entryPoint ?? (this.appDir === layout.publicDir ? layout.entryPoint : `${this.appDir}/wwwshare.wsgi`));
+    if (path.posix.dirname(this.entryPoint) !== this.appDir) {
+      problems.push(`entryPoint ${JSON.stringify(this.entryPoint)} must be a file directly inside appDir ${JSON.stringify(this.appDir)}`);
+    }
+    if (this.venv.host !== this.host) problems.push(`venv ${this.venv.node.path} is on host ${this.venv.host.node.path}, not on ${this.host.node.path}`);
+    if (!fs.existsSync(p.source) || !fs.statSync(p.source).isDirectory()) {
+      problems.push(`source ${JSON.stringify(p.source)} must be an existing local directory (paths are relative to ${process.cwd()})`);
+    }
+    if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
+    for (const [urlPath, dir] of Object.entries(p.staticDirs ?? {})) this.addStaticDir(urlPath, dir);
+
+    this.host.claim("URL path", this.mount, this.node.path);
+    this.host.claim("app directory", this.appDir, this.node.path);
+    this.venv.addEntryPoint(this.entryPoint);
+
+    const daemon: DaemonSpec = {
+      name: `webshare-${slug(this.node.path)}`,
+      processes: p.daemon?.processes ?? 2,
+      threads: p.daemon?.threads ?? 15,
+      maximumRequests: p.daemon?.maximumRequests,
+      displayName: p.daemon?.displayName,
+      user: p.daemon?.user,
+      group: p.daemon?.group,
+    };
+    const [module, callable] = p.entry.split(":");
+    const environment = p.environment ?? {};
+    const projectRelative = (file: string) => path.relative(p.source, file).split(path.sep).join("/");
+    const exclude = [
+      ...(p.exclude ?? DEFAULT_EXCLUDES),
+      // The venv's own local files (requirements, lock, freeze, wheelhouse) are not app code.
+      ...this.venv.localFiles.map(projectRelative).filter((f) => !f.startsWith("..")),
+    ];
+
+    this.resource = createUnitResource(this, "deploy", {
+      kind: this.host.lifecycleResource,
+      dependsOn: () => [this.venv.resource],
+      spec: (): AppUnitSpec => {
+        const apacheConfig = renderApacheConfig({
+          unit: this.node.path,
+          home,
+          appDir: this.appDir,
+          entryPoint: this.entryPoint,
+          venvPath: this.venv.path,
+          mount: this.mount,
+          staticDirs: this.staticDirs,
+          daemon,
+        });
+        const entryPointText = renderEntryPoint({ unit: this.node.path, module, callable, environment });
+        return {
+          kind: "app",
+          specVersion: SPEC_VERSION,
+          unit: this.node.path,
+          host: this.host.spec,
+          source: p.source,
+          exclude,
+          files: hashTree(p.source, exclude),
+          appDir: this.appDir,
+          releasesDir: `${layout.privateDir}/releases/${slug(this.appDir)}`,
+          entryPoint: this.entryPoint,
+          module,
+          callable,
+          mount: this.mount,
+          staticDirs: { ...this.staticDirs },
+          daemon,
+          environment,
+          venvPath: this.venv.path,
+          healthCheck: p.healthCheck
+            ? { url: p.healthCheck.url, expectStatus: p.healthCheck.expectStatus ?? 200, timeoutSeconds: p.healthCheck.timeoutSeconds ?? 30 }
+            : undefined,
+          apacheConfigSha256: sha256Hex(apacheConfig),
+          entryPointSha256: sha256Hex(entryPointText),
+          keep: p.keep ?? 2,
+        };
+      },
+    });
+  }
+
+  /** Serve a directory of the app directly from Apache at `urlPath` (an `Alias`). */
+  addStaticDir(urlPath: string, dir: string): void {
+    const problems: string[] = [];
+    const url = v.check(v.urlPath, urlPath);
+    if (!url.ok) problems.push(...url.problems.map((m) => m.replace(/^props/, `staticDirs key`)));
+    const normalized = path.posix.normalize(dir).replace(/\/+$/, "");
+    if (dir.startsWith("/") || normalized.startsWith("..") || normalized === "." || /[\0\r\n"\\]/.test(dir)) {
+      problems.push(`staticDirs[${JSON.stringify(urlPath)}] ${JSON.stringify(dir)} must be a directory inside the app source, relative to it`);
+    }
+    if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
+    this.staticDirs[urlPath] = normalized;
+    this.host.claim("URL path", urlPath, this.node.path);
+  }
+}

@@ -1,0 +1,2 @@
+// The package root: the public construct API. Importing it has no side effects.
+export * from "./constructs";

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { WebshareError } from "../errors";
+import { provision } from "./provision";
+
+/**
+ * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
+ * that sets exit codes: 0 success, 1 failure (the message says what, where and what to do).
+ */
+function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("../../../package.json") as { version: string }).version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command("webshare")
+    .description("Deploy Python WSGI apps to Apache + mod_wsgi hosts (companion CLI of webshare-cdktf)")
+    .version(version())
+    .exitOverride();
+
+  let exitCode = 0;
+  program
+    .command("provision")
+    .description("run one lifecycle unit (used by the Terraform local-exec provisioner; reads WEBSHARE_UNIT)")
+    .argument("<action>", "create or destroy")
+    .action(async (action: string) => {
+      if (action !== "create" && action !== "destroy") throw new WebshareError(`unknown action ${JSON.stringify(action)}: use create or destroy`);
+      let cleanup: (() => Promise<void>) | undefined;
+      const onSignal = (signal: NodeJS.Signals) => {
+        process.stderr.write(`webshare: ${signal}: releasing the host lock and stopping\n`);
+        void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
+      };
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number };
+    if (typeof err.code === "string" && err.code.startsWith("commander.")) return err.exitCode ?? 1;
+    process.stderr.write(`webshare: ${e instanceof WebshareError ? e.render() : (e as Error).stack ?? String(e)}\n`);
+    exitCode = 1;
+  }
+  return exitCode;
+}
+
+main(process.argv).then((code) => process.exit(code));

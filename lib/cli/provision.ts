@@ -1,0 +1,55 @@
+import { unitSpec, UnitSpec } from "../spec";
+import { errors } from "../errors";
+import { HostSession, targetOf } from "../ssh/session";
+import { Progress, Writer } from "../progress";
+import { acquireHostLock } from "../lifecycle/host-lock";
+import { deployVenv, destroyVenv } from "../lifecycle/venv";
+import { deployApp, destroyApp } from "../lifecycle/app";
+import type { StepContext } from "../lifecycle/context";
+
+/**
+ * `webshare provision create|destroy`: what the local-exec provisioner runs. The unit spec
+ * comes from WEBSHARE_UNIT (the resource's input, JSON) and the resource instance id from
+ * WEBSHARE_INSTANCE; one SSH session and the host lock cover the whole run.
+ */
+export interface ProvisionOptions {
+  readonly action: "create" | "destroy";
+  readonly env: NodeJS.ProcessEnv;
+  readonly write?: Writer;
+  /** Called with a cleanup function to run if the process is interrupted. */
+  readonly onInterrupt?: (cleanup: () => Promise<void>) => void;
+}
+
+export function parseUnit(json: string | undefined): UnitSpec {
+  if (json === undefined || json === "") throw errors.invalidSpec("WEBSHARE_UNIT is not set; this command is run by the Terraform provisioner");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    throw errors.invalidSpec(`WEBSHARE_UNIT is not JSON: ${(e as Error).message}`);
+  }
+  const parsed = unitSpec.safeParse(raw);
+  if (!parsed.success) throw errors.invalidSpec(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  return parsed.data;
+}
+
+export async function provision(options: ProvisionOptions): Promise<void> {
+  const spec = parseUnit(options.env.WEBSHARE_UNIT);
+  const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
+  const progress = new Progress(spec.unit, options.write);
+  const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
+  const session = await progress.step("connect", () => HostSession.open(spec.host.connection, options.env), () => `(${place.target})`);
+  try {
+    const ctx: StepContext = { session, place, progress, instance };
+    const lock = await acquireHostLock(ctx, spec.host);
+    options.onInterrupt?.(() => lock.release());
+    try {
+      if (spec.kind === "venv") await (options.action === "create" ? deployVenv(ctx, spec) : destroyVenv(ctx, spec));
+      else await (options.action === "create" ? deployApp(ctx, spec) : destroyApp(ctx, spec));
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  } finally {
+    session.dispose();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Every failure a user can see is made here: what happened, where (host, construct, step),
+ * why, and what to do next. Subprocess failures carry the command and the tail of its output.
+ */
+export class WebshareError extends Error {
+  constructor(
+    message: string,
+    /** What the user can do about it. */
+    readonly hint?: string,
+    /** Extra text shown below the message (remote output, Apache's own error). */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = "WebshareError";
+  }
+
+  /** Full text for a terminal: message, detail, then the hint. */
+  render(): string {
+    return [this.message, this.detail?.trimEnd(), this.hint ? `What to do: ${this.hint}` : undefined]
+      .filter((part): part is string => part !== undefined && part !== "")
+      .join("\n");
+  }
+}
+
+/** Where an error happened, e.g. `demo/blog/venv on wwwshare@127.0.0.1:2222`. */
+export interface Place {
+  readonly unit: string;
+  readonly target: string;
+}
+
+const at = (place: Place) => `${place.unit} on ${place.target}`;
+
+/** Last lines of command output, enough to show pip's or Apache's own error. */
+export function tail(text: string, lines = 25): string {
+  const all = text.trimEnd().split("\n");
+  return (all.length > lines ? ["...", ...all.slice(-lines)] : all).join("\n");
+}
+
+export const errors = {
+  invalidProps: (constructPath: string, problems: readonly string[]) =>
+    new WebshareError(`${constructPath}: invalid props:\n${problems.map((p) => `  - ${p}`).join("\n")}`),
+
+  invalidSpec: (problems: string) =>
+    new WebshareError(
+      `the unit spec passed to the executor is invalid: ${problems}`,
+      "synthesize again with the same webshare-cdktf version that applies it (cdktf synth / cdktf deploy)",
+    ),
+
+  hostKeyMismatch: (target: string, pinned: string, seen: string) =>
+    new WebshareError(
+      `host key verification failed for ${target}: the host presented ${seen}, but ${pinned} is pinned`,
+      `if the host key changed legitimately (check with the hoster, or run 'ssh-keyscan -p PORT HOST | ssh-keygen -lf -' over a trusted network), pin the new one: hostKey: "${seen}"`,
+    ),
+
+  connectFailed: (target: string, reason: string) =>
+    new WebshareError(
+      `cannot connect to ${target}: ${reason}`,
+      "check host, port and user, that the key is authorized on the host, and that the host is up",
+    ),
+
+  connectionLost: (place: Place, step: string) =>
+    new WebshareError(
+      `${at(place)}: the SSH connection dropped during "${step}"`,
+      "the live site was not switched; run the deploy again once the host is reachable",
+    ),
+
+  remoteCommandFailed: (place: Place, step: string, command: string, code: number, output: string) =>
+    new WebshareError(
+      `${at(place)}: step "${step}" failed (exit ${code})`,
+      "the live site still runs the previous version; fix the cause above and deploy again",
+      `command: ${command}\n${tail(output)}`,
+    ),
+
+  pythonMismatch: (place: Place, reason: string) =>
+    new WebshareError(
+      `${at(place)}: refusing to build the venv: ${reason}`,
+      "set the WebshareHost's python to the interpreter mod_wsgi was built against (on Debian: /usr/bin/python3 with libapache2-mod-wsgi-py3); a venv from another Python does not load in mod_wsgi",
+    ),
+
+  modWsgiNotFound: (place: Place, candidates: readonly string[]) =>
+    new WebshareError(
+      `${at(place)}: cannot find mod_wsgi to check which Python it runs (looked at ${candidates.join(", ")})`,
+      "set modWsgiModule on the WebshareHost to the path of mod_wsgi.so on the host, or ask the hoster for it",
+    ),
+
+  lockHeld: (place: Place, holder: string) =>
+    new WebshareError(
+      `${at(place)}: another deploy holds the host lock (${holder})`,
+      "wait for it to finish; if its process is gone, remove the lock directory named above on the host",
+    ),
+
+  healthCheckFailed: (place: Place, url: string, reason: string, log: string) =>
+    new WebshareError(
+      `${at(place)}: the new release did not pass its health check at ${url}: ${reason}; switched back to the previous release`,
+      "the error log lines below usually name the cause (an import error, a missing package); fix it and deploy again",
+      log === "" ? undefined : `recent Apache error log lines:\n${tail(log)}`,
+    ),
+
+  apacheConfigRejected: (place: Place, output: string) =>
+    new WebshareError(
+      `${at(place)}: Apache rejected the new configuration; the old configuration stays installed and Apache keeps serving`,
+      "fix the directive Apache names below (daemon options, static dirs, mount) and deploy again",
+      tail(output),
+    ),
+
+  appFilesChanged: (place: Place, files: readonly string[]) =>
+    new WebshareError(
+      `${at(place)}: app files changed since the plan was made: ${files.slice(0, 10).join(", ")}`,
+      "run cdktf deploy again so the plan and the uploaded files agree",
+    ),
+
+  localFileMissing: (place: Place, what: string, file: string) =>
+    new WebshareError(`${at(place)}: ${what} ${file} does not exist`, "check the path in the construct's props; paths are relative to the project directory"),
+};

@@ -1,0 +1,208 @@
+import * as path from "node:path";
+import type { AppUnitSpec } from "../spec";
+import { allOf, commandLine, quote } from "../shell";
+import { contentId, sha256Hex } from "../hash";
+import { errors } from "../errors";
+import { slug } from "../paths";
+import { hashTree } from "../local-files";
+import { renderApacheConfig } from "../render/apache-config";
+import { renderEntryPoint } from "../render/entry-point";
+import { abs, StepContext, unitRecordPath } from "./context";
+import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
+import { readUnitRecord, writeUnitRecord } from "./venv";
+import { waitForHealthy } from "./health";
+
+/**
+ * App lifecycle. Create: upload only changed files into a NEW release directory (hard-linked
+ * from the current one), write the entry point, install the Apache config (self-managed:
+ * configtest first, old config kept on failure), switch the app-dir symlink in one rename,
+ * touch the entry point, health-check, and switch back if the new release does not serve.
+ */
+
+const MANIFEST = ".webshare-manifest.json";
+const READY = ".webshare-ready";
+
+export function apacheConfigOf(spec: AppUnitSpec): string {
+  return renderApacheConfig({
+    unit: spec.unit,
+    home: spec.host.home,
+    appDir: spec.appDir,
+    entryPoint: spec.entryPoint,
+    venvPath: spec.venvPath,
+    mount: spec.mount,
+    staticDirs: spec.staticDirs,
+    daemon: spec.daemon,
+  });
+}
+
+/** Where the app's Apache config goes: the self-managed conf dir, or a snippet for the hoster. */
+export function apacheConfigPath(spec: AppUnitSpec): string {
+  const name = `webshare-${slug(spec.unit)}.conf`;
+  return spec.host.apache.mode === "self" ? path.posix.join(spec.host.apache.confDir, name) : abs(spec.host, `${spec.host.stateDir}/apache/${name}`);
+}
+
+/** Which files to delete and upload to turn release `before` into `after` (pure). */
+export function planUpload(before: Record<string, string>, after: Record<string, string>): { remove: string[]; upload: string[] } {
+  const remove = Object.keys(before).filter((f) => after[f] !== before[f]);
+  const upload = Object.keys(after).filter((f) => after[f] !== before[f]);
+  return { remove, upload };
+}
+
+export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<void> {
+  const { session, place, progress } = ctx;
+  const host = spec.host;
+  const localFiles = hashTree(spec.source, spec.exclude);
+  const changed = [...new Set([...Object.keys(localFiles), ...Object.keys(spec.files)])].filter((f) => localFiles[f] !== spec.files[f]);
+  if (changed.length > 0) throw errors.appFilesChanged(place, changed);
+
+  const entryPointName = path.posix.basename(spec.entryPoint);
+  const entryPointText = renderEntryPoint({ unit: spec.unit, module: spec.module, callable: spec.callable, environment: spec.environment });
+  const releaseFiles = { ...spec.files, [entryPointName]: sha256Hex(entryPointText) };
+  if (spec.files[entryPointName] !== undefined) progress.info(`note: the source's own ${entryPointName} is replaced by the generated entry point`);
+  const releaseId = contentId(releaseFiles);
+  const releasesDir = abs(host, spec.releasesDir);
+  const releaseDir = `${releasesDir}/${releaseId}`;
+  const appLink = abs(host, spec.appDir);
+
+  const state = await session.run(
+    place,
+    "read current release",
+    `${readLinkScript(appLink)}; echo '--'; { [ -f ${quote(releaseDir + "/" + READY)} ] && echo ready; } || echo missing`,
+  );
+  const [linkOut, readyOut] = state.stdout.split("--\n");
+  const previousTarget = linkOut.trim();
+  const previousDir = previousTarget === "" ? undefined : path.posix.resolve(path.posix.dirname(appLink), previousTarget);
+  const previousId = previousDir !== undefined && path.posix.dirname(previousDir) === releasesDir ? path.posix.basename(previousDir) : undefined;
+
+  if (readyOut.trim() === "ready") {
+    progress.info(`release ${releaseId} already on the host: reusing it`);
+  } else {
+    await progress.step("upload app", async () => {
+      let before: Record<string, string> = {};
+      if (previousId !== undefined && previousId !== releaseId) {
+        const manifest = await session.runRaw(place, "upload app", commandLine(["cat", `${previousDir}/${MANIFEST}`]));
+        if (manifest.code === 0) before = JSON.parse(manifest.stdout) as Record<string, string>;
+      }
+      const seed = Object.keys(before).length > 0 ? [["cp", "-al", previousDir!, releaseDir]] : [["mkdir", "-p", releaseDir]];
+      await session.run(place, "upload app", allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ...seed, ["rm", "-f", `${releaseDir}/${READY}`]]));
+      const { remove, upload } = planUpload(before, releaseFiles);
+      // Hard-linked files are shared with the live release: unlink before writing new content.
+      const dirs = [...new Set(upload.map((f) => path.posix.dirname(`${releaseDir}/${f}`)))];
+      const prepare: string[][] = [];
+      if (remove.length > 0) prepare.push(["rm", "-f", ...remove.map((f) => `${releaseDir}/${f}`)]);
+      if (dirs.length > 0) prepare.push(["mkdir", "-p", ...dirs]);
+      if (prepare.length > 0) await session.run(place, "upload app", allOf(prepare));
+      await session.putFiles(
+        place,
+        "upload app",
+        upload.filter((f) => f !== entryPointName).map((f) => ({ local: path.resolve(spec.source, f), remote: `${releaseDir}/${f}` })),
+      );
+      await session.writeFileAtomic(place, "write entry point", `${releaseDir}/${entryPointName}`, entryPointText);
+      await session.writeFileAtomic(place, "upload app", `${releaseDir}/${MANIFEST}`, JSON.stringify(releaseFiles, null, 2) + "\n");
+      await session.run(place, "upload app", commandLine(["touch", `${releaseDir}/${READY}`]));
+      return { uploaded: upload.length, removed: remove.filter((f) => !(f in releaseFiles)).length };
+    }, (r) => `(${r.uploaded} file(s) uploaded, ${r.removed} removed, release ${releaseId})`);
+  }
+
+  const config = await installApacheConfig(ctx, spec);
+
+  await progress.step("switch release", async () => {
+    await session.run(place, "switch release", `${commandLine(["mkdir", "-p", path.posix.dirname(appLink)])} && ${switchSymlinkScript(appLink, releaseDir, `${appLink}.before-webshare-${Date.now()}`)}`);
+    if (config.changed && host.apache.mode === "self") await session.run(place, "reload Apache", commandLine(host.apache.reloadCommand));
+    await session.run(place, "touch entry point", touchExistingScript([abs(host, spec.entryPoint)]));
+  }, () => `(${spec.appDir} -> ${releaseId})`);
+
+  if (spec.healthCheck !== undefined) {
+    const check = spec.healthCheck;
+    const failure = await progress.step("health check", () => waitForHealthy(check.url, check.expectStatus, check.timeoutSeconds), (r) => (r === undefined ? `(${check.url} OK)` : `(${check.url} FAILED)`));
+    if (failure !== undefined) {
+      const log = await errorLogTail(ctx, spec);
+      await rollBack(ctx, spec, previousDir, config);
+      throw errors.healthCheckFailed(place, check.url, failure, log);
+    }
+  }
+  await writeUnitRecord(ctx, spec, releaseId);
+  await session.run(place, "prune old releases", pruneScript(host.python, releasesDir, `${releasesDir}/.history`, releaseId, spec.keep));
+}
+
+interface ConfigChange {
+  readonly changed: boolean;
+  /** Previous config text, to restore on rollback; undefined if there was none. */
+  readonly previous?: string;
+}
+
+async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promise<ConfigChange> {
+  const { session, place, progress } = ctx;
+  const host = spec.host;
+  const text = apacheConfigOf(spec);
+  const target = apacheConfigPath(spec);
+  const current = await session.runRaw(place, "read Apache config", commandLine(["cat", target]));
+  const previous = current.code === 0 ? current.stdout : undefined;
+  if (previous === text) return { changed: false, previous };
+
+  if (host.apache.mode === "managed") {
+    await session.run(place, "write Apache snippet", commandLine(["mkdir", "-p", path.posix.dirname(target)]));
+    await session.writeFileAtomic(place, "write Apache snippet", target, text);
+    progress.info(`Apache is managed by the hoster: send them this config (also written to ${target}):`);
+    for (const line of text.trimEnd().split("\n")) progress.info(`  | ${line}`);
+    return { changed: true, previous };
+  }
+  const apache = host.apache;
+  return progress.step("install Apache config", async () => {
+    await session.writeFileAtomic(place, "install Apache config", target, text);
+    const test = await session.runRaw(place, "Apache configtest", commandLine(apache.testCommand));
+    if (test.code !== 0) {
+      await restoreConfig(ctx, target, previous);
+      throw errors.apacheConfigRejected(place, `${test.stdout}\n${test.stderr}`.trim());
+    }
+    return { changed: true, previous };
+  }, () => `(${target})`);
+}
+
+async function restoreConfig(ctx: StepContext, target: string, previous: string | undefined): Promise<void> {
+  if (previous === undefined) await ctx.session.runRaw(ctx.place, "restore Apache config", commandLine(["rm", "-f", target]));
+  else await ctx.session.writeFileAtomic(ctx.place, "restore Apache config", target, previous);
+}
+
+async function rollBack(ctx: StepContext, spec: AppUnitSpec, previousDir: string | undefined, config: ConfigChange): Promise<void> {
+  const host = spec.host;
+  const appLink = abs(host, spec.appDir);
+  await ctx.progress.step("roll back", async () => {
+    if (previousDir !== undefined) await ctx.session.run(ctx.place, "roll back", switchSymlinkScript(appLink, previousDir, `${appLink}.before-webshare-${Date.now()}`));
+    if (config.changed && host.apache.mode === "self") {
+      await restoreConfig(ctx, apacheConfigPath(spec), config.previous);
+      await ctx.session.runRaw(ctx.place, "reload Apache", commandLine(host.apache.reloadCommand));
+    }
+    await ctx.session.run(ctx.place, "touch entry point", touchExistingScript([abs(host, spec.entryPoint)]));
+  }, () => (previousDir ? `(back to ${path.posix.basename(previousDir)})` : "(no previous release)"));
+}
+
+async function errorLogTail(ctx: StepContext, spec: AppUnitSpec): Promise<string> {
+  if (spec.host.errorLog === undefined) return "";
+  const result = await ctx.session.runRaw(ctx.place, "read error log", commandLine(["tail", "-n", "20", spec.host.errorLog]));
+  return result.code === 0 ? result.stdout : "";
+}
+
+/** Destroy: remove the app's link, releases, Apache config and record; nothing else. */
+export async function destroyApp(ctx: StepContext, spec: AppUnitSpec): Promise<void> {
+  const host = spec.host;
+  const record = await readUnitRecord(ctx, spec);
+  if (record === undefined || record.instance !== ctx.instance) {
+    ctx.progress.info(record === undefined ? "nothing deployed by this unit: nothing to remove" : "superseded by a newer deploy of this unit: leaving it in place");
+    return;
+  }
+  const appLink = abs(host, spec.appDir);
+  const configFile = apacheConfigPath(spec);
+  await ctx.progress.step("remove app", async () => {
+    await ctx.session.run(ctx.place, "remove Apache config", commandLine(["rm", "-f", configFile]));
+    if (host.apache.mode === "self") {
+      await ctx.session.runRaw(ctx.place, "Apache configtest", commandLine(host.apache.testCommand));
+      await ctx.session.runRaw(ctx.place, "reload Apache", commandLine(host.apache.reloadCommand));
+    }
+    await ctx.session.run(
+      ctx.place,
+      "remove app",
+      [`if [ -L ${quote(appLink)} ]; then ${commandLine(["rm", "-f", appLink])}; fi`, commandLine(["rm", "-rf", abs(host, spec.releasesDir), unitRecordPath(host, spec.unit)])].join(" && "),
+    );
+  });
+}

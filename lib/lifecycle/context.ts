@@ -1,0 +1,35 @@
+import * as path from "node:path";
+import type { HostSpec } from "../spec";
+import type { Place } from "../errors";
+import type { HostSession } from "../ssh/session";
+import type { Progress } from "../progress";
+import { slug } from "../paths";
+import { sha256Hex } from "../hash";
+
+/** Everything one lifecycle step needs: the open session, where it runs, how to report. */
+export interface StepContext {
+  readonly session: HostSession;
+  readonly place: Place;
+  readonly progress: Progress;
+  /** The Terraform resource instance id (terraform_data's `id`) doing this run. */
+  readonly instance: string;
+}
+
+/** Absolute remote path of a home-relative one. */
+export function abs(host: HostSpec, relative: string): string {
+  return path.posix.join(host.home, relative);
+}
+
+/** Remote file recording which resource instance last deployed a unit. */
+export function unitRecordPath(host: HostSpec, unit: string): string {
+  return abs(host, `${host.stateDir}/units/${slug(unit)}-${sha256Hex(unit).slice(0, 8)}.json`);
+}
+
+export interface UnitRecord {
+  readonly unit: string;
+  readonly kind: "venv" | "app";
+  readonly instance: string;
+  /** Content id of the deployed venv or release. */
+  readonly current: string;
+  readonly deployedAt: string;
+}

@@ -1,0 +1,53 @@
+import * as path from "node:path";
+import { commandLine, quote } from "../shell";
+
+/**
+ * Shell text for the atomic switch of a symlink: make the new link under a temp name, then
+ * one rename over the old one (`mv -T`), so readers see either the old or the new target,
+ * never nothing. A real directory left from before this tool is moved aside first (once).
+ */
+export function switchSymlinkScript(link: string, target: string, asideName: string): string {
+  const relativeTarget = path.posix.relative(path.posix.dirname(link), target);
+  const temp = `${link}.webshare-switch`;
+  return [
+    `if [ -d ${quote(link)} ] && [ ! -L ${quote(link)} ]; then ${commandLine(["mv", "-T", link, asideName])}; fi`,
+    commandLine(["rm", "-f", temp]),
+    commandLine(["ln", "-s", relativeTarget, temp]),
+    commandLine(["mv", "-T", temp, link]),
+  ].join(" && ");
+}
+
+/** Print the current target directory name of a link managed by us, or nothing. */
+export function readLinkScript(link: string): string {
+  return `readlink ${quote(link)} 2>/dev/null || true`;
+}
+
+/** Touch each existing file (mod_wsgi reloads a daemon when its script's mtime changes). */
+export function touchExistingScript(files: readonly string[]): string {
+  if (files.length === 0) return "true";
+  return files.map((f) => `{ [ ! -e ${quote(f)} ] || touch ${quote(f)}; }`).join(" && ");
+}
+
+/**
+ * Remove old content-addressed directories, keeping the current one and the `keep` most
+ * recent others recorded in the history file (newest last). Only 16-hex-digit names are
+ * ever removed, so nothing the tool did not create is touched.
+ */
+export function pruneScript(python: string, dir: string, historyFile: string, current: string, keep: number): string {
+  const py = [
+    "import os, shutil, sys",
+    "d, hist, cur, keep = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])",
+    "ids = [l.strip() for l in open(hist)] if os.path.exists(hist) else []",
+    "recent = [i for i in dict.fromkeys(reversed(ids)) if i != cur][:keep]",
+    "keepset = set(recent) | {cur}",
+    "for name in os.listdir(d):",
+    "    full = os.path.join(d, name)",
+    "    if len(name) == 16 and all(c in '0123456789abcdef' for c in name) and name not in keepset and os.path.isdir(full) and not os.path.islink(full):",
+    "        shutil.rmtree(full, ignore_errors=True)",
+    "        print(name)",
+    "with open(hist + '.tmp', 'w') as f:",
+    "    f.write(''.join(i + '\\n' for i in list(reversed(recent)) + [cur]))",
+    "os.replace(hist + '.tmp', hist)",
+  ].join("\n");
+  return commandLine([python, "-c", py, dir, historyFile, current, String(keep)]);
+}

@@ -1,0 +1,156 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { VenvUnitSpec } from "../spec";
+import { allOf, commandLine, quote } from "../shell";
+import { contentId } from "../hash";
+import { errors } from "../errors";
+import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
+import { assertMatchesModWsgi, probePython } from "./python-probe";
+import { pruneScript, switchSymlinkScript, touchExistingScript } from "./switch";
+
+/**
+ * Venv lifecycle. Create: check the interpreter against mod_wsgi's Python, build a NEW venv
+ * in its own content-addressed directory at its final path (venvs are not relocatable) while
+ * the old one keeps serving, record `pip freeze --local`, switch the venv symlink in one
+ * rename, write freeze.txt, touch the entry points, prune. Same inputs -> same directory, so
+ * going back to an earlier lock switches without rebuilding.
+ */
+
+export function pipSourceArgs(spec: VenvUnitSpec, remoteWheelhouse: string | undefined): string[] {
+  const args: string[] = [];
+  if (spec.source.indexUrl !== undefined) args.push("--index-url", spec.source.indexUrl);
+  for (const url of spec.source.extraIndexUrls) args.push("--extra-index-url", url);
+  if (spec.source.noIndex) args.push("--no-index");
+  if (remoteWheelhouse !== undefined) args.push("--find-links", remoteWheelhouse);
+  return args;
+}
+
+function readLocal(ctx: StepContext, what: string, file: string): string {
+  if (!fs.existsSync(file)) throw errors.localFileMissing(ctx.place, what, file);
+  return fs.readFileSync(file, "utf8");
+}
+
+export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<void> {
+  const { session, place, progress } = ctx;
+  const host = spec.host;
+  const installFile = (spec.lockFile ?? spec.requirementsFile)!;
+  const installText = readLocal(ctx, spec.lockFile ? "lock file" : "requirements file", installFile);
+  const requirementsText = spec.requirementsFile ? readLocal(ctx, "requirements file", spec.requirementsFile) : installText;
+
+  const probe = await progress.step("check Python", () => probePython(ctx, host), (p) => `(${p.executable} ${p.version}, mod_wsgi: ${p.modWsgi?.libpython ?? "not checked"})`);
+  assertMatchesModWsgi(ctx, host, probe);
+
+  const venvId = contentId({
+    python: [probe.version, probe.libpython ?? probe.executable],
+    install: spec.installSha256,
+    source: { ...spec.source, wheelhouse: undefined },
+    wheels: spec.wheelhouseFiles,
+    upgradePip: spec.upgradePip,
+  });
+  const venvsDir = abs(host, spec.venvsDir);
+  const venvDir = `${venvsDir}/${venvId}`;
+  const python = `${venvDir}/bin/python`;
+  const ready = `${venvDir}/.webshare-ready`;
+  const freezeFile = `${venvDir}/.webshare-freeze.txt`;
+
+  const existing = await session.runRaw(place, "look for an existing venv", commandLine(["test", "-f", ready]));
+  if (existing.code === 0) {
+    progress.info(`venv ${venvId} already built for these inputs: reusing it`);
+  } else {
+    let remoteWheelhouse: string | undefined;
+    if (spec.source.wheelhouse !== undefined) {
+      remoteWheelhouse = abs(host, `${host.stateDir}/wheelhouse`);
+      const wheelhouse = remoteWheelhouse;
+      await progress.step("upload wheelhouse", async () => {
+        const listing = await session.run(place, "upload wheelhouse", `${commandLine(["mkdir", "-p", wheelhouse])} && ${commandLine(["ls", "-1", wheelhouse])}`);
+        const present = new Set(listing.stdout.split("\n"));
+        const missing = Object.keys(spec.wheelhouseFiles).filter((name) => !present.has(name));
+        await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${wheelhouse}/${name}` })));
+        return missing.length;
+      }, (n) => `(${n} new of ${Object.keys(spec.wheelhouseFiles).length} wheels)`);
+    }
+    const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
+    await progress.step("create venv", async () => {
+      await session.run(place, "create venv", allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]));
+      await session.writeFileAtomic(place, "create venv", remoteInstallFile, installText);
+      await session.run(place, "create venv", commandLine([host.python, "-m", "venv", venvDir]));
+    }, () => `(${venvId})`);
+    const pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"];
+    const sourceArgs = pipSourceArgs(spec, remoteWheelhouse);
+    if (spec.upgradePip) {
+      await progress.step("upgrade pip, setuptools, wheel", () => session.run(place, "upgrade pip", commandLine([...pip, "install", "--upgrade", ...sourceArgs, "pip", "setuptools", "wheel"])));
+    }
+    try {
+      await progress.step(
+        "pip install",
+        () => session.run(place, "pip install", commandLine([...pip, "install", ...sourceArgs, "-r", remoteInstallFile])),
+        () => `(${spec.packages ? Object.keys(spec.packages).length : spec.requirements.length} requirements)`,
+      );
+    } catch (e) {
+      // A failed build never becomes current; remove it so the next run starts clean.
+      await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile]]));
+      throw e;
+    }
+    await progress.step("record pip freeze", () =>
+      session.run(place, "record pip freeze", `${commandLine([...pip, "freeze", "--local"])} > ${quote(freezeFile)} && ${allOf([["touch", ready], ["rm", "-f", remoteInstallFile]])}`),
+    );
+  }
+  const freeze = (await session.run(place, "read freeze", commandLine(["cat", freezeFile]))).stdout;
+
+  await progress.step("switch venv", async () => {
+    await session.run(place, "write requirements", commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))]));
+    await session.writeFileAtomic(place, "write requirements", abs(host, spec.requirementsPath), requirementsText);
+    const link = abs(host, spec.venvPath);
+    await session.run(place, "switch venv", switchSymlinkScript(link, venvDir, `${link}.before-webshare-${Date.now()}`));
+    await session.writeFileAtomic(place, "write freeze.txt", abs(host, spec.freezePath), freeze);
+    await session.run(place, "touch entry points", touchExistingScript(spec.entryPoints.map((e) => abs(host, e))));
+  }, () => `(${spec.venvPath} -> ${venvId}; touched ${spec.entryPoints.length} entry point(s))`);
+
+  if (spec.localFreezeFile !== undefined) fs.writeFileSync(spec.localFreezeFile, freeze);
+  await writeUnitRecord(ctx, spec, venvId);
+  await session.run(place, "prune old venvs", pruneScript(host.python, venvsDir, `${venvsDir}/.history`, venvId, spec.keep));
+  progress.info(`venv ready: ${freeze.trim().split("\n").filter((l) => l !== "").length} packages recorded in ${spec.freezePath}${spec.localFreezeFile ? ` and ${spec.localFreezeFile}` : ""}`);
+}
+
+export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; kind: "venv" | "app"; host: VenvUnitSpec["host"] }, current: string): Promise<void> {
+  const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString() };
+  const file = unitRecordPath(spec.host, spec.unit);
+  await ctx.session.run(ctx.place, "record unit", commandLine(["mkdir", "-p", path.posix.dirname(file)]));
+  await ctx.session.writeFileAtomic(ctx.place, "record unit", file, JSON.stringify(record, null, 2) + "\n");
+}
+
+/** Read the unit record; undefined when absent. */
+export async function readUnitRecord(ctx: StepContext, spec: { unit: string; host: VenvUnitSpec["host"] }): Promise<UnitRecord | undefined> {
+  const result = await ctx.session.runRaw(ctx.place, "read unit record", commandLine(["cat", unitRecordPath(spec.host, spec.unit)]));
+  if (result.code !== 0) return undefined;
+  try {
+    return JSON.parse(result.stdout) as UnitRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Destroy: remove what this unit created (the venv link, its venvs, requirements.txt and
+ * freeze.txt), nothing else. When a replacement already took over the unit (the record
+ * names another instance), do nothing: that is Terraform retiring the old instance.
+ */
+export async function destroyVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<void> {
+  const host = spec.host;
+  const record = await readUnitRecord(ctx, spec);
+  if (record === undefined || record.instance !== ctx.instance) {
+    ctx.progress.info(record === undefined ? "nothing deployed by this unit: nothing to remove" : "superseded by a newer deploy of this unit: leaving it in place");
+    return;
+  }
+  const link = abs(host, spec.venvPath);
+  await ctx.progress.step("remove venv", () =>
+    ctx.session.run(
+      ctx.place,
+      "remove venv",
+      [
+        `if [ -L ${quote(link)} ]; then ${commandLine(["rm", "-f", link])}; fi`,
+        commandLine(["rm", "-rf", abs(host, spec.venvsDir), abs(host, spec.requirementsPath), abs(host, spec.freezePath), unitRecordPath(host, spec.unit)]),
+      ].join(" && "),
+    ),
+  );
+}

@@ -1,0 +1,41 @@
+import * as path from "node:path";
+
+/**
+ * Remote paths are always relative to the host's home. These helpers normalise a path and
+ * refuse one that escapes the home (`..`), so no construct can touch files outside it.
+ */
+
+/** Why a remote path is not acceptable, or undefined when it is fine. */
+export function homePathProblem(candidate: string, home: string): string | undefined {
+  if (candidate.trim() === "") return "must not be empty";
+  if (/[\0\n\r]/.test(candidate)) return "must not contain NUL or line breaks";
+  const relative = toHomeRelative(candidate, home);
+  if (relative === undefined) return `must stay inside the home directory ${home}`;
+  if (relative === "" || relative === ".") return "must name a path below the home directory, not the home itself";
+  return undefined;
+}
+
+/**
+ * Normalise a path to one relative to `home`; undefined when it escapes. Absolute paths are
+ * accepted only when they lie inside `home`.
+ */
+export function toHomeRelative(candidate: string, home: string): string | undefined {
+  const homeNorm = path.posix.normalize(home).replace(/\/+$/, "");
+  const absolute = candidate.startsWith("/")
+    ? path.posix.normalize(candidate)
+    : path.posix.normalize(path.posix.join(homeNorm, candidate));
+  if (absolute === homeNorm) return "";
+  if (!absolute.startsWith(homeNorm + "/")) return undefined;
+  return absolute.slice(homeNorm.length + 1).replace(/\/+$/, "");
+}
+
+/** Absolute remote path of a home-relative one. */
+export function remoteAbsolute(home: string, relative: string): string {
+  return path.posix.join(home, relative);
+}
+
+/** A short, filesystem-safe name for a construct path or a remote path. */
+export function slug(text: string): string {
+  const cleaned = text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+|-+$/g, "").toLowerCase();
+  return cleaned === "" ? "x" : cleaned.slice(0, 60);
+}

@@ -1,0 +1,143 @@
+import { z } from "zod";
+
+/**
+ * The desired state of one lifecycle unit, exactly as it is synthesized into a
+ * `terraform_data` resource's `input` and read back by the executor at apply time.
+ * Everything here is readable in a plan and non-secret: keys are passed as paths and
+ * passphrases as environment variable NAMES.
+ */
+
+export const SPEC_VERSION = 1;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const relativePath = z.string().min(1).refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
+  message: "must be a relative path that stays inside the home directory",
+});
+const argv = z.array(z.string()).min(1);
+
+export const connectionSpec = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  user: z.string().min(1),
+  /** Local private key path (relative to the project directory, absolute, or ~/...). */
+  privateKeyPath: z.string().optional(),
+  /** Name of the environment variable that holds the key's passphrase. */
+  passphraseEnv: z.string().optional(),
+  /** Use the ssh-agent at $SSH_AUTH_SOCK. */
+  useAgent: z.boolean(),
+  /** Pinned `SHA256:...` fingerprint, or the explicit opt-out. */
+  hostKey: z.string().min(1),
+  connectTimeoutSeconds: z.number().int().positive(),
+});
+export type ConnectionSpec = z.infer<typeof connectionSpec>;
+
+export const apacheSpec = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("managed") }),
+  z.object({
+    mode: z.literal("self"),
+    confDir: z.string().min(1),
+    testCommand: argv,
+    reloadCommand: argv,
+  }),
+]);
+export type ApacheSpec = z.infer<typeof apacheSpec>;
+
+export const hostSpec = z.object({
+  /** Construct path of the WebshareHost, for messages. */
+  name: z.string(),
+  connection: connectionSpec,
+  home: z.string().startsWith("/"),
+  python: z.string().min(1),
+  /** mod_wsgi module paths to inspect for the Python it runs; empty = skip the check. */
+  modWsgiModules: z.array(z.string()),
+  apache: apacheSpec,
+  /** Home-relative directory for the tool's own bookkeeping (lock, unit records). */
+  stateDir: relativePath,
+  /** Apache error log readable by the SSH user; its tail explains a failed health check. */
+  errorLog: z.string().optional(),
+});
+export type HostSpec = z.infer<typeof hostSpec>;
+
+export const packageSourceSpec = z.object({
+  indexUrl: z.string().optional(),
+  extraIndexUrls: z.array(z.string()),
+  noIndex: z.boolean(),
+  /** Local wheelhouse directory (project-relative) uploaded to the host. */
+  wheelhouse: z.string().optional(),
+});
+export type PackageSourceSpec = z.infer<typeof packageSourceSpec>;
+
+export const venvUnitSpec = z.object({
+  kind: z.literal("venv"),
+  specVersion: z.literal(SPEC_VERSION),
+  unit: z.string(),
+  host: hostSpec,
+  /** Home-relative path of the venv symlink that mod_wsgi's python-home points at. */
+  venvPath: relativePath,
+  /** Home-relative directory that holds the real, content-addressed venv directories. */
+  venvsDir: relativePath,
+  requirementsPath: relativePath,
+  freezePath: relativePath,
+  /** Local files, project-relative. */
+  requirementsFile: z.string().optional(),
+  lockFile: z.string().optional(),
+  localFreezeFile: z.string().optional(),
+  /** Readable desired state: requirement lines and, with a lock, name -> version. */
+  requirements: z.array(z.string()),
+  packages: z.record(z.string(), z.string()).optional(),
+  /** Exact text installed (the lock if given, else the requirements), by hash. */
+  installSha256: sha256,
+  source: packageSourceSpec,
+  wheelhouseFiles: z.record(z.string(), sha256),
+  upgradePip: z.boolean(),
+  /** Entry points (home-relative) touched after a switch so daemons reload. */
+  entryPoints: z.array(relativePath),
+  keep: z.number().int().min(1),
+});
+export type VenvUnitSpec = z.infer<typeof venvUnitSpec>;
+
+export const daemonSpec = z.object({
+  name: z.string(),
+  processes: z.number().int(),
+  threads: z.number().int(),
+  maximumRequests: z.number().int().optional(),
+  displayName: z.string().optional(),
+  user: z.string().optional(),
+  group: z.string().optional(),
+});
+export type DaemonSpec = z.infer<typeof daemonSpec>;
+
+export const appUnitSpec = z.object({
+  kind: z.literal("app"),
+  specVersion: z.literal(SPEC_VERSION),
+  unit: z.string(),
+  host: hostSpec,
+  /** Local source directory, project-relative. */
+  source: z.string(),
+  exclude: z.array(z.string()),
+  /** Relative file path -> sha256 of its content: a plan shows which files change. */
+  files: z.record(z.string(), sha256),
+  appDir: relativePath,
+  releasesDir: relativePath,
+  entryPoint: relativePath,
+  module: z.string(),
+  callable: z.string(),
+  mount: z.string(),
+  /** URL path -> directory inside the app, served by Apache `Alias`. */
+  staticDirs: z.record(z.string(), z.string()),
+  daemon: daemonSpec,
+  environment: z.record(z.string(), z.string()),
+  venvPath: relativePath,
+  healthCheck: z
+    .object({ url: z.string(), expectStatus: z.number().int(), timeoutSeconds: z.number().positive() })
+    .optional(),
+  /** sha256 of the rendered Apache config, so a plan shows when it changes. */
+  apacheConfigSha256: sha256,
+  /** sha256 of the rendered entry point. */
+  entryPointSha256: sha256,
+  keep: z.number().int().min(1),
+});
+export type AppUnitSpec = z.infer<typeof appUnitSpec>;
+
+export const unitSpec = z.discriminatedUnion("kind", [venvUnitSpec, appUnitSpec]);
+export type UnitSpec = z.infer<typeof unitSpec>;

@@ -1,0 +1,148 @@
+import { NodeSSH } from "node-ssh";
+import type { SFTPWrapper } from "ssh2";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import type { ConnectionSpec } from "../spec";
+import { errors, Place, WebshareError } from "../errors";
+import { sameFingerprint, sshFingerprint } from "./fingerprint";
+import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "./insecure";
+
+/**
+ * One SSH connection to one host for a whole run: pinned host key, timeouts and keepalive,
+ * commands whose failure carries their output, and atomic file writes over SFTP.
+ */
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function targetOf(connection: ConnectionSpec): string {
+  return `${connection.user}@${connection.host}:${connection.port}`;
+}
+
+function resolveLocal(file: string): string {
+  return file.startsWith("~/") ? path.join(os.homedir(), file.slice(2)) : path.resolve(file);
+}
+
+export class HostSession {
+  private sftpHandle?: SFTPWrapper;
+  private dropped?: Error;
+
+  private constructor(
+    private readonly ssh: NodeSSH,
+    readonly target: string,
+  ) {}
+
+  /** Connect, verifying the host key against the pin. Secrets are read here, at apply time. */
+  static async open(connection: ConnectionSpec, env: NodeJS.ProcessEnv = process.env): Promise<HostSession> {
+    const target = targetOf(connection);
+    let seen: string | undefined;
+    const ssh = new NodeSSH();
+    let privateKey: string | undefined;
+    if (connection.privateKeyPath !== undefined) {
+      const keyFile = resolveLocal(connection.privateKeyPath);
+      try {
+        privateKey = fs.readFileSync(keyFile, "utf8");
+      } catch (e) {
+        throw errors.connectFailed(target, `cannot read the private key file ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      }
+    }
+    let passphrase: string | undefined;
+    if (connection.passphraseEnv !== undefined) {
+      passphrase = env[connection.passphraseEnv];
+      if (passphrase === undefined) throw errors.connectFailed(target, `the key passphrase variable ${connection.passphraseEnv} is not set`);
+    }
+    const agent = connection.useAgent ? env.SSH_AUTH_SOCK : undefined;
+    if (privateKey === undefined && agent === undefined) {
+      throw errors.connectFailed(target, "no private key path is configured and SSH_AUTH_SOCK is not set (no ssh-agent)");
+    }
+    try {
+      await ssh.connect({
+        host: connection.host,
+        port: connection.port,
+        username: connection.user,
+        privateKey,
+        passphrase,
+        agent,
+        readyTimeout: connection.connectTimeoutSeconds * 1000,
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          seen = sshFingerprint(key);
+          return connection.hostKey === HOST_KEY_INSECURE_ACCEPT_ANY_VALUE || sameFingerprint(seen, connection.hostKey);
+        },
+      });
+    } catch (e) {
+      ssh.dispose();
+      if (seen !== undefined && connection.hostKey !== HOST_KEY_INSECURE_ACCEPT_ANY_VALUE && !sameFingerprint(seen, connection.hostKey)) {
+        throw errors.hostKeyMismatch(target, connection.hostKey, seen);
+      }
+      const message = (e as Error).message ?? String(e);
+      // ssh2 puts the passphrase problem in the message; never echo key material itself.
+      throw errors.connectFailed(target, /Timed out/i.test(message) ? `no SSH handshake within ${connection.connectTimeoutSeconds}s` : message);
+    }
+    const session = new HostSession(ssh, target);
+    ssh.connection?.on("error", (e: Error) => (session.dropped = e));
+    ssh.connection?.on("close", () => (session.dropped ??= new Error("connection closed")));
+    return session;
+  }
+
+  /** Run shell text (built with lib/shell) and return its output; throws with the output on failure. */
+  async run(place: Place, step: string, script: string, options: { stdin?: string; allowFailure?: false } = {}): Promise<ExecResult> {
+    const result = await this.runRaw(place, step, script, options.stdin);
+    if (result.code !== 0) throw errors.remoteCommandFailed(place, step, script, result.code, `${result.stdout}\n${result.stderr}`.trim());
+    return result;
+  }
+
+  /** Like run, but returns the exit code instead of throwing on a non-zero one. */
+  async runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }> {
+    if (this.dropped) throw errors.connectionLost(place, step);
+    let response;
+    try {
+      response = await this.ssh.execCommand(script, { stdin, noTrim: true });
+    } catch {
+      throw errors.connectionLost(place, step);
+    }
+    // node-ssh resolves with code null when the connection drops mid-command.
+    if (response.code === null) throw errors.connectionLost(place, step);
+    return { stdout: response.stdout, stderr: response.stderr, code: response.code };
+  }
+
+  private async sftp(place: Place, step: string): Promise<SFTPWrapper> {
+    if (this.dropped) throw errors.connectionLost(place, step);
+    this.sftpHandle ??= await this.ssh.requestSFTP();
+    return this.sftpHandle;
+  }
+
+  /** Write a file atomically: a temp file beside it, then one POSIX rename over the old one. */
+  async writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode = 0o644): Promise<void> {
+    const sftp = await this.sftp(place, step);
+    const temp = `${remotePath}.webshare-tmp-${randomBytes(4).toString("hex")}`;
+    try {
+      await new Promise<void>((resolve, reject) => sftp.writeFile(temp, content, { mode }, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => sftp.ext_openssh_rename(temp, remotePath, (e) => (e ? reject(e) : resolve())));
+    } catch (e) {
+      if (this.dropped) throw errors.connectionLost(place, step);
+      throw new WebshareError(`${place.unit} on ${place.target}: step "${step}" failed: cannot write ${remotePath}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Upload local files (absolute local -> absolute remote paths; parent dirs must exist). */
+  async putFiles(place: Place, step: string, files: { local: string; remote: string }[]): Promise<void> {
+    if (files.length === 0) return;
+    const sftp = await this.sftp(place, step);
+    try {
+      await this.ssh.putFiles(files, { sftp, concurrency: 8 });
+    } catch (e) {
+      if (this.dropped) throw errors.connectionLost(place, step);
+      throw new WebshareError(`${place.unit} on ${place.target}: step "${step}" failed: upload error: ${(e as Error).message}`);
+    }
+  }
+
+  dispose(): void {
+    this.sftpHandle?.end();
+    this.ssh.dispose();
+  }
+}

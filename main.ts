@@ -1,0 +1,74 @@
+/**
+ * The example stack: deploys examples/demo-app to the host named by WEBSHARE_* environment
+ * variables, so any host can be targeted without editing code (see README). `npm run demo`
+ * starts a local host and sets them when WEBSHARE_HOST is unset.
+ */
+import { App, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { ApacheMode, Venv, WebshareHost, WsgiApp } from "./constructs";
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") {
+    throw new Error(`${name} is not set: set the WEBSHARE_* variables (see README "Point it at a real host"), or run 'npm run demo' to use a local host`);
+  }
+  return value;
+}
+
+const optional = (name: string): string | undefined => (process.env[name] === "" ? undefined : process.env[name]);
+
+/** A command given in one environment variable, split on whitespace into an argv. */
+const argv = (name: string): string[] => required(name).trim().split(/\s+/);
+
+function apacheMode(): ApacheMode {
+  const mode = optional("WEBSHARE_APACHE") ?? "managed";
+  if (mode === "managed") return ApacheMode.managed();
+  if (mode === "self") {
+    return ApacheMode.selfManaged({
+      confDir: required("WEBSHARE_APACHE_CONF_DIR"),
+      testCommand: argv("WEBSHARE_APACHE_TEST"),
+      reloadCommand: argv("WEBSHARE_APACHE_RELOAD"),
+    });
+  }
+  throw new Error(`WEBSHARE_APACHE must be "managed" or "self", not ${JSON.stringify(mode)}`);
+}
+
+class DemoStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const source = optional("WEBSHARE_APP_DIR") ?? "examples/demo-app";
+    const url = required("WEBSHARE_URL");
+    const host = new WebshareHost(this, "host", {
+      host: required("WEBSHARE_HOST"),
+      port: Number(optional("WEBSHARE_PORT") ?? "22"),
+      user: required("WEBSHARE_USER"),
+      privateKeyPath: optional("WEBSHARE_KEY"),
+      passphraseEnv: optional("WEBSHARE_KEY_PASSPHRASE_ENV"),
+      hostKey: required("WEBSHARE_HOST_KEY"),
+      home: optional("WEBSHARE_HOME"),
+      python: optional("WEBSHARE_PYTHON"),
+      errorLog: optional("WEBSHARE_ERROR_LOG"),
+      apache: apacheMode(),
+    });
+    const wheelhouse = optional("WEBSHARE_WHEELHOUSE");
+    const venv = new Venv(this, "venv", {
+      host,
+      requirements: `${source}/requirements.txt`,
+      lock: `${source}/requirements.lock`,
+      wheelhouse,
+      noIndex: wheelhouse !== undefined,
+    });
+    new WsgiApp(this, "app", {
+      host,
+      venv,
+      source,
+      entry: "app:app",
+      staticDirs: { "/static": "static" },
+      healthCheck: { url: new URL("health", url.endsWith("/") ? url : url + "/").toString() },
+    });
+  }
+}
+
+const app = new App();
+new DemoStack(app, optional("WEBSHARE_STACK") ?? "demo");
+app.synth();

