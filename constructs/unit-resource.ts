@@ -2,15 +2,22 @@ import { Construct } from "constructs";
 import { App, DataResource, Lazy, TerraformResource, TerraformStack } from "cdktf";
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import * as path from "node:path";
-import type { UnitSpec } from "../lib/spec";
+import { removalSpecOf, RemovalSpec, UnitSpec } from "../lib/spec";
 import { contentId, stableStringify } from "../lib/hash";
 import type { LifecycleResource } from "./webshare-host";
 
 /**
- * One lifecycle unit (a venv, an app) as a Terraform resource. The whole spec is the
- * resource's `input`, so a plan shows it key by key; `triggers_replace` holds a hash of the
- * parts that need a deploy, so only those re-run the provisioner. A local-exec provisioner
- * runs this package's CLI with the spec in its environment (never in the command text).
+ * One lifecycle unit (a venv, an app) as two Terraform resources:
+ *
+ * - `deploy`: its `input` is the whole spec, so a plan shows it key by key;
+ *   `triggers_replace` hashes the parts that need a deploy, and a create-time local-exec
+ *   provisioner runs this package's CLI. Replaced on every change (create before destroy).
+ * - `remove`: lives as long as the construct; its only provisioner runs at destroy and
+ *   removes what the unit owns. It is separate because Terraform runs no destroy
+ *   provisioner for a tainted (failed) or deposed object, so a `deploy` resource could
+ *   never be trusted to clean up after a failed deploy.
+ *
+ * Values reach the provisioner through its environment, never the command text.
  */
 export interface UnitResourceOptions {
   readonly kind: LifecycleResource;
@@ -41,38 +48,45 @@ export function deployKey(spec: UnitSpec): string {
   return contentId({ ...rest, host: hostRest });
 }
 
-export function createUnitResource(scope: Construct, id: string, options: UnitResourceOptions): TerraformResource {
+function provisioner(scope: Construct, command: string, unitRef: string, when?: "destroy") {
+  return {
+    type: "local-exec" as const,
+    command,
+    ...(when ? { when } : {}),
+    workingDir: projectDirFromStack(scope),
+    environment: { WEBSHARE_CLI: cliPath(), WEBSHARE_UNIT: unitRef, WEBSHARE_INSTANCE: "${self.id}" },
+  };
+}
+
+/** Creates the `deploy` and `remove` resources of a unit; returns the `deploy` one. */
+export function createUnitResource(scope: Construct, options: UnitResourceOptions): TerraformResource {
   let cached: UnitSpec | undefined;
   const spec = () => (cached ??= options.spec());
-  const environment = (unitRef: string, instanceRef: string) => ({
-    WEBSHARE_CLI: cliPath(),
-    WEBSHARE_UNIT: unitRef,
-    WEBSHARE_INSTANCE: instanceRef,
-  });
-  const provisioners = (unitRef: string, instanceRef: string) => {
-    const workingDir = projectDirFromStack(scope);
-    return [
-      { type: "local-exec" as const, command: CREATE, workingDir, environment: environment(unitRef, instanceRef) },
-      { type: "local-exec" as const, when: "destroy" as const, command: DESTROY, workingDir, environment: environment(unitRef, instanceRef) },
-    ];
-  };
-  const dependsOn = options.dependsOn?.();
+  const lazy = <T>(produce: () => T) => Lazy.anyValue({ produce }) as unknown as T;
 
   if (options.kind === "null_resource") {
     // null_resource triggers are a map of strings: the spec as JSON, plus readable keys.
-    return new NullResource(scope, id, {
-      triggers: Lazy.anyValue({ produce: () => nullTriggers(spec()) }) as unknown as Record<string, string>,
+    const remove = new NullResource(scope, "remove", {
+      triggers: lazy(() => ({ spec: stableStringify(removalSpecOf(spec())) })),
+      provisioners: [provisioner(scope, DESTROY, "${self.triggers.spec}", "destroy")],
+    });
+    return new NullResource(scope, "deploy", {
+      triggers: lazy(() => nullTriggers(spec())),
       lifecycle: { createBeforeDestroy: true },
-      dependsOn,
-      provisioners: provisioners("${self.triggers.spec}", "${self.id}"),
+      dependsOn: [...(options.dependsOn?.() ?? []), remove],
+      provisioners: [provisioner(scope, CREATE, "${self.triggers.spec}")],
     });
   }
-  return new DataResource(scope, id, {
-    input: Lazy.anyValue({ produce: () => spec() }) as unknown as Record<string, unknown>,
-    triggersReplace: Lazy.anyValue({ produce: () => ({ deploy: deployKey(spec()) }) }) as unknown as Record<string, unknown>,
+  const remove = new DataResource(scope, "remove", {
+    input: lazy((): RemovalSpec => removalSpecOf(spec())),
+    provisioners: [provisioner(scope, DESTROY, "${jsonencode(self.input)}", "destroy")],
+  });
+  return new DataResource(scope, "deploy", {
+    input: lazy(() => spec() as unknown as Record<string, unknown>),
+    triggersReplace: lazy(() => ({ deploy: deployKey(spec()) })),
     lifecycle: { createBeforeDestroy: true },
-    dependsOn,
-    provisioners: provisioners("${jsonencode(self.input)}", "${self.id}"),
+    dependsOn: [...(options.dependsOn?.() ?? []), remove],
+    provisioners: [provisioner(scope, CREATE, "${jsonencode(self.input)}")],
   });
 }
 

@@ -3,7 +3,7 @@ import { TerraformResource } from "cdktf";
 import { z } from "zod";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { VenvUnitSpec } from "../lib/spec";
+import type { HealthCheckSpec, VenvUnitSpec } from "../lib/spec";
 import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
@@ -83,11 +83,11 @@ export class Venv extends Construct {
   readonly host: WebshareHost;
   /** Home-relative venv path on the host. */
   readonly path: string;
-  /** The Terraform resource that deploys this venv. */
+  /** The Terraform resource that deploys this venv (replaced whenever it must be rebuilt). */
   readonly resource: TerraformResource;
   /** Local files this venv reads or writes (apps exclude them from their uploads). */
   readonly localFiles: readonly string[];
-  private readonly entryPoints: string[] = [];
+  private readonly apps: { entryPoint: string; healthCheck?: HealthCheckSpec }[] = [];
 
   constructor(scope: Construct, id: string, props: VenvProps) {
     super(scope, id);
@@ -126,7 +126,7 @@ export class Venv extends Construct {
     this.host.claim("freeze path", freezePath, this.node.path);
 
     const packages = lock ? packagesFromEntries(parseRequirements(lock.text).entries) : undefined;
-    this.resource = createUnitResource(this, "deploy", {
+    this.resource = createUnitResource(this, {
       kind: this.host.lifecycleResource,
       spec: (): VenvUnitSpec => ({
         kind: "venv",
@@ -151,18 +151,19 @@ export class Venv extends Construct {
         },
         wheelhouseFiles,
         upgradePip: p.upgradePip ?? false,
-        entryPoints: [...this.entryPoints].sort(),
+        apps: [...this.apps].sort((a, b) => (a.entryPoint < b.entryPoint ? -1 : 1)),
         keep: p.keep ?? 2,
       }),
     });
   }
 
   /**
-   * Touch this entry point after each venv switch, so the app's daemons reload.
+   * An app runs in this venv: touch its entry point after each switch so its daemons reload,
+   * then run its health check (and switch back if it fails).
    * @internal called by WsgiApp
    */
-  addEntryPoint(entryPoint: string): void {
-    if (!this.entryPoints.includes(entryPoint)) this.entryPoints.push(entryPoint);
+  addApp(entryPoint: string, healthCheck: HealthCheckSpec | undefined): void {
+    if (!this.apps.some((a) => a.entryPoint === entryPoint)) this.apps.push({ entryPoint, healthCheck });
   }
 
   private readRequirements(field: string, file: string, allowOptions: boolean | undefined, problems: string[]): LocalRequirements | undefined {

@@ -64,7 +64,7 @@ export interface WsgiAppProps {
   readonly appDir?: string;
   /** Entry point on the host. @default - "wwwshare.wsgi" in the app directory */
   readonly entryPoint?: string;
-  /** File and directory names (globs `*`, `?`) left out of the upload. @default - __pycache__, *.pyc, .git, .venv, venv, node_modules */
+  /** File and directory names (globs `*`, `?`) left out of the upload. @default - __pycache__, *.pyc, .git, .gitignore, .venv, venv, node_modules, .DS_Store */
   readonly exclude?: string[];
   /** Previous releases kept for rollback. @default 2 */
   readonly keep?: number;
@@ -151,7 +151,10 @@ export class WsgiApp extends Construct {
 
     this.host.claim("URL path", this.mount, this.node.path);
     this.host.claim("app directory", this.appDir, this.node.path);
-    this.venv.addEntryPoint(this.entryPoint);
+    const healthCheck = p.healthCheck
+      ? { url: p.healthCheck.url, expectStatus: p.healthCheck.expectStatus ?? 200, timeoutSeconds: p.healthCheck.timeoutSeconds ?? 30 }
+      : undefined;
+    this.venv.addApp(this.entryPoint, healthCheck);
 
     const daemon: DaemonSpec = {
       name: `webshare-${slug(this.node.path)}`,
@@ -171,7 +174,7 @@ export class WsgiApp extends Construct {
       ...this.venv.localFiles.map(projectRelative).filter((f) => !f.startsWith("..")),
     ];
 
-    this.resource = createUnitResource(this, "deploy", {
+    this.resource = createUnitResource(this, {
       kind: this.host.lifecycleResource,
       dependsOn: () => [this.venv.resource],
       spec: (): AppUnitSpec => {
@@ -204,9 +207,7 @@ export class WsgiApp extends Construct {
           daemon,
           environment,
           venvPath: this.venv.path,
-          healthCheck: p.healthCheck
-            ? { url: p.healthCheck.url, expectStatus: p.healthCheck.expectStatus ?? 200, timeoutSeconds: p.healthCheck.timeoutSeconds ?? 30 }
-            : undefined,
+          healthCheck,
           apacheConfigSha256: sha256Hex(apacheConfig),
           entryPointSha256: sha256Hex(entryPointText),
           keep: p.keep ?? 2,

@@ -89,9 +89,9 @@ export const errors = {
       "wait for it to finish; if its process is gone, remove the lock directory named above on the host",
     ),
 
-  healthCheckFailed: (place: Place, url: string, reason: string, log: string) =>
+  healthCheckFailed: (place: Place, url: string, reason: string, log: string, restored: string) =>
     new WebshareError(
-      `${at(place)}: the new release did not pass its health check at ${url}: ${reason}; switched back to the previous release`,
+      `${at(place)}: the health check at ${url} failed after the switch: ${reason}; ${restored}`,
       "the error log lines below usually name the cause (an import error, a missing package); fix it and deploy again",
       log === "" ? undefined : `recent Apache error log lines:\n${tail(log)}`,
     ),

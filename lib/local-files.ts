@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
  */
 
 /** Names skipped in every app source tree. */
-export const DEFAULT_EXCLUDES: readonly string[] = ["__pycache__", "*.pyc", ".git", ".venv", "venv", "node_modules", ".DS_Store"];
+export const DEFAULT_EXCLUDES: readonly string[] = ["__pycache__", "*.pyc", ".git", ".gitignore", ".venv", "venv", "node_modules", ".DS_Store"];
 
 /** Matches a basename against simple globs (`*`, `?`) or a relative path exactly. */
 export function isExcluded(relativePath: string, patterns: readonly string[]): boolean {

@@ -94,6 +94,8 @@ const NAME = "[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?";
 const NAME_RE = new RegExp(`^${NAME}`);
 const FULL_NAME_RE = new RegExp(`^${NAME}$`);
 const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+/** `name@url` needs no spaces, and its URL must not make it look like a bare one. */
+const NAME_THEN_AT_RE = new RegExp(`^${NAME}\\s*(?:\\[[^\\]]*\\])?\\s*@`);
 
 /** pip's file-level options (req_file.SUPPORTED_OPTIONS); value: whether one follows. */
 const FILE_OPTIONS: Record<string, { readonly long: string; readonly value: boolean }> = {};
@@ -120,15 +122,21 @@ const REQUIREMENT_OPTIONS: typeof FILE_OPTIONS = { "--hash": { long: "--hash", v
 // pip takes these per requirement too, but they change how a package builds; not supported.
 const UNSUPPORTED_REQUIREMENT_OPTIONS = new Set(["--global-option", "--config-settings", "-C", "--install-option"]);
 
-const HASH_LENGTHS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+// A Map, as the key is user text ("constructor" must not find Object's).
+const HASH_LENGTHS = new Map([
+  ["sha256", 64],
+  ["sha384", 96],
+  ["sha512", 128],
+]);
 
-const q = (s: string) => JSON.stringify(s);
+/** Quote for messages; single quotes when the text has double ones (markers do), to avoid escapes. */
+const q = (s: string) => (s.includes('"') && !s.includes("'") ? `'${s}'` : JSON.stringify(s));
 
 /** Parse failures carry a message without the line prefix until they are placed. */
 class Invalid extends Error {}
-const fail = (message: string): never => {
+function fail(message: string): never {
   throw new Invalid(message);
-};
+}
 
 /**
  * Physical lines joined into logical ones the way pip does: a trailing backslash continues
@@ -193,15 +201,20 @@ function readOptions(tokens: readonly string[], table: typeof FILE_OPTIONS, wher
     const spec = table[name];
     if (!spec) {
       if (table === FILE_OPTIONS && name === "--hash") {
-        fail(`${q(token)} must be on the same logical line as its requirement; end the line before it with "\\"`);
+        // Usually a hash list where one line lost its trailing backslash.
+        fail(
+          i === 0
+            ? `${q(token)} is not attached to a requirement; end the line before it with "\\" to continue it`
+            : `--hash can only follow a requirement like name==1.0`,
+        );
       }
       if (UNSUPPORTED_REQUIREMENT_OPTIONS.has(name)) fail(`${name} on a requirement line is not supported`);
       fail(`unknown option ${q(name)} ${where}`);
     }
-    const value = spec!.value ? (inline ?? tokens[++i]) : undefined;
-    if (spec!.value && (value === undefined || value === "")) fail(`${name} needs a value`);
-    if (!spec!.value && inline !== undefined) fail(`${name} takes no value`);
-    out.push(value === undefined ? { option: spec!.long } : { option: spec!.long, value });
+    const value = spec.value ? (inline ?? tokens[++i]) : undefined;
+    if (spec.value && (value === undefined || value === "")) fail(`${name} needs a value`);
+    if (!spec.value && inline !== undefined) fail(`${name} takes no value`);
+    out.push(value === undefined ? { option: spec.long } : { option: spec.long, value });
   }
   return out;
 }
@@ -270,26 +283,26 @@ function parseRequirementLine(raw: string): Unplaced<PinnedRequirement | Specifi
   const optionTokens = optionAt < 0 ? [] : raw.slice(optionAt).trim().split(/\s+/);
   const bad = (why: string) => fail(`${q(args)} is not a valid requirement: ${why}`);
   const hashes = readOptions(optionTokens, REQUIREMENT_OPTIONS, `after requirement ${q(args)} (only --hash may follow one)`).map((o) => {
-    const [algorithm, hex] = o.value!.split(":", 2);
-    const length = HASH_LENGTHS[algorithm!];
-    if (length === undefined || hex === undefined || !new RegExp(`^[0-9a-fA-F]{${length}}$`).test(hex)) {
-      fail(`--hash=${o.value} is not a valid hash: use sha256:, sha384: or sha512: followed by the hex digest`);
+    const colon = o.value!.indexOf(":");
+    const length = HASH_LENGTHS.get(o.value!.slice(0, colon));
+    // pip compares lowercase hexdigests, so an uppercase digest would never match.
+    if (colon < 0 || length === undefined || !new RegExp(`^[0-9a-f]{${length}}$`).test(o.value!.slice(colon + 1))) {
+      fail(`--hash=${o.value} is not a valid hash: use sha256:, sha384: or sha512: followed by the lowercase hex digest`);
     }
     return o.value!;
   });
 
-  if (looksLikeUrlOrPath(args.split(/\s/)[0]!)) return { kind: "url", hashes, ...bareUrl(args, bad) };
+  if (!NAME_THEN_AT_RE.test(args) && looksLikeUrlOrPath(args.split(/\s/)[0]!)) return { kind: "url", hashes, ...bareUrl(args, bad) };
 
   const { name, extras, rest } = nameAndExtras(args, bad);
   const named = { name: normalizeName(name), originalName: name, extras, hashes };
   const afterName = rest.trimStart();
   if (afterName.startsWith("@")) {
     // PEP 508: the URL runs to whitespace, and a marker needs whitespace before its ";".
-    const m = /^@\s*(\S*)(.*)$/.exec(afterName)!;
-    const url = m[1]!;
+    const [, url = "", after = ""] = /^@\s*(\S*)(.*)$/.exec(afterName) ?? [];
     if (url === "") bad(`expected a URL after "@"`);
     if (!SCHEME_RE.test(url)) bad(`${q(url)} is not a URL (it needs a scheme such as https://, file:// or git+https://)`);
-    const marker = markerAfterUrl(m[2]!, bad);
+    const marker = markerAfterUrl(after, bad);
     return { kind: "url", ...named, url, ...(marker !== undefined && { marker }) };
   }
 
@@ -317,18 +330,17 @@ function markerAfterUrl(after: string, bad: (why: string) => never): string | un
 
 /** A URL or path with no `name @`: the name must come from `#egg=` or a wheel file name. */
 function bareUrl(args: string, bad: (why: string) => never): { name: string; originalName: string; extras: string[]; url: string; marker?: string } {
-  const [, url, after] = /^(\S+)(.*)$/.exec(args)!;
-  if (!SCHEME_RE.test(url!) || /^[A-Za-z]:[\\/]/.test(url!)) {
-    bad(`a local path cannot be installed on the host; build a wheel and use "name @ https://...", or a wheelhouse`);
-  }
-  const egg = /[#&]egg=([^&]*)/.exec(url!)?.[1];
-  const wheel = /\/([A-Za-z0-9_.]+)-[^-/]+(?:-[^-/]+)?-[^-/]+-[^-/]+-[^-/]+\.whl(?:[#?].*)?$/.exec(url!)?.[1];
+  const [, url = "", after = ""] = /^(\S+)(.*)$/.exec(args) ?? [];
+  // Bare paths are valid to pip, but carry no name to key a lock or a diff by.
+  if (!SCHEME_RE.test(url) || /^[A-Za-z]:[\\/]/.test(url)) return bad(`a bare path has no package name; write it as "name @ file:///absolute/path"`);
+  const egg = /[#&]egg=([^&]*)/.exec(url)?.[1];
+  const wheel = /\/([A-Za-z0-9_.]+)-[^-/]+(?:-[^-/]+)?-[^-/]+-[^-/]+-[^-/]+\.whl(?:[#?].*)?$/.exec(url)?.[1];
   const parsed = egg !== undefined ? nameAndExtras(egg, (why) => bad(`#egg=${egg}: ${why}`)) : undefined;
   if (parsed && parsed.rest !== "") bad(`#egg= must be a package name, not ${q(egg!)}`);
   const name = parsed?.name ?? wheel;
-  if (name === undefined) bad(`a URL needs a package name: write "name @ ${url}"`);
-  const marker = markerAfterUrl(after!, bad);
-  return { name: normalizeName(name!), originalName: name!, extras: parsed?.extras ?? [], url: url!, ...(marker !== undefined && { marker }) };
+  if (name === undefined) return bad(`a URL needs a package name: write "name @ ${url}"`);
+  const marker = markerAfterUrl(after, bad);
+  return { name: normalizeName(name), originalName: name, extras: parsed?.extras ?? [], url, ...(marker !== undefined && { marker }) };
 }
 
 const OPERATORS: readonly SpecifierOperator[] = ["===", "~=", "==", "!=", "<=", ">=", "<", ">"];
@@ -375,7 +387,7 @@ const MARKER_VARIABLES = new Set([
  */
 function checkMarker(text: string, bad: (why: string) => never): string {
   const marker = text.trim();
-  const tokens = marker.match(/\s+|[()]|'[^']*'|"[^"]*"|===|==|!=|<=|>=|~=|<|>|[A-Za-z_][A-Za-z0-9_.]*|./g) ?? [];
+  const tokens = marker.match(/\s+|[()]|'[^']*'?|"[^"]*"?|===|==|!=|<=|>=|~=|<|>|[A-Za-z_][A-Za-z0-9_.]*|./g) ?? [];
   const toks = tokens.filter((t) => !/^\s+$/.test(t));
   let i = 0;
   const badMarker = (why: string) => bad(`marker ${q(marker)}: ${why}`);
@@ -403,11 +415,17 @@ function checkMarker(text: string, bad: (why: string) => never): string {
   };
   const and = () => {
     atom();
-    while (toks[i] === "and") i++, atom();
+    while (toks[i] === "and") {
+      i++;
+      atom();
+    }
   };
   const or = () => {
     and();
-    while (toks[i] === "or") i++, and();
+    while (toks[i] === "or") {
+      i++;
+      and();
+    }
   };
   if (toks.length === 0) badMarker("empty marker after \";\"");
   or();

@@ -67,6 +67,9 @@ export const packageSourceSpec = z.object({
 });
 export type PackageSourceSpec = z.infer<typeof packageSourceSpec>;
 
+const healthCheckSpec = z.object({ url: z.string(), expectStatus: z.number().int(), timeoutSeconds: z.number().positive() });
+export type HealthCheckSpec = z.infer<typeof healthCheckSpec>;
+
 export const venvUnitSpec = z.object({
   kind: z.literal("venv"),
   specVersion: z.literal(SPEC_VERSION),
@@ -90,8 +93,8 @@ export const venvUnitSpec = z.object({
   source: packageSourceSpec,
   wheelhouseFiles: z.record(z.string(), sha256),
   upgradePip: z.boolean(),
-  /** Entry points (home-relative) touched after a switch so daemons reload. */
-  entryPoints: z.array(relativePath),
+  /** Apps running in this venv: entry points touched after a switch, health checks run after. */
+  apps: z.array(z.object({ entryPoint: relativePath, healthCheck: healthCheckSpec.optional() })),
   keep: z.number().int().min(1),
 });
 export type VenvUnitSpec = z.infer<typeof venvUnitSpec>;
@@ -128,9 +131,7 @@ export const appUnitSpec = z.object({
   daemon: daemonSpec,
   environment: z.record(z.string(), z.string()),
   venvPath: relativePath,
-  healthCheck: z
-    .object({ url: z.string(), expectStatus: z.number().int(), timeoutSeconds: z.number().positive() })
-    .optional(),
+  healthCheck: healthCheckSpec.optional(),
   /** sha256 of the rendered Apache config, so a plan shows when it changes. */
   apacheConfigSha256: sha256,
   /** sha256 of the rendered entry point. */
@@ -141,3 +142,18 @@ export type AppUnitSpec = z.infer<typeof appUnitSpec>;
 
 export const unitSpec = z.discriminatedUnion("kind", [venvUnitSpec, appUnitSpec]);
 export type UnitSpec = z.infer<typeof unitSpec>;
+
+/**
+ * What a real destroy needs: the paths a unit owns. It lives in its own long-lived resource
+ * because Terraform runs no destroy provisioner for a tainted (failed) or deposed object.
+ */
+export const venvRemovalSpec = venvUnitSpec.pick({ kind: true, specVersion: true, unit: true, host: true, venvPath: true, venvsDir: true, requirementsPath: true, freezePath: true });
+export type VenvRemovalSpec = z.infer<typeof venvRemovalSpec>;
+export const appRemovalSpec = appUnitSpec.pick({ kind: true, specVersion: true, unit: true, host: true, appDir: true, releasesDir: true });
+export type AppRemovalSpec = z.infer<typeof appRemovalSpec>;
+export const removalSpec = z.discriminatedUnion("kind", [venvRemovalSpec, appRemovalSpec]);
+export type RemovalSpec = z.infer<typeof removalSpec>;
+
+export function removalSpecOf(spec: UnitSpec): RemovalSpec {
+  return spec.kind === "venv" ? venvRemovalSpec.parse(spec) : appRemovalSpec.parse(spec);
+}

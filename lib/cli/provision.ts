@@ -1,4 +1,5 @@
-import { unitSpec, UnitSpec } from "../spec";
+import { removalSpec, unitSpec } from "../spec";
+import type { z } from "zod";
 import { errors } from "../errors";
 import { HostSession, targetOf } from "../ssh/session";
 import { Progress, Writer } from "../progress";
@@ -20,7 +21,7 @@ export interface ProvisionOptions {
   readonly onInterrupt?: (cleanup: () => Promise<void>) => void;
 }
 
-export function parseUnit(json: string | undefined): UnitSpec {
+export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
   if (json === undefined || json === "") throw errors.invalidSpec("WEBSHARE_UNIT is not set; this command is run by the Terraform provisioner");
   let raw: unknown;
   try {
@@ -28,13 +29,13 @@ export function parseUnit(json: string | undefined): UnitSpec {
   } catch (e) {
     throw errors.invalidSpec(`WEBSHARE_UNIT is not JSON: ${(e as Error).message}`);
   }
-  const parsed = unitSpec.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) throw errors.invalidSpec(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   return parsed.data;
 }
 
 export async function provision(options: ProvisionOptions): Promise<void> {
-  const spec = parseUnit(options.env.WEBSHARE_UNIT);
+  const spec = options.action === "create" ? parseUnit(unitSpec, options.env.WEBSHARE_UNIT) : parseUnit(removalSpec, options.env.WEBSHARE_UNIT);
   const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
   const progress = new Progress(spec.unit, options.write);
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
@@ -44,8 +45,11 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     const lock = await acquireHostLock(ctx, spec.host);
     options.onInterrupt?.(() => lock.release());
     try {
-      if (spec.kind === "venv") await (options.action === "create" ? deployVenv(ctx, spec) : destroyVenv(ctx, spec));
-      else await (options.action === "create" ? deployApp(ctx, spec) : destroyApp(ctx, spec));
+      if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));
+      else {
+        const unit = unitSpec.parse(spec);
+        await (unit.kind === "venv" ? deployVenv(ctx, unit) : deployApp(ctx, unit));
+      }
     } finally {
       await lock.release().catch(() => undefined);
     }

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import type { AppUnitSpec } from "../spec";
+import type { AppRemovalSpec, AppUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId, sha256Hex } from "../hash";
 import { errors } from "../errors";
@@ -9,7 +9,7 @@ import { renderApacheConfig } from "../render/apache-config";
 import { renderEntryPoint } from "../render/entry-point";
 import { abs, StepContext, unitRecordPath } from "./context";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
-import { readUnitRecord, writeUnitRecord } from "./venv";
+import { errorLogTail, removeIfEmpty, writeUnitRecord } from "./venv";
 import { waitForHealthy } from "./health";
 
 /**
@@ -36,7 +36,7 @@ export function apacheConfigOf(spec: AppUnitSpec): string {
 }
 
 /** Where the app's Apache config goes: the self-managed conf dir, or a snippet for the hoster. */
-export function apacheConfigPath(spec: AppUnitSpec): string {
+export function apacheConfigPath(spec: Pick<AppUnitSpec, "unit" | "host">): string {
   const name = `webshare-${slug(spec.unit)}.conf`;
   return spec.host.apache.mode === "self" ? path.posix.join(spec.host.apache.confDir, name) : abs(spec.host, `${spec.host.stateDir}/apache/${name}`);
 }
@@ -116,9 +116,10 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<vo
     const check = spec.healthCheck;
     const failure = await progress.step("health check", () => waitForHealthy(check.url, check.expectStatus, check.timeoutSeconds), (r) => (r === undefined ? `(${check.url} OK)` : `(${check.url} FAILED)`));
     if (failure !== undefined) {
-      const log = await errorLogTail(ctx, spec);
+      const log = await errorLogTail(ctx, host);
       await rollBack(ctx, spec, previousDir, config);
-      throw errors.healthCheckFailed(place, check.url, failure, log);
+      const restored = previousDir ? `switched back to the previous release ${path.posix.basename(previousDir)}` : "there was no previous release to switch back to";
+      throw errors.healthCheckFailed(place, check.url, failure, log, restored);
     }
   }
   await writeUnitRecord(ctx, spec, releaseId);
@@ -177,20 +178,9 @@ async function rollBack(ctx: StepContext, spec: AppUnitSpec, previousDir: string
   }, () => (previousDir ? `(back to ${path.posix.basename(previousDir)})` : "(no previous release)"));
 }
 
-async function errorLogTail(ctx: StepContext, spec: AppUnitSpec): Promise<string> {
-  if (spec.host.errorLog === undefined) return "";
-  const result = await ctx.session.runRaw(ctx.place, "read error log", commandLine(["tail", "-n", "20", spec.host.errorLog]));
-  return result.code === 0 ? result.stdout : "";
-}
-
 /** Destroy: remove the app's link, releases, Apache config and record; nothing else. */
-export async function destroyApp(ctx: StepContext, spec: AppUnitSpec): Promise<void> {
+export async function destroyApp(ctx: StepContext, spec: AppRemovalSpec): Promise<void> {
   const host = spec.host;
-  const record = await readUnitRecord(ctx, spec);
-  if (record === undefined || record.instance !== ctx.instance) {
-    ctx.progress.info(record === undefined ? "nothing deployed by this unit: nothing to remove" : "superseded by a newer deploy of this unit: leaving it in place");
-    return;
-  }
   const appLink = abs(host, spec.appDir);
   const configFile = apacheConfigPath(spec);
   await ctx.progress.step("remove app", async () => {
@@ -202,7 +192,11 @@ export async function destroyApp(ctx: StepContext, spec: AppUnitSpec): Promise<v
     await ctx.session.run(
       ctx.place,
       "remove app",
-      [`if [ -L ${quote(appLink)} ]; then ${commandLine(["rm", "-f", appLink])}; fi`, commandLine(["rm", "-rf", abs(host, spec.releasesDir), unitRecordPath(host, spec.unit)])].join(" && "),
+      [
+        `if [ -L ${quote(appLink)} ]; then ${commandLine(["rm", "-f", appLink])}; fi`,
+        commandLine(["rm", "-rf", abs(host, spec.releasesDir), unitRecordPath(host, spec.unit)]),
+        removeIfEmpty(path.posix.dirname(abs(host, spec.releasesDir))),
+      ].join(" && "),
     );
   });
 }

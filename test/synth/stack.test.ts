@@ -40,14 +40,21 @@ function twoAppStack(lifecycleResource?: "terraform_data" | "null_resource") {
 describe("synthesized stack: two apps on one host", () => {
   const json = Testing.synth(twoAppStack());
   const config = JSON.parse(json);
-  const resources = config.resource.terraform_data as Record<string, { input: any; triggers_replace: any; provisioner: any[]; lifecycle: any; depends_on?: string[] }>;
+  type Resource = { input: any; triggers_replace: any; provisioner: any[]; lifecycle: any; depends_on?: string[] };
+  const all = config.resource.terraform_data as Record<string, Resource>;
+  const pick = (role: string) => Object.fromEntries(Object.entries(all).filter(([name]) => name.includes(`_${role}_`)));
+  const resources = pick("deploy");
+  const removers = pick("remove");
   const byUnit = (unit: string) => Object.values(resources).find((r) => r.input.unit === unit)!;
+  const removerOf = (unit: string) => Object.values(removers).find((r) => r.input.unit === unit)!;
 
   test("matches the reviewed snapshot", () => {
     expect(json).toMatchSnapshot();
   });
 
-  test("one terraform_data per venv and per app", () => {
+  test("one deploy and one remove terraform_data per venv and per app, nothing else", () => {
+    expect(Object.keys(all)).toHaveLength(8);
+    expect(Object.values(removers).map((r) => `${r.input.kind} ${r.input.unit}`).sort()).toEqual(Object.values(resources).map((r) => `${r.input.kind} ${r.input.unit}`).sort());
     expect(Object.values(resources).map((r) => `${r.input.kind} ${r.input.unit}`).sort()).toEqual([
       "app site/api",
       "app site/blog",
@@ -66,18 +73,32 @@ describe("synthesized stack: two apps on one host", () => {
   });
 
   test("provisioners take values from the environment, never from the command text", () => {
-    const [create, destroy] = byUnit("site/blog").provisioner.map((p: any) => p["local-exec"]);
+    const [create] = byUnit("site/blog").provisioner.map((p: any) => p["local-exec"]);
+    expect(byUnit("site/blog").provisioner).toHaveLength(1);
     expect(create.command).toBe('node "$WEBSHARE_CLI" provision create');
-    expect(destroy.when).toBe("destroy");
+    expect(create.when).toBeUndefined();
     expect(create.environment.WEBSHARE_UNIT).toBe("${jsonencode(self.input)}");
     expect(create.environment.WEBSHARE_CLI).toBe("dist/lib/cli/main.js");
     expect(create.working_dir).toBe("../../..");
   });
 
+  test("removal lives in its own resource with only a destroy-time provisioner and only the paths it owns", () => {
+    const remover = removerOf("site/blog-venv");
+    expect(remover.provisioner.map((p: any) => [p["local-exec"].command, p["local-exec"].when])).toEqual([['node "$WEBSHARE_CLI" provision destroy', "destroy"]]);
+    expect(Object.keys(remover.input).sort()).toEqual(["freezePath", "host", "kind", "requirementsPath", "specVersion", "unit", "venvPath", "venvsDir"]);
+    expect(remover.triggers_replace).toBeUndefined();
+    expect(Object.keys(removerOf("site/blog").input).sort()).toEqual(["appDir", "host", "kind", "releasesDir", "specVersion", "unit"]);
+  });
+
   test("replacement creates before it destroys, and apps wait for their venv", () => {
     expect(byUnit("site/blog").lifecycle.create_before_destroy).toBe(true);
-    expect(byUnit("site/blog").depends_on).toHaveLength(1);
-    expect(byUnit("site/blog").depends_on![0]).toMatch(/^terraform_data\.blog-venv_deploy/);
+    expect(byUnit("site/blog").depends_on!.sort()).toEqual([expect.stringMatching(/^terraform_data\.blog-venv_deploy/), expect.stringMatching(/^terraform_data\.blog_remove/)]);
+  });
+
+  test("each venv knows its apps' entry points and health checks", () => {
+    expect(byUnit("site/blog-venv").input.apps).toEqual([
+      { entryPoint: "public/wwwshare.wsgi", healthCheck: { url: "https://web.example.com/", expectStatus: 200, timeoutSeconds: 30 } },
+    ]);
   });
 
   test("no secret material: only the key path and the passphrase variable NAME", () => {
@@ -98,7 +119,7 @@ describe("null_resource option", () => {
   test("carries the same spec in string triggers with readable package keys", () => {
     const config = JSON.parse(Testing.synth(twoAppStack("null_resource")));
     expect(config.resource.terraform_data).toBeUndefined();
-    const venv = Object.values(config.resource.null_resource as Record<string, any>).find((r) => JSON.parse(r.triggers.spec).unit === "site/blog-venv");
+    const venv = Object.entries(config.resource.null_resource as Record<string, any>).find(([name, r]) => name.includes("_deploy_") && JSON.parse(r.triggers.spec).unit === "site/blog-venv")![1];
     expect(venv.triggers["package:webshare-greeting"]).toBe("1.0.0");
     expect(venv.provisioner[0]["local-exec"].environment.WEBSHARE_UNIT).toBe("${self.triggers.spec}");
     expect(config.provider.null).toBeDefined();
