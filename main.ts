@@ -64,7 +64,14 @@ class DemoStack extends TerraformStack {
       source,
       entry: "app:app",
       staticDirs: { "/static": "static" },
-      healthCheck: { url: new URL("health", url.endsWith("/") ? url : url + "/").toString() },
+      daemon: {
+        maximumRequests: optional("WEBSHARE_MAX_REQUESTS") ? Number(optional("WEBSHARE_MAX_REQUESTS")) : undefined,
+        user: optional("WEBSHARE_DAEMON_USER"),
+      },
+      healthCheck: {
+        url: new URL("health", url.endsWith("/") ? url : url + "/").toString(),
+        timeoutSeconds: Number(optional("WEBSHARE_HEALTH_TIMEOUT") ?? "30"),
+      },
     });
   }
 }

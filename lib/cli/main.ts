@@ -2,6 +2,8 @@
 import { Command } from "commander";
 import { WebshareError } from "../errors";
 import { provision } from "./provision";
+import { diffCommand } from "./diff";
+import { planSummaryCommand } from "./plan-summary";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
@@ -33,6 +35,26 @@ async function main(argv: string[]): Promise<number> {
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
+    });
+
+  program
+    .command("diff")
+    .description("package changes between two lock/freeze/requirements files, as Markdown for a PR (informative: succeeds whenever it can diff)")
+    .argument("<old>", "a file, or git:REF:PATH (read with git show, e.g. git:main:app/requirements.lock)")
+    .argument("<new>", "a file, or git:REF:PATH")
+    .option("--json", "print the diff as JSON")
+    .action(async (oldSource: string, newSource: string, opts: { json?: boolean }) => {
+      await diffCommand(oldSource, newSource, opts, { cwd: process.cwd(), write: (text) => process.stdout.write(text) });
+    });
+
+  program
+    .command("plan-summary")
+    .description("what a plan changes in webshare units (packages, files, Apache config), as Markdown for a PR comment")
+    .argument("<plan-json>", 'output of "tofu show -json PLANFILE" (or terraform), or - for standard input')
+    .option("--json", "print the summary as JSON")
+    .option("--max-items <n>", "longest table or list before \"... and N more\"", "100")
+    .action(async (file: string, opts: { json?: boolean; maxItems?: string }) => {
+      await planSummaryCommand(file, opts, { cwd: process.cwd(), write: (text) => process.stdout.write(text) });
     });
 
   try {

@@ -1,0 +1,201 @@
+/**
+ * Markdown for reviewers: a plan summary for a PR comment, and the diff of two requirement
+ * files. Tables for package changes, short lists for files and settings; everything is
+ * readable as raw text too. Pure: model in, text out.
+ */
+import type { PackageDiff, VersionChange } from "../package-diff";
+import { capped, code, codeCell, plural, table } from "./markdown";
+import type { AppChanges, NameChanges, PlanSummary, SettingChange, UnitSummary, VenvChanges } from "./model";
+import { hasDetails } from "./model";
+import type { RequirementLineChange, RequirementsFileDiff } from "./requirements-diff";
+
+export interface RenderOptions {
+  /** Longest table or list before "... and N more" (GitHub comments hold 65536 characters). */
+  readonly maxItems?: number;
+}
+
+const DEFAULT_MAX_ITEMS = 100;
+const ARROW = "→";
+
+const versionKind = (c: VersionChange) => (c.changeKind === "major" ? "**major**" : c.changeKind);
+
+/** Package rows: upgrades, downgrades, source changes, additions, removals; each by name. */
+function packageRows(diff: PackageDiff, unknown: readonly string[] = []): string[][] {
+  return [
+    ...diff.upgraded.map((c) => [codeCell(c.name), `upgraded (${versionKind(c)})`, codeCell(c.from), codeCell(c.to)]),
+    ...diff.downgraded.map((c) => [codeCell(c.name), `downgraded (${versionKind(c)})`, codeCell(c.from), codeCell(c.to)]),
+    ...diff.changedSource.map((c) => [codeCell(c.name), "source changed", codeCell(c.from), codeCell(c.to)]),
+    ...diff.added.map((p) => [codeCell(p.name), "added", "", codeCell(p.version)]),
+    ...diff.removed.map((p) => [codeCell(p.name), "removed", codeCell(p.version), ""]),
+    ...unknown.map((name) => [codeCell(name), "changes", "", "(known after apply)"]),
+  ];
+}
+
+function cappedTable(header: readonly string[], rows: readonly string[][], maxItems: number): string[] {
+  const shown = rows.slice(0, maxItems);
+  const lines = table(header, shown);
+  if (rows.length > shown.length) lines.push("", `... and ${rows.length - shown.length} more (see --json for all)`);
+  return lines;
+}
+
+export function packageTable(diff: PackageDiff, options: RenderOptions = {}, unknown: readonly string[] = []): string[] {
+  return cappedTable(["Package", "Change", "From", "To"], packageRows(diff, unknown), options.maxItems ?? DEFAULT_MAX_ITEMS);
+}
+
+function byKind(changes: readonly VersionChange[]): string {
+  const counts = new Map<string, number>();
+  for (const c of changes) counts.set(c.changeKind, (counts.get(c.changeKind) ?? 0) + 1);
+  const parts = ["major", "minor", "patch", "pre", "other"].filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}`);
+  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
+}
+
+/** "3 package changes: 1 upgraded (1 major), 1 added, 1 removed; 5 unchanged." */
+export function packageSummaryLine(diff: PackageDiff, unknown: readonly string[] = []): string {
+  const parts = [
+    diff.upgraded.length > 0 && `${diff.upgraded.length} upgraded${byKind(diff.upgraded)}`,
+    diff.downgraded.length > 0 && `${diff.downgraded.length} downgraded${byKind(diff.downgraded)}`,
+    diff.changedSource.length > 0 && `${diff.changedSource.length} source changed`,
+    diff.added.length > 0 && `${diff.added.length} added`,
+    diff.removed.length > 0 && `${diff.removed.length} removed`,
+    unknown.length > 0 && `${unknown.length} known after apply`,
+  ].filter((p): p is string => typeof p === "string");
+  const total = diff.upgraded.length + diff.downgraded.length + diff.changedSource.length + diff.added.length + diff.removed.length + unknown.length;
+  if (total === 0) return `No package changes (${diff.unchanged} unchanged).`;
+  return `${plural(total, "package change")}: ${parts.join(", ")}; ${diff.unchanged} unchanged.`;
+}
+
+function requirementTable(changes: readonly RequirementLineChange[], maxItems: number): string[] {
+  const rows = changes.map((c) => [c.name !== undefined ? codeCell(c.name) : "", c.change, c.from !== undefined ? codeCell(c.from) : "", c.to !== undefined ? codeCell(c.to) : ""]);
+  return cappedTable(["Requirement", "Change", "From", "To"], rows, maxItems);
+}
+
+// ---------------------------------------------------------------------------------------
+// webshare diff OLD NEW
+
+export function renderRequirementsDiff(diff: RequirementsFileDiff, oldLabel: string, newLabel: string, options: RenderOptions = {}): string {
+  const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
+  const lines = [`**Packages: ${code(oldLabel)} ${ARROW} ${code(newLabel)}**`, ""];
+  if (diff.packages.hasChanges) lines.push(...packageTable(diff.packages, options), "");
+  if (diff.requirements.length > 0) lines.push("Unpinned requirements and options:", "", ...requirementTable(diff.requirements, maxItems), "");
+  const reqLine = diff.requirements.length > 0 ? ` ${plural(diff.requirements.length, "unpinned requirement or option line")} changed.` : "";
+  lines.push(`${packageSummaryLine(diff.packages)}${reqLine}`);
+  return `${lines.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------------------------------
+// webshare plan-summary PLAN.json
+
+const REASONS: Record<string, string> = {
+  replace_because_tainted: "its last deploy failed (tainted), so it deploys again",
+  replace_by_request: "replacement was requested (-replace)",
+  replace_by_triggers: "a replace_triggered_by reference changed",
+};
+
+function headline(u: UnitSummary): string {
+  switch (u.action) {
+    case "create":
+      return "new: deploys";
+    case "replace":
+      return "changes: redeploys";
+    case "update":
+      return "updated in place: connection settings only, no deploy";
+    case "delete":
+      return u.kind === "venv" ? "removed: the venv and its files are deleted from the host" : "removed: the app, its releases and its Apache config are deleted from the host";
+    case "forget":
+      return "no longer managed (forget): left in place on the host";
+  }
+}
+
+function nameList(label: string, names: NameChanges, maxItems: number, verb = { added: "added", removed: "removed", changed: "changed" }): string[] {
+  const counts = [
+    names.added.length > 0 && `${names.added.length} ${verb.added}`,
+    names.changed.length > 0 && `${names.changed.length} ${verb.changed}`,
+    names.removed.length > 0 && `${names.removed.length} ${verb.removed}`,
+    names.unknown.length > 0 && `${names.unknown.length} known after apply`,
+  ].filter((p): p is string => typeof p === "string");
+  if (counts.length === 0) return [];
+  const items = [
+    ...names.added.map((n) => `- ${verb.added} ${code(n)}`),
+    ...names.changed.map((n) => `- ${verb.changed} ${code(n)}`),
+    ...names.removed.map((n) => `- ${verb.removed} ${code(n)}`),
+    ...names.unknown.map((n) => `- ${code(n)}: known after apply`),
+  ];
+  return [`${label}: ${counts.join(", ")}`, "", ...capped(items, maxItems, (i) => i, (n) => `- ... and ${n} more (see --json for all)`), ""];
+}
+
+function settingLine(c: SettingChange): string {
+  const name = code(c.setting);
+  if (c.from === undefined && c.to === undefined) return `- ${name}: ${c.change}`;
+  if (c.change === "added") return `- ${name}: ${code(c.to!)} (added)`;
+  if (c.change === "removed") return `- ${name}: ${code(c.from!)} (removed)`;
+  return `- ${name}: ${code(c.from!)} ${ARROW} ${code(c.to!)}`;
+}
+
+function settingList(label: string, settings: readonly SettingChange[], maxItems: number): string[] {
+  if (settings.length === 0) return [];
+  return [label, "", ...capped(settings, maxItems, settingLine, (n) => `- ... and ${n} more (see --json for all)`), ""];
+}
+
+function venvBody(u: UnitSummary, c: VenvChanges, maxItems: number): string[] {
+  const lines: string[] = [];
+  if (u.action === "delete" || u.action === "forget") {
+    const n = c.packages ? plural(c.packages.removed.length, "locked package") : plural(c.requirements.length, "requirement line");
+    return [`It had ${n}.`, ""];
+  }
+  if (c.packages?.hasChanges) lines.push(...packageTable(c.packages, { maxItems }, c.packages.unknown), "", packageSummaryLine(c.packages, c.packages.unknown), "");
+  if (c.requirements.length > 0) {
+    const label = c.hasLock ? "Requirement lines (the lock decides what is installed):" : "Requirement lines (no lock: pip resolves these on the host):";
+    lines.push(label, "", ...requirementTable(c.requirements, maxItems), "");
+  }
+  if (c.installTextOnly) lines.push("The installed file's text changes, but no package or requirement line does (comments, hashes or order).", "");
+  lines.push(...nameList("Wheelhouse", c.wheelhouse, maxItems));
+  lines.push(...settingList(u.action === "create" ? "Settings:" : "Other settings:", c.settings, maxItems));
+  return lines;
+}
+
+function appBody(u: UnitSummary, c: AppChanges, maxItems: number): string[] {
+  if (u.action === "delete" || u.action === "forget") return [`It had ${plural(c.files.removed.length, "file")}.`, ""];
+  const lines = nameList("Files", c.files, maxItems);
+  if (u.action === "create") {
+    lines.push("Apache config and entry point: new.", "");
+  } else {
+    if (c.apacheConfig.changed || c.apacheConfig.settings.length > 0) {
+      if (c.apacheConfig.settings.length > 0) lines.push(...settingList("Apache config changes:", c.apacheConfig.settings, maxItems));
+      else lines.push("Apache config changes (the rendered text differs; no readable setting did, e.g. after a webshare-cdktf upgrade).", "");
+    }
+    if (c.entryPoint.changed || c.entryPoint.settings.length > 0) {
+      if (c.entryPoint.settings.length > 0) lines.push(...settingList("Entry point changes:", c.entryPoint.settings, maxItems));
+      else lines.push("Entry point changes (the rendered text differs; no readable setting did).", "");
+    }
+  }
+  lines.push(...settingList(u.action === "create" ? "Settings:" : "Other settings:", c.settings, maxItems));
+  return lines;
+}
+
+function unitSection(u: UnitSummary, maxItems: number): string[] {
+  const lines = [`#### ${code(u.unit)} (${u.kind}): ${headline(u)}`, ""];
+  if (u.reason !== undefined && REASONS[u.reason]) lines.push(`Why: ${REASONS[u.reason]}.`, "");
+  if (u.afterUnknown) lines.push("Its new settings are known only after apply.", "");
+  if (u.changes) {
+    lines.push(...(u.changes.kind === "venv" ? venvBody(u, u.changes, maxItems) : appBody(u, u.changes, maxItems)));
+    if (u.redeploys && !hasDetails(u.changes) && u.action !== "create") lines.push("No readable setting changed; it deploys again with the same content.", "");
+  }
+  return lines;
+}
+
+export function renderPlanSummary(summary: PlanSummary, options: RenderOptions = {}): string {
+  const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
+  const notes = summary.notes.map((n) => `> ${n}`);
+  if (!summary.hasChanges) return `${["webshare: no changes to deployed units.", ...(notes.length > 0 ? ["", ...notes] : [])].join("\n")}\n`;
+  const redeploy = summary.units.filter((u) => u.redeploys).length;
+  const removed = summary.units.filter((u) => u.action === "delete").length;
+  const counts = [redeploy > 0 && `${redeploy} to deploy`, removed > 0 && `${removed} to remove`].filter((p): p is string => typeof p === "string");
+  const lines = [
+    `### webshare plan: ${plural(summary.units.length, "unit")} change${summary.units.length === 1 ? "s" : ""}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}`,
+    "",
+  ];
+  if (notes.length > 0) lines.push(...notes, "");
+  for (const u of summary.units) lines.push(...unitSection(u, maxItems));
+  while (lines[lines.length - 1] === "") lines.pop();
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,69 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CdktfProject } from "../support/cdktf-project";
+import { httpGet, localHost, makeWheelhouse, resetHome, Target } from "../support/local-host";
+
+/**
+ * When a deploy fails, the command exits non-zero, the message names the host, the
+ * construct and the failing step with the tool's own error text, and the site keeps serving
+ * the previous version. The next good deploy then succeeds with no manual cleanup.
+ */
+let target: Target;
+let project: CdktfProject;
+const wheelhouse = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-wheels-"));
+
+beforeAll(() => {
+  target = localHost().managed;
+  resetHome(target.user);
+  makeWheelhouse(wheelhouse);
+  project = new CdktfProject(target, wheelhouse, "faults");
+  project.env.WEBSHARE_HEALTH_TIMEOUT = "8";
+  const first = project.deploy();
+  if (first.code !== 0) throw new Error(`setup deploy failed:\n${first.output}`);
+}, 180_000);
+
+afterAll(() => project?.remove());
+
+test("a requirement pip cannot find fails with pip's own error, and the site stays up", async () => {
+  project.write("requirements.lock", "webshare-greeting==2.0.0\nwebshare-missing==1.0\n");
+  const result = project.deploy();
+  expect(result.code).not.toBe(0);
+  expect(result.output).toContain(`faults/venv on ${target.user}@${target.host}:${target.port}: step "pip install" failed (exit 1)`);
+  expect(result.output).toMatch(/No matching distribution found for webshare-missing==1\.0/);
+  expect(result.output).toContain("the live site still runs the previous version");
+  expect((await httpGet(target.url)).body).toContain("greeting 1.0.0");
+  expect(fs.readFileSync(path.join(target.home, "private/freeze.txt"), "utf8")).toBe("webshare-greeting==1.0.0\n");
+});
+
+test("an app that fails on import is switched back, with the error log in the message", async () => {
+  project.write("requirements.lock", "webshare-greeting==1.0.0\n");
+  project.write("app.py", "import greeting\nraise RuntimeError('boom at import')\n");
+  const result = project.deploy();
+  expect(result.code).not.toBe(0);
+  expect(result.output).toMatch(/faults\/app on .*: the health check at http:\/\/127\.0\.0\.1:8080\/health failed after the switch: HTTP 500/);
+  expect(result.output).toMatch(/switched back to the previous release [0-9a-f]{16}/);
+  expect(result.output).toContain("RuntimeError: boom at import");
+  const response = await httpGet(target.url);
+  expect(response.status).toBe(200);
+  expect(response.body).toContain("greeting 1.0.0");
+});
+
+test("an unreachable host fails fast, naming the host", () => {
+  project.write("app.py", project.read("app.py") + "\n# a change that needs a deploy\n");
+  const started = Date.now();
+  const result = project.deploy({ WEBSHARE_PORT: "1" });
+  expect(result.code).not.toBe(0);
+  expect(result.output).toContain(`cannot connect to ${target.user}@${target.host}:1: connect ECONNREFUSED`);
+  expect(Date.now() - started).toBeLessThan(60_000); // the whole cdktf run, tool start-up included
+});
+
+test("the next good deploy succeeds without manual cleanup", async () => {
+  project.write("app.py", fs.readFileSync(path.join(__dirname, "../../../examples/demo-app/app.py"), "utf8").replace(/Hello/g, "Fixed"));
+  project.write("requirements.lock", "webshare-greeting==2.0.0\n");
+  const result = project.deploy();
+  expect(result.code).toBe(0);
+  const response = await httpGet(target.url);
+  expect(response.body).toContain("Fixed");
+  expect(response.body).toContain("greeting 2.0.0");
+});
