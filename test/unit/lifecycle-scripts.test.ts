@@ -1,0 +1,77 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pruneScript, switchSymlinkScript, touchExistingScript } from "../../lib/lifecycle/switch";
+import { planUpload } from "../../lib/lifecycle/app";
+import { deployKey } from "../../constructs/unit-resource";
+import { ApacheMode, Venv, WebshareHost } from "../../constructs";
+import { App, TerraformStack, Testing } from "cdktf";
+import type { UnitSpec } from "../../lib/spec";
+
+/** The remote scripts are plain shell: run them in a real local /bin/sh on a temp tree. */
+const sh = (script: string) => execFileSync("/bin/sh", ["-c", script], { encoding: "utf8" });
+let root: string;
+beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "webshare it's $(x) "))));
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe("switchSymlinkScript", () => {
+  test("points the link at the new target with a relative path, replacing the old link", () => {
+    const link = path.join(root, "private/venv");
+    fs.mkdirSync(path.join(root, "private/venvs/a"), { recursive: true });
+    fs.mkdirSync(path.join(root, "private/venvs/b"), { recursive: true });
+    sh(switchSymlinkScript(link, path.join(root, "private/venvs/a"), `${link}.aside`));
+    expect(fs.readlinkSync(link)).toBe("venvs/a");
+    sh(switchSymlinkScript(link, path.join(root, "private/venvs/b"), `${link}.aside`));
+    expect(fs.readlinkSync(link)).toBe("venvs/b");
+    expect(fs.readdirSync(path.join(root, "private")).sort()).toEqual(["venv", "venvs"]);
+  });
+
+  test("moves a real directory (the hoster's original venv) aside instead of deleting it", () => {
+    const link = path.join(root, "public");
+    fs.mkdirSync(link);
+    fs.writeFileSync(path.join(link, "index.html"), "theirs");
+    fs.mkdirSync(path.join(root, "releases/r1"), { recursive: true });
+    sh(switchSymlinkScript(link, path.join(root, "releases/r1"), `${link}.before-webshare`));
+    expect(fs.readlinkSync(link)).toBe("releases/r1");
+    expect(fs.readFileSync(path.join(root, "public.before-webshare/index.html"), "utf8")).toBe("theirs");
+  });
+});
+
+test("touchExistingScript touches and lists only files that exist", () => {
+  const present = path.join(root, "a.wsgi");
+  fs.writeFileSync(present, "");
+  fs.utimesSync(present, new Date(0), new Date(0));
+  const out = sh(touchExistingScript([present, path.join(root, "missing.wsgi")]));
+  expect(out).toBe(`${present}\n`);
+  expect(fs.statSync(present).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+});
+
+test("pruneScript keeps the current and the `keep` most recent, and only removes 16-hex dirs", () => {
+  const ids = ["0000000000000001", "0000000000000002", "0000000000000003", "0000000000000004"];
+  for (const id of [...ids, "legacy-keep-me"]) fs.mkdirSync(path.join(root, id));
+  const history = path.join(root, ".history");
+  fs.writeFileSync(history, ids.slice(0, 3).join("\n") + "\n");
+  const removed = sh(pruneScript("/usr/bin/python3", root, history, ids[3], 2));
+  expect(removed).toBe(`${ids[0]}\n`);
+  expect(fs.readdirSync(root).sort()).toEqual([".history", ...ids.slice(1), "legacy-keep-me"]);
+  expect(fs.readFileSync(history, "utf8")).toBe(`${ids[1]}\n${ids[2]}\n${ids[3]}\n`);
+});
+
+test("planUpload unlinks changed and removed files and uploads changed and new ones", () => {
+  expect(planUpload({ "a.py": "1", "b.py": "2", "gone.py": "3" }, { "a.py": "1", "b.py": "22", "new.py": "4" })).toEqual({
+    remove: ["b.py", "gone.py"],
+    upload: ["b.py", "new.py"],
+  });
+});
+
+test("deployKey ignores connection settings, so re-keying a host does not redeploy", () => {
+  const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+  const host = new WebshareHost(stack, "host", { host: "h", user: "u", privateKeyPath: "k", hostKey: "SHA256:" + "A".repeat(43), apache: ApacheMode.managed() });
+  new Venv(stack, "venv", { host, lock: "test/fixtures/apps/blog/requirements.lock" });
+  const config = JSON.parse(Testing.synth(stack));
+  const spec = Object.entries(config.resource.terraform_data as Record<string, { input: UnitSpec }>).find(([name]) => name.includes("_deploy_"))![1].input;
+  const rekeyed = { ...spec, host: { ...spec.host, connection: { ...spec.host.connection, privateKeyPath: "other", port: 2200 } } };
+  expect(deployKey(rekeyed)).toBe(deployKey(spec));
+  expect(deployKey({ ...spec, packages: { "webshare-greeting": "2.0.0" } } as UnitSpec)).not.toBe(deployKey(spec));
+});
