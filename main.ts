@@ -58,12 +58,14 @@ class DemoStack extends TerraformStack {
       wheelhouse,
       noIndex: wheelhouse !== undefined,
     });
+    const databaseYml = optional("WEBSHARE_DATABASE_YML");
     new WsgiApp(this, "app", {
       host,
       venv,
       source,
       entry: "app:app",
       staticDirs: { "/static": "static" },
+      databaseYml: databaseYml ? { file: databaseYml } : undefined,
       daemon: {
         maximumRequests: optional("WEBSHARE_MAX_REQUESTS") ? Number(optional("WEBSHARE_MAX_REQUESTS")) : undefined,
         user: optional("WEBSHARE_DAEMON_USER"),

@@ -12,6 +12,7 @@ import { sha256Hex } from "../lib/hash";
 import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
 import { renderApacheConfig } from "../lib/render/apache-config";
 import { renderEntryPoint } from "../lib/render/entry-point";
+import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
@@ -68,6 +69,13 @@ export interface WsgiAppProps {
   readonly exclude?: string[];
   /** Previous releases kept for rollback. @default 2 */
   readonly keep?: number;
+  /**
+   * Install the app's database settings to `<private>/database.yml` with mode 0600: a local
+   * `file`, or `fromEnv` (YAML key -> NAME of an environment variable). The content is read
+   * at synth and apply time and never enters the plan or state; only a keyed hash does.
+   * Destroy leaves the file in place. @default - not managed
+   */
+  readonly databaseYml?: DatabaseYmlSource;
 }
 
 const daemonSchema = z
@@ -103,6 +111,12 @@ const propsSchema = z
     entryPoint: v.remotePath.optional(),
     exclude: z.array(z.string().min(1)).optional(),
     keep: z.number().int().min(1, { message: "must be 1-20" }).max(20, { message: "must be 1-20" }).optional(),
+    databaseYml: z
+      .union([
+        z.object({ file: v.localPath }).strict(),
+        z.object({ fromEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a simple YAML key" }), v.envVarName) }).strict(),
+      ], { message: 'must be { file: "path" } or { fromEnv: { key: "ENV_VAR_NAME" } }' })
+      .optional(),
   })
   .strict();
 
@@ -145,6 +159,16 @@ export class WsgiApp extends Construct {
     if (this.venv.host !== this.host) problems.push(`venv ${this.venv.node.path} is on host ${this.venv.host.node.path}, not on ${this.host.node.path}`);
     if (!fs.existsSync(p.source) || !fs.statSync(p.source).isDirectory()) {
       problems.push(`source ${JSON.stringify(p.source)} must be an existing local directory (paths are relative to ${process.cwd()})`);
+    }
+    let databaseYml: AppUnitSpec["databaseYml"];
+    if (p.databaseYml !== undefined) {
+      const read = readDatabaseYml(p.databaseYml, process.env);
+      if (read.problem !== undefined) problems.push(`databaseYml ${read.problem}`);
+      else {
+        const ymlPath = `${layout.privateDir}/database.yml`;
+        databaseYml = { path: ymlPath, ...p.databaseYml, digest: databaseYmlDigest(this.node.path, read.text!) };
+        this.host.claim("database.yml", ymlPath, this.node.path);
+      }
     }
     if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
     for (const [urlPath, dir] of Object.entries(p.staticDirs ?? {})) this.addStaticDir(urlPath, dir);
@@ -208,6 +232,7 @@ export class WsgiApp extends Construct {
           environment,
           venvPath: this.venv.path,
           healthCheck,
+          databaseYml,
           apacheConfigSha256: sha256Hex(apacheConfig),
           entryPointSha256: sha256Hex(entryPointText),
           keep: p.keep ?? 2,

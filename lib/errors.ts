@@ -58,6 +58,12 @@ export const errors = {
       "check host, port and user, that the key is authorized on the host, and that the host is up",
     ),
 
+  credentialsUnavailable: (target: string, reason: string) =>
+    new WebshareError(
+      `cannot connect to ${target}: ${reason}`,
+      "credentials are read at apply time on the machine running cdktf: fix the key path, export the passphrase variable, or start an ssh-agent (SSH_AUTH_SOCK)",
+    ),
+
   connectionLost: (place: Place, step: string) =>
     new WebshareError(
       `${at(place)}: the SSH connection dropped during "${step}"`,
@@ -108,6 +114,9 @@ export const errors = {
       `${at(place)}: app files changed since the plan was made: ${files.slice(0, 10).join(", ")}`,
       "run cdktf deploy again so the plan and the uploaded files agree",
     ),
+
+  databaseYmlUnavailable: (place: Place, problem: string) =>
+    new WebshareError(`${at(place)}: cannot read the database.yml source: ${problem}`, "set the variables or create the file, then deploy again; its content is read at apply time"),
 
   localFileMissing: (place: Place, what: string, file: string) =>
     new WebshareError(`${at(place)}: ${what} ${file} does not exist`, "check the path in the construct's props; paths are relative to the project directory"),

@@ -132,6 +132,15 @@ export const appUnitSpec = z.object({
   environment: z.record(z.string(), z.string()),
   venvPath: relativePath,
   healthCheck: healthCheckSpec.optional(),
+  /** database.yml installed with mode 0600: where from (a file path or env var NAMES) and a keyed hash, never the content. */
+  databaseYml: z
+    .object({
+      path: relativePath,
+      file: z.string().optional(),
+      fromEnv: z.record(z.string(), z.string()).optional(),
+      digest: z.string(),
+    })
+    .optional(),
   /** sha256 of the rendered Apache config, so a plan shows when it changes. */
   apacheConfigSha256: sha256,
   /** sha256 of the rendered entry point. */

@@ -11,6 +11,7 @@ import { abs, StepContext, unitRecordPath } from "./context";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
 import { errorLogTail, removeIfEmpty, writeUnitRecord } from "./venv";
 import { waitForHealthy } from "./health";
+import { databaseYmlDigest, readDatabaseYml } from "../database-yml";
 
 /**
  * App lifecycle. Create: upload only changed files into a NEW release directory (hard-linked
@@ -104,6 +105,7 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<vo
     }, (r) => `(${r.uploaded} file(s) uploaded, ${r.removed} removed, release ${releaseId})`);
   }
 
+  if (spec.databaseYml !== undefined) await installDatabaseYml(ctx, spec, spec.databaseYml);
   const config = await installApacheConfig(ctx, spec);
 
   await progress.step("switch release", async () => {
@@ -124,6 +126,24 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<vo
   }
   await writeUnitRecord(ctx, spec, releaseId);
   await session.run(place, "prune old releases", pruneScript(host.python, releasesDir, `${releasesDir}/.history`, releaseId, spec.keep));
+}
+
+/**
+ * Write database.yml with mode 0600 when its content differs from what is there (compared by
+ * sha256sum on the host, so the secret never travels back). The content is read here, at
+ * apply time, and must match what the plan was made from.
+ */
+async function installDatabaseYml(ctx: StepContext, spec: AppUnitSpec, yml: NonNullable<AppUnitSpec["databaseYml"]>): Promise<void> {
+  const read = readDatabaseYml(yml.file !== undefined ? { file: yml.file } : { fromEnv: yml.fromEnv ?? {} }, process.env);
+  if (read.text === undefined) throw errors.databaseYmlUnavailable(ctx.place, read.problem ?? "unknown problem");
+  if (databaseYmlDigest(spec.unit, read.text) !== yml.digest) throw errors.appFilesChanged(ctx.place, ["database.yml (its content)"]);
+  const target = abs(spec.host, yml.path);
+  const current = await ctx.session.runRaw(ctx.place, "check database.yml", commandLine(["sha256sum", target]));
+  if (current.code === 0 && current.stdout.split(" ")[0] === sha256Hex(read.text)) return;
+  await ctx.progress.step("install database.yml", async () => {
+    await ctx.session.run(ctx.place, "install database.yml", commandLine(["mkdir", "-p", path.posix.dirname(target)]));
+    await ctx.session.writeFileAtomic(ctx.place, "install database.yml", target, read.text!, 0o600);
+  }, () => `(${yml.path}, mode 0600)`);
 }
 
 interface ConfigChange {

@@ -46,17 +46,17 @@ export class HostSession {
       try {
         privateKey = fs.readFileSync(keyFile, "utf8");
       } catch (e) {
-        throw errors.connectFailed(target, `cannot read the private key file ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+        throw errors.credentialsUnavailable(target, `cannot read the private key file ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
       }
     }
     let passphrase: string | undefined;
     if (connection.passphraseEnv !== undefined) {
       passphrase = env[connection.passphraseEnv];
-      if (passphrase === undefined) throw errors.connectFailed(target, `the key passphrase variable ${connection.passphraseEnv} is not set`);
+      if (passphrase === undefined) throw errors.credentialsUnavailable(target, `the key passphrase variable ${connection.passphraseEnv} is not set`);
     }
     const agent = connection.useAgent ? env.SSH_AUTH_SOCK : undefined;
     if (privateKey === undefined && agent === undefined) {
-      throw errors.connectFailed(target, "no private key path is configured and SSH_AUTH_SOCK is not set (no ssh-agent)");
+      throw errors.credentialsUnavailable(target, "no private key path is configured and SSH_AUTH_SOCK is not set (no ssh-agent)");
     }
     try {
       await ssh.connect({

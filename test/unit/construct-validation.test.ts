@@ -1,4 +1,4 @@
-import { App, TerraformStack } from "cdktf";
+import { App, TerraformStack, Testing } from "cdktf";
 import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../../constructs";
 import type { WebshareHostProps, WsgiAppProps, VenvProps } from "../../constructs";
 
@@ -53,6 +53,32 @@ describe("WsgiApp props", () => {
     const { stack, host, venv } = setup();
     expect(() => new WsgiApp(stack, "blog", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow(message);
     expect(() => new WsgiApp(stack, "blog2", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow("s/blog2: invalid props");
+  });
+
+  test("databaseYml names the missing variables or file, never a value", () => {
+    const { stack, host, venv } = setup();
+    const base = { host, venv, source: "test/fixtures/apps/blog", entry: "app:app" };
+    process.env.WEBSHARE_TEST_DB_SET = "super-secret-value";
+    delete process.env.WEBSHARE_TEST_DB_UNSET;
+    let message = "";
+    try {
+      new WsgiApp(stack, "a", { ...base, databaseYml: { fromEnv: { password: "WEBSHARE_TEST_DB_UNSET", user: "WEBSHARE_TEST_DB_SET" } } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe("s/a: invalid props:\n  - databaseYml needs environment variable(s) WEBSHARE_TEST_DB_UNSET, which are not set");
+    expect(() => new WsgiApp(stack, "b", { ...base, databaseYml: { file: "nope/database.yml" } })).toThrow('databaseYml file "nope/database.yml" cannot be read (ENOENT)');
+    expect(() => new WsgiApp(stack, "c", { ...base, databaseYml: { fromEnv: { password: "not a name" } } })).toThrow("databaseYml");
+  });
+
+  test("databaseYml from env synthesizes variable names and a keyed digest, not the value", () => {
+    const { stack, host, venv } = setup();
+    process.env.WEBSHARE_TEST_DB_SET = "super-secret-value";
+    new WsgiApp(stack, "a", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", databaseYml: { fromEnv: { password: "WEBSHARE_TEST_DB_SET" } } });
+    const json = Testing.synth(stack);
+    expect(json).toContain('"WEBSHARE_TEST_DB_SET"');
+    expect(json).toMatch(/"digest": "[0-9a-f]{64}"/);
+    expect(json).not.toContain("super-secret-value");
   });
 
   test("two apps claiming one mount fail validation at synth, naming both", () => {

@@ -1,0 +1,43 @@
+import { createHmac } from "node:crypto";
+import * as fs from "node:fs";
+
+/**
+ * database.yml for an app: a local file, or `key: value` lines rendered from environment
+ * variables named in the props. The content is a secret: it is read at apply time and only
+ * a keyed hash of it is synthesized (so a change still shows in the plan and triggers a
+ * deploy). Only readDatabaseYml does I/O.
+ */
+export type DatabaseYmlSource = { readonly file: string } | { readonly fromEnv: Readonly<Record<string, string>> };
+
+/** YAML mapping from key -> environment variable value; values are JSON (= YAML) strings. */
+export function renderDatabaseYml(fromEnv: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): { text?: string; missing: string[] } {
+  const missing = Object.values(fromEnv).filter((name) => env[name] === undefined);
+  if (missing.length > 0) return { missing };
+  const lines = Object.keys(fromEnv)
+    .sort()
+    .map((key) => `${key}: ${JSON.stringify(env[fromEnv[key]])}`);
+  return { text: lines.join("\n") + "\n", missing: [] };
+}
+
+/**
+ * Keyed hash of the content for the plan: changes when the content changes, but is no
+ * plain sha256 that could be looked up. (A weak password can still be guessed offline from
+ * it; use strong database passwords.)
+ */
+export function databaseYmlDigest(unit: string, text: string): string {
+  return createHmac("sha256", `webshare-cdktf database.yml ${unit}`).update(text).digest("hex");
+}
+
+/** Read the content from its source; a problem names the file or variable NAMES, never values. */
+export function readDatabaseYml(source: DatabaseYmlSource, env: NodeJS.ProcessEnv): { text?: string; problem?: string } {
+  if ("file" in source) {
+    try {
+      return { text: fs.readFileSync(source.file, "utf8") };
+    } catch (e) {
+      return { problem: `file ${JSON.stringify(source.file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}); paths are relative to ${process.cwd()}` };
+    }
+  }
+  const rendered = renderDatabaseYml(source.fromEnv, env);
+  if (rendered.text === undefined) return { problem: `needs environment variable(s) ${rendered.missing.join(", ")}, which are not set` };
+  return { text: rendered.text };
+}
