@@ -33,10 +33,12 @@ export class HostSession {
   private constructor(
     private readonly ssh: NodeSSH,
     readonly target: string,
+    /** Fingerprint the host presented (verified against the pin unless the opt-out is used). */
+    readonly hostKey: string,
   ) {}
 
   /** Connect, verifying the host key against the pin. Secrets are read here, at apply time. */
-  static async open(connection: ConnectionSpec, env: NodeJS.ProcessEnv = process.env): Promise<HostSession> {
+  static async open(connection: ConnectionSpec, env: NodeJS.ProcessEnv = process.env, warn: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<HostSession> {
     const target = targetOf(connection);
     let seen: string | undefined;
     const ssh = new NodeSSH();
@@ -83,7 +85,10 @@ export class HostSession {
       // ssh2 puts the passphrase problem in the message; never echo key material itself.
       throw errors.connectFailed(target, /Timed out/i.test(message) ? `no SSH handshake within ${connection.connectTimeoutSeconds}s` : message);
     }
-    const session = new HostSession(ssh, target);
+    if (connection.hostKey === HOST_KEY_INSECURE_ACCEPT_ANY_VALUE) {
+      warn(`WARNING: host key of ${target} NOT verified (HOST_KEY_INSECURE_ACCEPT_ANY). It presented ${seen}; pin it: hostKey: "${seen}"`);
+    }
+    const session = new HostSession(ssh, target, seen ?? "unknown");
     ssh.connection?.on("error", (e: Error) => (session.dropped = e));
     ssh.connection?.on("close", () => (session.dropped ??= new Error("connection closed")));
     return session;

