@@ -15,8 +15,8 @@ SSHD_BIN=/usr/sbin/sshd
 APACHE_MODULES=/usr/lib/apache2/modules
 
 # The two host users: the hoster-managed webshare and the self-managed host.
-MANAGED_USER=wwwshare
-SELF_USER=selfhost
+MANAGED_USER=${WEBSHARE_MANAGED_USER:-wwwshare}
+SELF_USER=${WEBSHARE_SELF_USER:-selfhost}
 MANAGED_HOME=/home/${MANAGED_USER}
 SELF_HOME=/home/${SELF_USER}
 

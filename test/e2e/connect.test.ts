@@ -56,7 +56,7 @@ test("a host that accepts TCP but never speaks SSH fails within 15 s", async () 
 
 test("a closed port fails at once, naming the host", async () => {
   const result = await failure({ ...connection, port: 1 });
-  expect(result.message).toMatch(/^cannot connect to wwwshare@127\.0\.0\.1:1: connect ECONNREFUSED/);
+  expect(result.message.startsWith(`cannot connect to ${target.user}@${target.host}:1: connect ECONNREFUSED`)).toBe(true);
   expect(result.seconds).toBeLessThan(15);
 });
 
