@@ -64,8 +64,10 @@ export interface UnitSummary {
   readonly resourceType: "terraform_data" | "null_resource";
   /** Terraform's action_reason, e.g. "replace_because_tainted". */
   readonly reason?: string;
-  /** The new spec is not known until apply: nothing more can be said. */
+  /** Some (or all) of the new spec is known only after apply. */
   readonly afterUnknown: boolean;
+  /** The whole new spec is marked sensitive: nothing of it is shown. */
+  readonly afterSensitive: boolean;
   /** Undefined for a removed unit whose spec is not in the plan, or an unknown one. */
   readonly changes?: VenvChanges | AppChanges;
 }
@@ -88,6 +90,19 @@ function stringMap(v: Value | undefined): Map<string, string | Opaque> {
   return out;
 }
 
+/** Before and after maps; a wholly unknown new map makes every old name unknown (not removed). */
+function mapPair(before: Value | undefined, after: Value | undefined): [Map<string, string | Opaque>, Map<string, string | Opaque>] {
+  const old = stringMap(before);
+  return [old, after instanceof Opaque ? new Map([...old.keys()].map((k) => [k, after])) : stringMap(after)];
+}
+
+/** Whether any part of a value is known only after apply. */
+function containsUnknown(v: Value | undefined): boolean {
+  if (v instanceof Opaque) return v.reason === "unknown";
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  return isRecord(v) && Object.values(v).some(containsUnknown);
+}
+
 function stringList(v: Value | undefined): string[] {
   return Array.isArray(v) ? v.map((line) => (typeof line === "string" ? line : String(line))) : [];
 }
@@ -101,7 +116,9 @@ export function diffNames(before: Map<string, string | Opaque>, after: Map<strin
   for (const [name, value] of after) {
     const old = before.get(name);
     if (old === undefined) added.push(name);
-    else if (value instanceof Opaque || old instanceof Opaque) unknown.push(name);
+    else if (value instanceof Opaque || old instanceof Opaque) {
+      if (!Opaque.same(old, value)) unknown.push(name);
+    }
     else if (value !== old) changed.push(name);
   }
   return { added: added.sort(compareText), removed: removed.sort(compareText), changed: changed.sort(compareText), unknown: unknown.sort(compareText) };
@@ -138,16 +155,17 @@ function leaves(v: Value | undefined, path: string[] = [], out = new Map<string,
   return out;
 }
 
-const sameValue = (a: Value, b: Value) => (a instanceof Opaque || b instanceof Opaque ? false : JSON.stringify(a) === JSON.stringify(b));
+/** Unknown values may differ; sensitive ones compare by their hidden fingerprint. */
+const sameValue = (a: Value, b: Value) => (a instanceof Opaque || b instanceof Opaque ? Opaque.same(a, b) : JSON.stringify(a) === JSON.stringify(b));
 
 /**
- * Every readable leaf that differs, grouped by the first matching group (by top-level path,
- * or "host.home"-style prefixes); leaves under `skip` are reported elsewhere.
+ * Every leaf of the spec that differs, except those under a `skip` path (dotted, e.g.
+ * "files"), which are reported elsewhere. Under a `keysOnly` field only keys are named.
  */
 function settingChanges(before: Spec | undefined, after: Spec | undefined, skip: readonly string[], keysOnly: readonly string[] = []): SettingChange[] {
   const old = leaves(before);
   const now = leaves(after);
-  const skipped = (path: readonly string[]) => skip.some((s) => { const parts = s.split("."); return parts.every((p, i) => path[i] === p); });
+  const skipped = (path: readonly string[]) => skip.some((s) => s.split(".").every((part, i) => path[i] === part));
   const hideValue = (path: readonly string[]) => keysOnly.includes(path[0]!);
   const out: SettingChange[] = [];
   for (const key of new Set([...old.keys(), ...now.keys()])) {
@@ -157,7 +175,7 @@ function settingChanges(before: Spec | undefined, after: Spec | undefined, skip:
     if (skipped(path)) continue;
     if (a && b && sameValue(a.value, b.value)) continue;
     const change = !a ? "added" : !b ? "removed" : "changed";
-    const hide = hideValue(path) && !(b?.value instanceof Opaque);
+    const hide = hideValue(path);
     out.push({
       setting: settingPath(path),
       change,
@@ -188,9 +206,10 @@ const gone = (change: UnitChange) => change.action === "delete" || change.action
 
 function venvChanges(change: UnitChange): VenvChanges {
   const { before, after } = change;
-  const hasLock = isRecord(after?.packages) || isRecord(before?.packages);
-  const packages = hasLock ? diffPackageMaps(stringMap(before?.packages), stringMap(after?.packages)) : undefined;
-  const requirements = diffRequirementLines(stringList(before?.requirements), stringList(after?.requirements));
+  const hasLock = isRecord(after?.packages) || isRecord(before?.packages) || after?.packages instanceof Opaque;
+  const packages = hasLock ? diffPackageMaps(...mapPair(before?.packages, after?.packages)) : undefined;
+  // Wholly unknown requirement lines: nothing to compare (the unit says some settings are unknown).
+  const requirements = after?.requirements instanceof Opaque ? [] : diffRequirementLines(stringList(before?.requirements), stringList(after?.requirements));
   const installChanged = before !== undefined && after !== undefined && !sameValue(before.installSha256 ?? null, after.installSha256 ?? null);
   const settings = change.action === "create" ? createdSettings(after!, ["venvPath", "host.python"]) : gone(change) ? [] : settingChanges(before, after, VENV_HANDLED);
   return {
@@ -199,24 +218,24 @@ function venvChanges(change: UnitChange): VenvChanges {
     ...(packages && { packages }),
     requirements,
     installTextOnly: installChanged && !packages?.hasChanges && requirements.length === 0,
-    wheelhouse: diffNames(stringMap(before?.wheelhouseFiles), stringMap(after?.wheelhouseFiles)),
+    wheelhouse: diffNames(...mapPair(before?.wheelhouseFiles, after?.wheelhouseFiles)),
     settings,
   };
 }
 
 function appChanges(change: UnitChange): AppChanges {
   const { before, after } = change;
+  if (gone(change)) {
+    return { kind: "app", files: diffNames(stringMap(before?.files), new Map()), apacheConfig: { changed: true, settings: [] }, entryPoint: { changed: true, settings: [] }, settings: [] };
+  }
   const differs = (field: string) => before === undefined || after === undefined || !sameValue(before[field] ?? null, after[field] ?? null);
   const all = settingChanges(before, after, APP_HANDLED, ["environment"]);
   const apache = pick(all, APACHE_FIELDS);
   const entry = pick(all, ENTRY_FIELDS);
   const created = change.action === "create";
-  if (gone(change)) {
-    return { kind: "app", files: diffNames(stringMap(before?.files), new Map()), apacheConfig: { changed: true, settings: [] }, entryPoint: { changed: true, settings: [] }, settings: [] };
-  }
   return {
     kind: "app",
-    files: diffNames(stringMap(before?.files), stringMap(after?.files)),
+    files: diffNames(...mapPair(before?.files, after?.files)),
     apacheConfig: { changed: differs("apacheConfigSha256"), settings: created ? [] : apache },
     entryPoint: { changed: differs("entryPointSha256"), settings: created ? [] : entry },
     settings: created
@@ -236,7 +255,7 @@ export function hasDetails(changes: VenvChanges | AppChanges): boolean {
 export function summarizeUnits(units: PlanUnits): PlanSummary {
   const summaries: UnitSummary[] = [];
   for (const change of units.changes) {
-    const afterUnknown = change.afterOpaque !== undefined;
+    const afterUnknown = change.afterOpaque?.reason === "unknown" || containsUnknown(change.after);
     const hasSpecs = gone(change) ? change.before !== undefined : change.after !== undefined;
     const changes = hasSpecs ? (change.kind === "venv" ? venvChanges(change) : appChanges(change)) : undefined;
     summaries.push({
@@ -248,6 +267,7 @@ export function summarizeUnits(units: PlanUnits): PlanSummary {
       resourceType: change.resourceType,
       ...(change.reason !== undefined && { reason: change.reason }),
       afterUnknown,
+      afterSensitive: change.afterOpaque?.reason === "sensitive",
       ...(changes && { changes }),
     });
   }

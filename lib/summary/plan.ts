@@ -8,10 +8,24 @@
  * Unknown values (`after_unknown`) and sensitive ones (`*_sensitive`) are replaced by an
  * Opaque marker, so nothing sensitive is ever printed and nothing unknown is guessed.
  */
+import { sha256Hex, stableStringify } from "../hash";
 
 /** A value the plan does not show: known only after apply, or marked sensitive. */
 export class Opaque {
-  constructor(readonly reason: "unknown" | "sensitive") {}
+  /**
+   * @param fingerprint for a sensitive value, a hash of it: two equal sensitive values
+   * compare equal without either being shown. Not serialised.
+   */
+  constructor(
+    readonly reason: "unknown" | "sensitive",
+    private readonly fingerprint?: string,
+  ) {}
+
+  /** Whether two values are known to be equal: never for unknown ones. */
+  static same(a: unknown, b: unknown): boolean {
+    return a instanceof Opaque && b instanceof Opaque && a.reason === "sensitive" && b.reason === "sensitive" && a.fingerprint !== undefined && a.fingerprint === b.fingerprint;
+  }
+
   toString(): string {
     return this.reason === "unknown" ? "(known after apply)" : "(sensitive)";
   }
@@ -58,7 +72,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * the matching `after_unknown`/`*_sensitive` trees: `true` marks the whole value there.
  */
 export function mask(value: unknown, unknown: unknown, sensitive: unknown): Value {
-  if (sensitive === true) return new Opaque("sensitive");
+  if (sensitive === true) return new Opaque("sensitive", sha256Hex(stableStringify(value ?? null)));
   if (unknown === true) return new Opaque("unknown");
   const at = (tree: unknown, key: string | number) => (isObject(tree) || Array.isArray(tree) ? (tree as Record<string | number, unknown>)[key] : undefined);
   if (Array.isArray(value)) return value.map((item, i) => mask(item, at(unknown, i), at(sensitive, i)));
@@ -109,6 +123,16 @@ function specIn(type: string, side: Value): Value | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Two deploy resources of one unit: one deleted, one created (the resource moved, e.g. from
+ * terraform_data to null_resource). For the host that is one replacement, old spec -> new.
+ */
+function merge(a: UnitChange, b: UnitChange): UnitChange {
+  const [gone, made] = a.action === "delete" ? [a, b] : b.action === "delete" ? [b, a] : [undefined, undefined];
+  if (!gone || !made || made.action !== "create") return a;
+  return { ...made, action: "replace", ...(gone.before && { before: gone.before }) };
 }
 
 export function unitsFromPlan(plan: unknown): PlanUnits {
@@ -162,7 +186,8 @@ export function unitsFromPlan(plan: unknown): PlanUnits {
       ...(after instanceof Opaque && { afterOpaque: after }),
     };
     if (id.deploy) {
-      if (!deploys.has(id.unit)) deploys.set(id.unit, unitChange);
+      const other = deploys.get(id.unit);
+      deploys.set(id.unit, other ? merge(other, unitChange) : unitChange);
     } else if (action === "delete" || action === "forget") {
       // The remove resource goes away only when the whole unit does.
       if (!removed.has(id.unit)) removed.set(id.unit, { ...unitChange, before: undefined, after: undefined });
@@ -173,7 +198,9 @@ export function unitsFromPlan(plan: unknown): PlanUnits {
   if (deposed > 0) {
     notes.push(`${deposed} deposed deploy object(s) left by an earlier failed deploy will be deleted from the state; this changes nothing on the host.`);
   }
-  const changes = [...deploys.values()].sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0));
+  // Venvs first (apps deploy after their venv), then by construct path.
+  const order = (c: UnitChange) => `${c.kind === "venv" ? 0 : 1}${c.unit}`;
+  const changes = [...deploys.values()].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   return {
     formatVersion,
     ...(typeof plan.terraform_version === "string" && { terraformVersion: plan.terraform_version }),

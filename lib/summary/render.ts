@@ -61,7 +61,7 @@ export function packageSummaryLine(diff: PackageDiff, unknown: readonly string[]
   ].filter((p): p is string => typeof p === "string");
   const total = diff.upgraded.length + diff.downgraded.length + diff.changedSource.length + diff.added.length + diff.removed.length + unknown.length;
   if (total === 0) return `No package changes (${diff.unchanged} unchanged).`;
-  return `${plural(total, "package change")}: ${parts.join(", ")}; ${diff.unchanged} unchanged.`;
+  return `${plural(total, "package change")}: ${parts.join(", ")}${diff.unchanged > 0 ? `; ${diff.unchanged} unchanged` : ""}.`;
 }
 
 function requirementTable(changes: readonly RequirementLineChange[], maxItems: number): string[] {
@@ -72,13 +72,21 @@ function requirementTable(changes: readonly RequirementLineChange[], maxItems: n
 // ---------------------------------------------------------------------------------------
 // webshare diff OLD NEW
 
+/** "2 requirement lines changed: 1 added, 1 changed." */
+export function requirementSummaryLine(changes: readonly RequirementLineChange[]): string {
+  const count = (kind: RequirementLineChange["change"]) => changes.filter((c) => c.change === kind).length;
+  const parts = (["added", "changed", "removed"] as const).filter((k) => count(k) > 0).map((k) => `${count(k)} ${k}`);
+  return `${plural(changes.length, "requirement line")} changed: ${parts.join(", ")}.`;
+}
+
 export function renderRequirementsDiff(diff: RequirementsFileDiff, oldLabel: string, newLabel: string, options: RenderOptions = {}): string {
   const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const lines = [`**Packages: ${code(oldLabel)} ${ARROW} ${code(newLabel)}**`, ""];
   if (diff.packages.hasChanges) lines.push(...packageTable(diff.packages, options), "");
   if (diff.requirements.length > 0) lines.push("Unpinned requirements and options:", "", ...requirementTable(diff.requirements, maxItems), "");
-  const reqLine = diff.requirements.length > 0 ? ` ${plural(diff.requirements.length, "unpinned requirement or option line")} changed.` : "";
-  lines.push(`${packageSummaryLine(diff.packages)}${reqLine}`);
+  const pinned = diff.packages.hasChanges || diff.packages.unchanged > 0 ? [packageSummaryLine(diff.packages)] : [];
+  const loose = diff.requirements.length > 0 ? [requirementSummaryLine(diff.requirements)] : [];
+  lines.push(pinned.length + loose.length > 0 ? [...pinned, ...loose].join(" ") : "No changes.");
   return `${lines.join("\n")}\n`;
 }
 
@@ -94,47 +102,50 @@ const REASONS: Record<string, string> = {
 function headline(u: UnitSummary): string {
   switch (u.action) {
     case "create":
-      return "new: deploys";
+      return "new (deploys)";
     case "replace":
-      return "changes: redeploys";
+      return "changed (redeploys)";
     case "update":
-      return "updated in place: connection settings only, no deploy";
+      return "updated in place (connection settings only; no deploy)";
     case "delete":
-      return u.kind === "venv" ? "removed: the venv and its files are deleted from the host" : "removed: the app, its releases and its Apache config are deleted from the host";
+      return u.kind === "venv" ? "removed (the venv and its files are deleted from the host)" : "removed (the app, its releases and its Apache config are deleted from the host)";
     case "forget":
-      return "no longer managed (forget): left in place on the host";
+      return "no longer managed (forget; left in place on the host)";
   }
 }
 
-function nameList(label: string, names: NameChanges, maxItems: number, verb = { added: "added", removed: "removed", changed: "changed" }): string[] {
+function nameList(label: string, names: NameChanges, maxItems: number): string[] {
   const counts = [
-    names.added.length > 0 && `${names.added.length} ${verb.added}`,
-    names.changed.length > 0 && `${names.changed.length} ${verb.changed}`,
-    names.removed.length > 0 && `${names.removed.length} ${verb.removed}`,
+    names.added.length > 0 && `${names.added.length} added`,
+    names.changed.length > 0 && `${names.changed.length} changed`,
+    names.removed.length > 0 && `${names.removed.length} removed`,
     names.unknown.length > 0 && `${names.unknown.length} known after apply`,
   ].filter((p): p is string => typeof p === "string");
   if (counts.length === 0) return [];
   const items = [
-    ...names.added.map((n) => `- ${verb.added} ${code(n)}`),
-    ...names.changed.map((n) => `- ${verb.changed} ${code(n)}`),
-    ...names.removed.map((n) => `- ${verb.removed} ${code(n)}`),
+    ...names.added.map((n) => `- added ${code(n)}`),
+    ...names.changed.map((n) => `- changed ${code(n)}`),
+    ...names.removed.map((n) => `- removed ${code(n)}`),
     ...names.unknown.map((n) => `- ${code(n)}: known after apply`),
   ];
   return [`${label}: ${counts.join(", ")}`, "", ...capped(items, maxItems, (i) => i, (n) => `- ... and ${n} more (see --json for all)`), ""];
 }
 
-function settingLine(c: SettingChange): string {
+function settingLine(c: SettingChange, created = false): string {
   const name = code(c.setting);
+  if (created && c.to !== undefined) return `- ${name}: ${code(c.to)}`;
   if (c.from === undefined && c.to === undefined) return `- ${name}: ${c.change}`;
   if (c.change === "added") return `- ${name}: ${code(c.to!)} (added)`;
   if (c.change === "removed") return `- ${name}: ${code(c.from!)} (removed)`;
   return `- ${name}: ${code(c.from!)} ${ARROW} ${code(c.to!)}`;
 }
 
-function settingList(label: string, settings: readonly SettingChange[], maxItems: number): string[] {
+function settingList(label: string, settings: readonly SettingChange[], maxItems: number, created = false): string[] {
   if (settings.length === 0) return [];
-  return [label, "", ...capped(settings, maxItems, settingLine, (n) => `- ... and ${n} more (see --json for all)`), ""];
+  return [label, "", ...capped(settings, maxItems, (c) => settingLine(c, created), (n) => `- ... and ${n} more (see --json for all)`), ""];
 }
+
+const settingsLabel = (u: UnitSummary) => (u.action === "create" ? "Settings:" : u.action === "update" ? "Changed settings:" : "Other settings:");
 
 function venvBody(u: UnitSummary, c: VenvChanges, maxItems: number): string[] {
   const lines: string[] = [];
@@ -143,13 +154,14 @@ function venvBody(u: UnitSummary, c: VenvChanges, maxItems: number): string[] {
     return [`It had ${n}.`, ""];
   }
   if (c.packages?.hasChanges) lines.push(...packageTable(c.packages, { maxItems }, c.packages.unknown), "", packageSummaryLine(c.packages, c.packages.unknown), "");
-  if (c.requirements.length > 0) {
+  // With a lock, a new venv's requirement lines add nothing to its package table.
+  if (c.requirements.length > 0 && !(c.hasLock && u.action === "create")) {
     const label = c.hasLock ? "Requirement lines (the lock decides what is installed):" : "Requirement lines (no lock: pip resolves these on the host):";
-    lines.push(label, "", ...requirementTable(c.requirements, maxItems), "");
+    lines.push(label, "", ...requirementTable(c.requirements, maxItems), "", requirementSummaryLine(c.requirements), "");
   }
   if (c.installTextOnly) lines.push("The installed file's text changes, but no package or requirement line does (comments, hashes or order).", "");
   lines.push(...nameList("Wheelhouse", c.wheelhouse, maxItems));
-  lines.push(...settingList(u.action === "create" ? "Settings:" : "Other settings:", c.settings, maxItems));
+  lines.push(...settingList(settingsLabel(u), c.settings, maxItems, u.action === "create"));
   return lines;
 }
 
@@ -168,14 +180,15 @@ function appBody(u: UnitSummary, c: AppChanges, maxItems: number): string[] {
       else lines.push("Entry point changes (the rendered text differs; no readable setting did).", "");
     }
   }
-  lines.push(...settingList(u.action === "create" ? "Settings:" : "Other settings:", c.settings, maxItems));
+  lines.push(...settingList(settingsLabel(u), c.settings, maxItems, u.action === "create"));
   return lines;
 }
 
 function unitSection(u: UnitSummary, maxItems: number): string[] {
   const lines = [`#### ${code(u.unit)} (${u.kind}): ${headline(u)}`, ""];
   if (u.reason !== undefined && REASONS[u.reason]) lines.push(`Why: ${REASONS[u.reason]}.`, "");
-  if (u.afterUnknown) lines.push("Its new settings are known only after apply.", "");
+  if (u.afterSensitive) lines.push("Its new settings are marked sensitive and not shown.", "");
+  if (u.afterUnknown) lines.push(u.changes ? "Some of its new settings are known only after apply." : "Its new settings are known only after apply.", "");
   if (u.changes) {
     lines.push(...(u.changes.kind === "venv" ? venvBody(u, u.changes, maxItems) : appBody(u, u.changes, maxItems)));
     if (u.redeploys && !hasDetails(u.changes) && u.action !== "create") lines.push("No readable setting changed; it deploys again with the same content.", "");
