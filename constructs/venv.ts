@@ -43,6 +43,8 @@ export interface VenvProps {
   readonly allowRequirementOptions?: boolean;
   /** Previous venvs kept for rollback. @default 2 */
   readonly keep?: number;
+  /** Python version ("3.X") the app needs; the deploy refuses a host whose interpreter differs. @default - any */
+  readonly pythonVersion?: string;
 }
 
 const propsSchema = z
@@ -61,6 +63,7 @@ const propsSchema = z
     upgradePip: z.boolean().optional(),
     allowRequirementOptions: z.boolean().optional(),
     keep: z.number().int().min(1, { message: "must be 1-20" }).max(20, { message: "must be 1-20" }).optional(),
+    pythonVersion: z.string().regex(/^3\.\d+$/, { message: 'must be a Python version "3.X"' }).optional(),
   })
   .strict()
   .refine((p) => p.requirements !== undefined || p.lock !== undefined, {
@@ -153,6 +156,7 @@ export class Venv extends Construct {
         upgradePip: p.upgradePip ?? false,
         apps: [...this.apps].sort((a, b) => (a.entryPoint < b.entryPoint ? -1 : 1)),
         keep: p.keep ?? 2,
+        pythonVersion: p.pythonVersion,
       }),
     });
   }

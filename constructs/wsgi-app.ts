@@ -13,6 +13,7 @@ import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
 import { renderApacheConfig } from "../lib/render/apache-config";
 import { renderEntryPoint } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
+import { readDescriptor } from "../lib/descriptor";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
@@ -120,10 +121,63 @@ const propsSchema = z
   })
   .strict();
 
+/** Options of `WsgiApp.fromDescriptor` beyond what the descriptor says. */
+export interface DescriptorOptions {
+  /** The app's public base URL; with the descriptor's healthPath it makes the health check. @default - no health check */
+  readonly url?: string;
+  /** Seconds the health check may take. @default 30 */
+  readonly healthTimeoutSeconds?: number;
+  /** @default "/" */
+  readonly mount?: string;
+  /** @default - the host layout's public dir */
+  readonly appDir?: string;
+  /** Venv path on the host. @default - the host layout's venv */
+  readonly venvPath?: string;
+  /** Local wheel directory for the venv (`--find-links`, with `--no-index`). @default - the package index */
+  readonly wheelhouse?: string;
+}
+
 /** A Python WSGI app served by Apache + mod_wsgi (daemon mode) on a webshare host. */
 export class WsgiApp extends Construct {
   static isWsgiApp(x: unknown): x is WsgiApp {
     return x instanceof WsgiApp;
+  }
+
+  /**
+   * Build an app and its venv from the app directory's `webshare.json` (see README, "App
+   * descriptor"). The venv is a sibling construct named `<id>-venv`. An unknown descriptor
+   * version or an invalid field fails synth with the file and field named.
+   */
+  static fromDescriptor(scope: Construct, id: string, host: WebshareHost, dir: string, options: DescriptorOptions = {}): WsgiApp {
+    const read = readDescriptor(dir);
+    if (!read.ok) throw errors.invalidProps(`${scope.node.path}/${id}`, read.problems);
+    const d = read.descriptor;
+    const venv = new Venv(scope, `${id}-venv`, {
+      host,
+      requirements: d.requirements ? path.join(dir, d.requirements) : undefined,
+      lock: d.lock ? path.join(dir, d.lock) : undefined,
+      pythonVersion: d.python,
+      path: options.venvPath,
+      wheelhouse: options.wheelhouse,
+      noIndex: options.wheelhouse !== undefined,
+    });
+    const missing = (d.env ?? []).filter((name) => process.env[name] === undefined);
+    if (missing.length > 0) throw errors.invalidProps(`${scope.node.path}/${id}`, [`webshare.json env names ${missing.join(", ")}, which are not set in the deploying environment`]);
+    const base = options.url === undefined ? undefined : options.url.endsWith("/") ? options.url : options.url + "/";
+    return new WsgiApp(scope, id, {
+      host,
+      venv,
+      source: dir,
+      entry: d.entry,
+      mount: options.mount,
+      appDir: options.appDir,
+      staticDirs: d.staticDirs,
+      environment: Object.fromEntries((d.env ?? []).map((name) => [name, process.env[name]!])),
+      healthCheck:
+        base !== undefined && d.healthPath !== undefined
+          ? { url: new URL(d.healthPath.replace(/^\//, ""), base).toString(), timeoutSeconds: options.healthTimeoutSeconds }
+          : undefined,
+    });
   }
 
   readonly host: WebshareHost;

@@ -96,6 +96,8 @@ export const venvUnitSpec = z.object({
   /** Apps running in this venv: entry points touched after a switch, health checks run after. */
   apps: z.array(z.object({ entryPoint: relativePath, healthCheck: healthCheckSpec.optional() })),
   keep: z.number().int().min(1),
+  /** "3.X" the app needs (from its descriptor); checked against the host's interpreter. */
+  pythonVersion: z.string().optional(),
 });
 export type VenvUnitSpec = z.infer<typeof venvUnitSpec>;
 

@@ -4,6 +4,7 @@ import { WebshareError } from "../errors";
 import { provision } from "./provision";
 import { diffCommand } from "./diff";
 import { planSummaryCommand } from "./plan-summary";
+import { schemaCommand, validateCommand } from "./validate";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
@@ -55,6 +56,22 @@ async function main(argv: string[]): Promise<number> {
     .option("--max-items <n>", "longest table or list before \"... and N more\"", "100")
     .action(async (file: string, opts: { json?: boolean; maxItems?: string }) => {
       await planSummaryCommand(file, opts, { cwd: process.cwd(), write: (text) => process.stdout.write(text) });
+    });
+
+  program
+    .command("validate")
+    .description("check an app directory's webshare.json (the portable app descriptor) and the files it names")
+    .argument("<dir>", "the app directory")
+    .option("--json", "print the result as JSON")
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      await validateCommand(dir, opts, { write: (text) => process.stdout.write(text) });
+    });
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of webshare.json (for editors and other tools)")
+    .action(async () => {
+      await schemaCommand({ write: (text) => process.stdout.write(text) });
     });
 
   try {

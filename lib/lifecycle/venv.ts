@@ -6,6 +6,7 @@ import { contentId } from "../hash";
 import { errors } from "../errors";
 import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
 import { assertMatchesModWsgi, probePython } from "./python-probe";
+import { majorMinor } from "../python-compat";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
 import { waitForHealthy } from "./health";
 
@@ -40,6 +41,9 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<
 
   const probe = await progress.step("check Python", () => probePython(ctx, host), (p) => `(${p.executable} ${p.version}, mod_wsgi: ${p.modWsgi?.libpython ?? "not checked"})`);
   assertMatchesModWsgi(ctx, host, probe);
+  if (spec.pythonVersion !== undefined && majorMinor(probe.version) !== spec.pythonVersion) {
+    throw errors.pythonMismatch(place, `the app needs Python ${spec.pythonVersion} (its webshare.json says so), but ${probe.executable} is Python ${probe.version}`);
+  }
 
   const venvId = contentId({
     python: [probe.version, probe.libpython ?? probe.executable],
