@@ -53,9 +53,9 @@ export interface HostLayout {
   readonly privateDir?: string;
   /** The venv mod_wsgi's python-home points at. @default "private/venv" */
   readonly venv?: string;
-  /** @default "private/requirements.txt" */
+  /** Where the venv's requirements are written. @default "private/requirements.txt" */
   readonly requirements?: string;
-  /** @default "private/freeze.txt" */
+  /** Where `pip freeze --local` of the live venv is recorded. @default "private/freeze.txt" */
   readonly freeze?: string;
 }
 

@@ -20,9 +20,9 @@ import { createUnitResource } from "./unit-resource";
 
 /** mod_wsgi daemon process options (WSGIDaemonProcess). */
 export interface DaemonOptions {
-  /** @default 2 */
+  /** Daemon processes of the app. @default 2 */
   readonly processes?: number;
-  /** @default 15 */
+  /** Threads per daemon process. @default 15 */
   readonly threads?: number;
   /** Recycle a process after this many requests (keeps memory under the host's 1 GiB limit). @default - never */
   readonly maximumRequests?: number;
@@ -30,7 +30,7 @@ export interface DaemonOptions {
   readonly displayName?: string;
   /** Run the daemon as this user (only when Apache starts as root). @default - Apache's choice */
   readonly user?: string;
-  /** @default - Apache's choice */
+  /** Run the daemon with this group (only when Apache starts as root). @default - Apache's choice */
   readonly group?: string;
 }
 
@@ -38,13 +38,14 @@ export interface DaemonOptions {
 export interface HealthCheckOptions {
   /** URL fetched from the deploying machine after the switch. */
   readonly url: string;
-  /** @default 200 */
+  /** HTTP status that counts as healthy. @default 200 */
   readonly expectStatus?: number;
-  /** @default 30 */
+  /** Seconds to keep trying before the deploy switches back and fails. @default 30 */
   readonly timeoutSeconds?: number;
 }
 
 export interface WsgiAppProps {
+  /** The host the app is deployed to. */
   readonly host: WebshareHost;
   /** The venv the app runs in (mod_wsgi python-home). */
   readonly venv: Venv;
@@ -56,7 +57,7 @@ export interface WsgiAppProps {
   readonly mount?: string;
   /** URL path -> directory inside the source served by Apache directly (`Alias`). @default {} */
   readonly staticDirs?: Record<string, string>;
-  /** @default - 2 processes, 15 threads */
+  /** mod_wsgi daemon process options. @default - 2 processes, 15 threads */
   readonly daemon?: DaemonOptions;
   /** Non-secret environment variables set for the app. @default {} */
   readonly environment?: Record<string, string>;
