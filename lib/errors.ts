@@ -120,4 +120,31 @@ export const errors = {
 
   localFileMissing: (place: Place, what: string, file: string) =>
     new WebshareError(`${at(place)}: ${what} ${file} does not exist`, "check the path in the construct's props; paths are relative to the project directory"),
+
+  noSynthesizedStacks: (outdir: string) =>
+    new WebshareError(
+      `no synthesized stacks in ${outdir} (there is no ${outdir}/stacks)`,
+      "run cdktf synth in the project directory first, or pass --app with the app command (e.g. --app \"node dist/main.js\"), or --dir with the cdktf output directory",
+    ),
+
+  unreadableStack: (where: string, why: string) =>
+    new WebshareError(`cannot read the webshare units of ${where}: ${why}`, "synthesize again with the webshare-cdktf version this CLI belongs to (cdktf synth)"),
+
+  synthFailed: (command: string, why: string, output: string) =>
+    new WebshareError(`the cdktf app command ${JSON.stringify(command)} failed (${why})`, "run it by hand in the project directory to see the full error", output),
+
+  noUnits: (where: string, selector?: string) =>
+    new WebshareError(
+      selector === undefined ? `no webshare Venv or WsgiApp in the stacks of ${where}` : `no webshare unit matches ${JSON.stringify(selector)} in ${where}`,
+      selector === undefined ? "check that the app synthesizes WebshareHost, Venv and WsgiApp constructs" : "give a construct path such as demo/venv, a prefix of one, or a stack name",
+    ),
+
+  localInputChanged: (place: Place, file: string) =>
+    new WebshareError(
+      `${at(place)}: ${file} changed since the stacks were synthesized, so it is not the desired state they describe`,
+      "synthesize again (cdktf synth, or run with --app) and check drift again",
+    ),
+
+  nothingToLock: (unit: string) =>
+    new WebshareError(`${unit}: this Venv has only a lock and no requirements file, so there is nothing to resolve`, "give the Venv a requirements file (loose requirements) to resolve the lock from"),
 };

@@ -5,10 +5,12 @@ import { provision } from "./provision";
 import { diffCommand } from "./diff";
 import { planSummaryCommand } from "./plan-summary";
 import { schemaCommand, validateCommand } from "./validate";
+import { driftCommand } from "./drift";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
- * that sets exit codes: 0 success, 1 failure (the message says what, where and what to do).
+ * that sets exit codes: 0 success, 1 failure (the message says what, where and what to do);
+ * `drift` exits 2 when it finds drift (like `terraform plan -detailed-exitcode`).
  */
 function version(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -72,6 +74,18 @@ async function main(argv: string[]): Promise<number> {
     .description("print the JSON Schema of webshare.json (for editors and other tools)")
     .action(async () => {
       await schemaCommand({ write: (text) => process.stdout.write(text) });
+    });
+
+  program
+    .command("drift")
+    .description("compare every deployed venv (desired / recorded freeze.txt / live) and app (files, Apache config) with the stacks; exit 0 no drift, 2 drift, 1 error")
+    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+    .option("--json", "print the report as JSON")
+    .option("--markdown", "print the report as Markdown")
+    .option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again")
+    .action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean }) => {
+      exitCode = await driftCommand(opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stderr.write(`${line}\n`) });
     });
 
   try {

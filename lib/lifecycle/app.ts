@@ -11,6 +11,7 @@ import { abs, StepContext, unitRecordPath } from "./context";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
 import { errorLogTail, removeIfEmpty, writeUnitRecord } from "./venv";
 import { waitForHealthy } from "./health";
+import { rebuildId } from "./rebuild";
 import { databaseYmlDigest, readDatabaseYml } from "../database-yml";
 
 /**
@@ -49,7 +50,12 @@ export function planUpload(before: Record<string, string>, after: Record<string,
   return { remove, upload };
 }
 
-export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<void> {
+export interface DeployAppOptions {
+  /** Upload a fresh release even though one for these files exists: that one drifted (drift --fix). */
+  readonly forceRebuild?: boolean;
+}
+
+export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: DeployAppOptions = {}): Promise<void> {
   const { session, place, progress } = ctx;
   const host = spec.host;
   const localFiles = hashTree(spec.source, spec.exclude);
@@ -60,7 +66,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<vo
   const entryPointText = renderEntryPoint({ unit: spec.unit, module: spec.module, callable: spec.callable, environment: spec.environment });
   const releaseFiles = { ...spec.files, [entryPointName]: sha256Hex(entryPointText) };
   if (spec.files[entryPointName] !== undefined) progress.info(`note: the source's own ${entryPointName} is replaced by the generated entry point`);
-  const releaseId = contentId(releaseFiles);
+  const inputsId = contentId(releaseFiles);
+  const releaseId = options.forceRebuild ? rebuildId(inputsId) : inputsId;
   const releasesDir = abs(host, spec.releasesDir);
   const releaseDir = `${releasesDir}/${releaseId}`;
   const appLink = abs(host, spec.appDir);
@@ -80,7 +87,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<vo
   } else {
     await progress.step("upload app", async () => {
       let before: Record<string, string> = {};
-      if (previousId !== undefined && previousId !== releaseId) {
+      // Never seed from a drifted release: its hard links would carry the edits over.
+      if (previousId !== undefined && previousId !== releaseId && !options.forceRebuild) {
         const manifest = await session.runRaw(place, "upload app", commandLine(["cat", `${previousDir}/${MANIFEST}`]));
         if (manifest.code === 0) before = JSON.parse(manifest.stdout) as Record<string, string>;
       }
@@ -125,6 +133,10 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec): Promise<vo
     }
   }
   await writeUnitRecord(ctx, spec, releaseId);
+  if (options.forceRebuild) {
+    const stale = [inputsId, previousId].filter((id): id is string => id !== undefined).map((id) => `${releasesDir}/${id}/${READY}`);
+    await session.run(place, "retire drifted release", commandLine(["rm", "-f", ...stale]));
+  }
   await session.run(place, "prune old releases", pruneScript(host.python, releasesDir, `${releasesDir}/.history`, releaseId, spec.keep));
 }
 
@@ -146,13 +158,13 @@ async function installDatabaseYml(ctx: StepContext, spec: AppUnitSpec, yml: NonN
   }, () => `(${yml.path}, mode 0600)`);
 }
 
-interface ConfigChange {
+export interface ConfigChange {
   readonly changed: boolean;
   /** Previous config text, to restore on rollback; undefined if there was none. */
   readonly previous?: string;
 }
 
-async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promise<ConfigChange> {
+export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promise<ConfigChange> {
   const { session, place, progress } = ctx;
   const host = spec.host;
   const text = apacheConfigOf(spec);

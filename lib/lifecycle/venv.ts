@@ -8,7 +8,7 @@ import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
 import { assertMatchesModWsgi, probePython } from "./python-probe";
 import { majorMinor } from "../python-compat";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
-import { waitForHealthy } from "./health";
+import { verifyServing } from "./verify";
 
 /**
  * Venv lifecycle. Create: check the interpreter against mod_wsgi's Python, build a NEW venv
@@ -117,7 +117,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<
   for (const app of spec.apps) {
     const check = app.healthCheck;
     if (check === undefined || !touched.has(abs(host, app.entryPoint))) continue;
-    const failure = await progress.step("health check", () => waitForHealthy(check.url, check.expectStatus, check.timeoutSeconds), (r) => `(${check.url} ${r === undefined ? "OK" : "FAILED"})`);
+    const failure = await verifyServing(ctx, check, { venv: venvId }, { allowUnreporting: true });
     if (failure === undefined) continue;
     const log = await errorLogTail(ctx, host);
     let restored = "there was no previous venv to switch back to";
@@ -129,7 +129,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<
       }, () => `(${spec.venvPath} -> ${path.posix.basename(previousDir)})`);
       restored = `switched back to the previous venv ${path.posix.basename(previousDir)}`;
     }
-    throw errors.healthCheckFailed(place, check.url, failure, log, restored);
+    throw errors.healthCheckFailed(place, failure.url, failure.reason, log, restored);
   }
   await session.writeFileAtomic(place, "write freeze.txt", abs(host, spec.freezePath), freeze);
 

@@ -1,0 +1,101 @@
+import * as fs from "node:fs";
+import type { AppUnitSpec, UnitSpec, VenvUnitSpec } from "../spec";
+import { commandLine } from "../shell";
+import { errors, WebshareError } from "../errors";
+import { sha256Hex } from "../hash";
+import type { HostSession } from "../ssh/session";
+import { Progress, Writer } from "../progress";
+import { abs, StepContext } from "../lifecycle/context";
+import { acquireHostLock, HeldLock, lockDir } from "../lifecycle/host-lock";
+import { deployVenv, errorLogTail } from "../lifecycle/venv";
+import { deployApp, installApacheConfig } from "../lifecycle/app";
+import { waitForHealthy } from "../lifecycle/health";
+import type { FixAction, FixOutcome, UnitDrift } from "./model";
+import type { SynthesizedUnit } from "./stacks";
+
+/**
+ * `webshare drift --fix`: make each drifted unit match its desired state again with the
+ * deploy's own steps, under the host lock, and leave every unit that did not drift alone.
+ * A drifted venv or release is rebuilt BESIDE the live one and switched in atomically (its
+ * own directory is the drifted one); a stale freeze.txt is re-recorded from the live venv;
+ * a changed Apache config is installed again (self-managed: config-tested first).
+ */
+export interface FixTarget {
+  readonly unit: SynthesizedUnit;
+  readonly drift: UnitDrift;
+}
+
+const INSTANCE = "webshare-drift-fix";
+
+/** Venvs before apps: an app's fix health-checks against its venv. */
+export function fixOrder(targets: readonly FixTarget[]): FixTarget[] {
+  return targets.filter((t) => t.drift.fix !== "none").sort((a, b) => (a.drift.kind === b.drift.kind ? 0 : a.drift.kind === "venv" ? -1 : 1));
+}
+
+/** The desired state is the synthesized spec: refuse to build from a local file edited since. */
+function assertLocalInputsMatch(ctx: StepContext, spec: VenvUnitSpec): void {
+  const file = (spec.lockFile ?? spec.requirementsFile)!;
+  if (!fs.existsSync(file)) throw errors.localFileMissing(ctx.place, spec.lockFile ? "lock file" : "requirements file", file);
+  if (sha256Hex(fs.readFileSync(file, "utf8")) !== spec.installSha256) throw errors.localInputChanged(ctx.place, file);
+}
+
+async function rewriteFreeze(ctx: StepContext, spec: VenvUnitSpec): Promise<void> {
+  const python = `${abs(spec.host, spec.venvPath)}/bin/python`;
+  await ctx.progress.step("record pip freeze", async () => {
+    const freeze = await ctx.session.run(ctx.place, "record pip freeze", commandLine([python, "-m", "pip", "--disable-pip-version-check", "freeze", "--local"]));
+    await ctx.session.writeFileAtomic(ctx.place, "write freeze.txt", abs(spec.host, spec.freezePath), freeze.stdout);
+  }, () => `(${spec.freezePath} from the live venv)`);
+}
+
+async function reinstallApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promise<void> {
+  const change = await installApacheConfig(ctx, spec);
+  if (!change.changed) return;
+  const apache = spec.host.apache;
+  if (apache.mode === "self") await ctx.progress.step("reload Apache", () => ctx.session.run(ctx.place, "reload Apache", commandLine(apache.reloadCommand)));
+  const check = spec.healthCheck;
+  if (check === undefined) return;
+  const failure = await ctx.progress.step("health check", () => waitForHealthy(check.url, check.expectStatus, check.timeoutSeconds), (r) => `(${check.url} ${r === undefined ? "OK" : "FAILED"})`);
+  if (failure !== undefined) throw errors.healthCheckFailed(ctx.place, check.url, failure, await errorLogTail(ctx, spec.host), "the desired Apache config stays installed");
+}
+
+async function apply(ctx: StepContext, spec: UnitSpec, action: FixAction): Promise<void> {
+  switch (action) {
+    case "rebuild-venv":
+      assertLocalInputsMatch(ctx, spec as VenvUnitSpec);
+      return deployVenv(ctx, spec as VenvUnitSpec, { forceRebuild: true });
+    case "rewrite-freeze":
+      return rewriteFreeze(ctx, spec as VenvUnitSpec);
+    case "redeploy-app":
+      return deployApp(ctx, spec as AppUnitSpec, { forceRebuild: true });
+    case "reinstall-apache-config":
+      return reinstallApacheConfig(ctx, spec as AppUnitSpec);
+    case "none":
+      return;
+  }
+}
+
+/** Fix the drifted units of one host over its open session; one failure does not stop the rest. */
+export async function fixHost(session: HostSession, target: string, targets: readonly FixTarget[], write: Writer): Promise<FixOutcome[]> {
+  const ordered = fixOrder(targets);
+  if (ordered.length === 0) return [];
+  const lockCtx: StepContext = { session, place: { unit: "webshare drift --fix", target }, progress: new Progress("drift --fix", write), instance: INSTANCE };
+  // One lock per host home (units of one connection normally share it).
+  const homes = new Map(ordered.map((t) => [lockDir(t.unit.spec.host), t.unit.spec.host]));
+  const locks: HeldLock[] = [];
+  const outcomes: FixOutcome[] = [];
+  try {
+    for (const host of homes.values()) locks.push(await acquireHostLock(lockCtx, host));
+    for (const { unit, drift } of ordered) {
+      const ctx: StepContext = { session, place: { unit: unit.spec.unit, target }, progress: new Progress(unit.spec.unit, write), instance: INSTANCE };
+      try {
+        await apply(ctx, unit.spec, drift.fix);
+        outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: true });
+      } catch (e) {
+        outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: false, message: e instanceof WebshareError ? e.render() : String(e) });
+      }
+    }
+  } finally {
+    for (const lock of locks.reverse()) await lock.release().catch(() => undefined);
+  }
+  return outcomes;
+}

@@ -1,0 +1,185 @@
+import { commandLine } from "../shell";
+import { errors, Place } from "../errors";
+import type { HostSession } from "../ssh/session";
+
+/**
+ * What is really on a host, read in ONE round trip for all of a host's units: a Python
+ * script run by the host's interpreter reads the request (paths only) from stdin and
+ * prints JSON. For each venv it starts that venv's OWN interpreter (in parallel) to list
+ * what it can import, so a venv whose Python is gone shows as broken, and freeze.txt is
+ * read separately as the record, never trusted as the live state. For each app it hashes
+ * every file of the live release and reads the installed Apache config.
+ */
+export interface VenvProbeRequest {
+  readonly id: string;
+  /** Absolute path of the venv link (what mod_wsgi's python-home names). */
+  readonly venv: string;
+  readonly freeze: string;
+}
+
+export interface AppProbeRequest {
+  readonly id: string;
+  readonly appDir: string;
+  readonly config: string;
+}
+
+export interface ProbeRequest {
+  readonly venvs: VenvProbeRequest[];
+  readonly apps: AppProbeRequest[];
+}
+
+export interface LivePackage {
+  readonly name: string;
+  readonly version: string;
+  /** PEP 610 direct URL (`vcs+url@commit` for VCS installs), when it was not installed by name. */
+  readonly url?: string;
+  readonly editable?: boolean;
+}
+
+export type LiveVenv =
+  | { readonly ok: true; readonly python: string; readonly packages: LivePackage[] }
+  | { readonly ok: false; readonly error: string };
+
+export interface VenvObservation {
+  /** Link target as stored (readlink), or null when the path is not a symlink. */
+  readonly link: string | null;
+  readonly exists: boolean;
+  /** freeze.txt content, or null when it is missing. */
+  readonly recorded: string | null;
+  /** Absent when the venv path does not exist. */
+  readonly live?: LiveVenv;
+}
+
+export interface AppObservation {
+  readonly link: string | null;
+  readonly exists: boolean;
+  /** Relative path -> sha256 of every regular file in the live release (symlinks followed). */
+  readonly files: Record<string, string>;
+  /** Installed Apache config text, or null when missing. */
+  readonly config: string | null;
+}
+
+export interface ProbeResult {
+  readonly venvs: Record<string, VenvObservation>;
+  readonly apps: Record<string, AppObservation>;
+}
+
+/** Run by each venv's own interpreter (-I: no PYTHONPATH, no user site, like mod_wsgi). */
+const LIVE = String.raw`
+import json, os, re, sys
+# pip freeze leaves out its own tools (and, before Python 3.12, the build backends).
+skip = {"pip"} | ({"setuptools", "wheel", "distribute"} if sys.version_info < (3, 12) else set())
+prefix = os.path.realpath(sys.prefix)
+def header(path):
+    name = version = None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                if name is None and line.startswith("Name:"):
+                    name = line[5:].strip()
+                elif version is None and line.startswith("Version:"):
+                    version = line[8:].strip()
+    except OSError:
+        pass
+    return name, version
+found, seen = {}, set()
+for entry in sys.path:
+    real = os.path.realpath(entry) if entry else ""
+    # --local: only what lives inside this venv, not the system's site-packages.
+    if not entry or real in seen or not os.path.isdir(real) or not (real + os.sep).startswith(prefix + os.sep):
+        continue
+    seen.add(real)
+    for child in sorted(os.listdir(real)):
+        if not child.endswith((".dist-info", ".egg-info")):
+            continue
+        meta = os.path.join(real, child)
+        if os.path.isdir(meta):
+            meta = os.path.join(meta, "METADATA" if child.endswith(".dist-info") else "PKG-INFO")
+        name, version = header(meta)
+        if not name:
+            continue
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in skip or key in found:
+            continue  # the first one on sys.path is the one imported
+        item = {"name": name, "version": version or ""}
+        try:
+            with open(os.path.join(real, child, "direct_url.json"), encoding="utf-8") as f:
+                du = json.load(f)
+            url = du.get("url", "")
+            vcs = du.get("vcs_info")
+            if vcs:
+                url = "%s+%s@%s" % (vcs.get("vcs", ""), url, vcs.get("commit_id", ""))
+            item["url"] = url
+            if du.get("dir_info", {}).get("editable"):
+                item["editable"] = True
+        except (OSError, ValueError, AttributeError):
+            pass
+        found[key] = item
+print(json.dumps({"ok": True, "python": "%d.%d.%d" % sys.version_info[:3], "packages": sorted(found.values(), key=lambda p: p["name"].lower())}))
+`;
+
+const PROBE = String.raw`
+import hashlib, json, os, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
+LIVE = sys.argv[1]
+req = json.load(sys.stdin)
+
+def link(path):
+    return os.readlink(path) if os.path.islink(path) else None
+
+def text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+def venv(v):
+    out = {"link": link(v["venv"]), "exists": os.path.isdir(v["venv"]), "recorded": text(v["freeze"])}
+    if out["exists"]:
+        python = os.path.join(v["venv"], "bin", "python")
+        try:
+            r = subprocess.run([python, "-I", "-c", LIVE], capture_output=True, text=True, timeout=120)
+            out["live"] = json.loads(r.stdout) if r.returncode == 0 else {"ok": False, "error": ("exit %d: " % r.returncode) + (r.stderr or r.stdout).strip()[-800:]}
+        except Exception as e:
+            out["live"] = {"ok": False, "error": "%s: %s" % (python, e)}
+    return v["id"], out
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+def app(a):
+    files = {}
+    root = a["appDir"]
+    if os.path.isdir(root):
+        real = os.path.realpath(root)
+        for dirpath, dirnames, names in os.walk(real):
+            dirnames.sort()
+            for n in sorted(names):
+                full = os.path.join(dirpath, n)
+                if os.path.isfile(full):
+                    files[os.path.relpath(full, real).replace(os.sep, "/")] = sha256(full)
+    return a["id"], {"link": link(root), "exists": os.path.isdir(root), "files": files, "config": text(a["config"])}
+
+with ThreadPoolExecutor(max_workers=max(2, 2 * (os.cpu_count() or 1))) as pool:
+    venvs = dict(pool.map(venv, req["venvs"]))
+apps = dict(app(a) for a in req["apps"])
+print(json.dumps({"venvs": venvs, "apps": apps}))
+`;
+
+/** Observe every requested venv and app of one host in one command. */
+export async function probeHost(session: HostSession, place: Place, python: string, request: ProbeRequest): Promise<ProbeResult> {
+  const result = await session.runRaw(place, "read the host's state", commandLine([python, "-c", PROBE, LIVE]), JSON.stringify(request));
+  if (result.code !== 0) throw errors.remoteCommandFailed(place, "read the host's state", `${python} -c <drift probe>`, result.code, `${result.stdout}\n${result.stderr}`);
+  try {
+    return JSON.parse(result.stdout) as ProbeResult;
+  } catch (e) {
+    throw errors.remoteCommandFailed(place, "read the host's state", `${python} -c <drift probe>`, 0, `unexpected output (${(e as Error).message}):\n${result.stdout}`);
+  }
+}

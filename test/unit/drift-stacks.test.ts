@@ -1,0 +1,48 @@
+import { selectUnits, unitsOfStack } from "../../lib/drift/stacks";
+import { stableStringify } from "../../lib/hash";
+import { groupByHost } from "../../lib/drift/hosts";
+import { appSpec, venvSpec } from "./drift-fixtures";
+
+/** Finding units in a synthesized cdk.tf.json: deploy resources only, validated, never skipped silently. */
+const stack = {
+  resource: {
+    terraform_data: {
+      venv_deploy_C546ADFE: { "//": { metadata: { path: "site/venv/deploy" } }, input: venvSpec() },
+      venv_remove_5D2035E7: { "//": { metadata: { path: "site/venv/remove" } }, input: { kind: "venv", unit: "site/venv" } },
+      other: { input: { kind: "something else" } },
+    },
+    null_resource: {
+      app_deploy_8C7201CF: { triggers: { spec: stableStringify(appSpec), "file:app.py": "aaaa" } },
+    },
+  },
+};
+
+test("terraform_data inputs and null_resource spec triggers are units; remove resources are not", () => {
+  const units = unitsOfStack("site", stack);
+  expect(units.map((u) => [u.address, u.spec.kind, u.spec.unit])).toEqual([
+    ["null_resource.app_deploy_8C7201CF", "app", "site/app"],
+    ["terraform_data.venv_deploy_C546ADFE", "venv", "site/venv"],
+  ]);
+});
+
+test("a deploy input that does not validate is an error naming the stack and resource", () => {
+  const broken = { resource: { terraform_data: { venv_deploy_C546ADFE: { input: { ...venvSpec(), venvPath: "../escape" } } } } };
+  expect(() => unitsOfStack("site", broken)).toThrow(/cannot read the webshare units of site: terraform_data\.venv_deploy_C546ADFE: venvPath: must be a relative path/);
+});
+
+test("a construct path selects units at or under it, or a stack by name", () => {
+  const units = unitsOfStack("site", stack);
+  expect(selectUnits(units, "site/venv").map((u) => u.spec.unit)).toEqual(["site/venv"]);
+  expect(selectUnits(units, "site").length).toBe(2);
+  expect(selectUnits(units, "site/ven")).toEqual([]);
+});
+
+test("units on the same connection share one group, another port is another host", () => {
+  const units = unitsOfStack("site", stack);
+  const elsewhere = { ...units[1]!, spec: venvSpec({ unit: "other/venv", host: { ...venvSpec().host, connection: { ...venvSpec().host.connection, port: 2222 } } }) };
+  const groups = groupByHost([...units, elsewhere]);
+  expect(groups.map((g) => [g.target, g.units.map((u) => u.spec.unit)])).toEqual([
+    ["www@web.example:22", ["site/app", "site/venv"]],
+    ["www@web.example:2222", ["other/venv"]],
+  ]);
+});
