@@ -9,6 +9,7 @@ import { assertMatchesModWsgi, probePython } from "./python-probe";
 import { majorMinor } from "../python-compat";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
 import { verifyServing } from "./verify";
+import { rebuildId } from "./rebuild";
 
 /**
  * Venv lifecycle. Create: check the interpreter against mod_wsgi's Python, build a NEW venv
@@ -32,7 +33,30 @@ function readLocal(ctx: StepContext, what: string, file: string): string {
   return fs.readFileSync(file, "utf8");
 }
 
-export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<void> {
+/**
+ * Upload the wheels the host's wheelhouse lacks (by name; wheels are immutable) and return
+ * its remote path, or undefined when the venv has no wheelhouse.
+ */
+export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Promise<string | undefined> {
+  if (spec.source.wheelhouse === undefined) return undefined;
+  const { session, place, progress } = ctx;
+  const wheelhouse = abs(spec.host, `${spec.host.stateDir}/wheelhouse`);
+  await progress.step("upload wheelhouse", async () => {
+    const listing = await session.run(place, "upload wheelhouse", `${commandLine(["mkdir", "-p", wheelhouse])} && ${commandLine(["ls", "-1", wheelhouse])}`);
+    const present = new Set(listing.stdout.split("\n"));
+    const missing = Object.keys(spec.wheelhouseFiles).filter((name) => !present.has(name));
+    await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${wheelhouse}/${name}` })));
+    return missing.length;
+  }, (n) => `(${n} new of ${Object.keys(spec.wheelhouseFiles).length} wheels)`);
+  return wheelhouse;
+}
+
+export interface DeployVenvOptions {
+  /** Build a fresh venv even though one for these inputs exists: that one drifted (drift --fix). */
+  readonly forceRebuild?: boolean;
+}
+
+export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: DeployVenvOptions = {}): Promise<void> {
   const { session, place, progress } = ctx;
   const host = spec.host;
   const installFile = (spec.lockFile ?? spec.requirementsFile)!;
@@ -45,13 +69,14 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<
     throw errors.pythonMismatch(place, `the app needs Python ${spec.pythonVersion} (its webshare.json says so), but ${probe.executable} is Python ${probe.version}`);
   }
 
-  const venvId = contentId({
+  const inputsId = contentId({
     python: [probe.version, probe.libpython ?? probe.executable],
     install: spec.installSha256,
     source: { ...spec.source, wheelhouse: undefined },
     wheels: spec.wheelhouseFiles,
     upgradePip: spec.upgradePip,
   });
+  const venvId = options.forceRebuild ? rebuildId(inputsId) : inputsId;
   const venvsDir = abs(host, spec.venvsDir);
   const venvDir = `${venvsDir}/${venvId}`;
   const python = `${venvDir}/bin/python`;
@@ -62,18 +87,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<
   if (existing.code === 0) {
     progress.info(`venv ${venvId} already built for these inputs: reusing it`);
   } else {
-    let remoteWheelhouse: string | undefined;
-    if (spec.source.wheelhouse !== undefined) {
-      remoteWheelhouse = abs(host, `${host.stateDir}/wheelhouse`);
-      const wheelhouse = remoteWheelhouse;
-      await progress.step("upload wheelhouse", async () => {
-        const listing = await session.run(place, "upload wheelhouse", `${commandLine(["mkdir", "-p", wheelhouse])} && ${commandLine(["ls", "-1", wheelhouse])}`);
-        const present = new Set(listing.stdout.split("\n"));
-        const missing = Object.keys(spec.wheelhouseFiles).filter((name) => !present.has(name));
-        await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${wheelhouse}/${name}` })));
-        return missing.length;
-      }, (n) => `(${n} new of ${Object.keys(spec.wheelhouseFiles).length} wheels)`);
-    }
+    const remoteWheelhouse = await uploadWheelhouse(ctx, spec);
     const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
     await progress.step("create venv", async () => {
       await session.run(place, "create venv", allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]));
@@ -132,6 +146,12 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec): Promise<
     throw errors.healthCheckFailed(place, failure.url, failure.reason, log, restored);
   }
   await session.writeFileAtomic(place, "write freeze.txt", abs(host, spec.freezePath), freeze);
+  if (options.forceRebuild) {
+    // The replaced venv drifted: unmark it so no later deploy of these inputs reuses it.
+    const replaced = previousTarget === "" ? [] : [path.posix.resolve(path.posix.dirname(link), previousTarget)];
+    const stale = [`${venvsDir}/${inputsId}`, ...replaced].filter((d) => path.posix.dirname(d) === venvsDir).map((d) => `${d}/.webshare-ready`);
+    await session.run(place, "retire drifted venv", commandLine(["rm", "-f", ...stale]));
+  }
 
   if (spec.localFreezeFile !== undefined) fs.writeFileSync(spec.localFreezeFile, freeze);
   await writeUnitRecord(ctx, spec, venvId);
