@@ -6,6 +6,7 @@ import { diffCommand } from "./diff";
 import { planSummaryCommand } from "./plan-summary";
 import { schemaCommand, validateCommand } from "./validate";
 import { driftCommand } from "./drift";
+import { lockCommand } from "./lock";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
@@ -86,6 +87,16 @@ async function main(argv: string[]): Promise<number> {
     .option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again")
     .action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean }) => {
       exitCode = await driftCommand(opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stderr.write(`${line}\n`) });
+    });
+
+  program
+    .command("lock")
+    .description("pin each Venv's requirements into its lock file, resolved by the target host's own Python (the live venv is not touched)")
+    .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), or of this stack")
+    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+    .action(async (construct: string | undefined, opts: { app?: string; dir?: string }) => {
+      exitCode = await lockCommand(construct, opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stdout.write(`${line}\n`) });
     });
 
   try {

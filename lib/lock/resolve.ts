@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import type { VenvUnitSpec } from "../spec";
+import { commandLine } from "../shell";
+import { abs, StepContext } from "../lifecycle/context";
+import { pipSourceArgs, uploadWheelhouse } from "../lifecycle/venv";
+import { plural } from "../summary/markdown";
+
+/**
+ * Resolve loose requirements into exact versions with the host's own Python and package
+ * sources, so the lock pins what that host can and will install. It builds a throwaway venv
+ * under the state dir (~/.webshare/tmp/lock-*), installs, records `pip freeze --local` and
+ * removes it in the same command; the live venv and its files are never touched.
+ */
+export interface Resolution {
+  /** `pip freeze --local` of the throwaway venv. */
+  readonly freeze: string;
+  /** X.Y.Z of the interpreter that resolved it. */
+  readonly python: string;
+}
+
+const VERSION = "import sys; print('%d.%d.%d' % sys.version_info[:3])";
+
+export async function resolveOnHost(ctx: StepContext, spec: VenvUnitSpec, requirementsText: string): Promise<Resolution> {
+  const { session, place, progress } = ctx;
+  const host = spec.host;
+  const tmpRoot = abs(host, `${host.stateDir}/tmp`);
+  const tmp = `${tmpRoot}/lock-${randomBytes(6).toString("hex")}`;
+  const wheelhouse = await uploadWheelhouse(ctx, spec);
+  // Leftovers of runs whose connection dropped are removed after a day.
+  await session.run(place, "prepare", `${commandLine(["mkdir", "-p", tmp])} && ${commandLine(["find", tmpRoot, "-mindepth", "1", "-maxdepth", "1", "-name", "lock-*", "-mmin", "+1440", "-exec", "rm", "-rf", "{}", "+"])}`);
+  const requirements = `${tmp}/requirements.txt`;
+  await session.writeFileAtomic(place, "upload requirements", requirements, requirementsText);
+
+  const python = `${tmp}/venv/bin/python`;
+  const pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"];
+  const source = pipSourceArgs(spec, wheelhouse);
+  const steps = [
+    commandLine([host.python, "-m", "venv", `${tmp}/venv`]),
+    ...(spec.upgradePip ? [`${commandLine([...pip, "install", "--upgrade", ...source, "pip", "setuptools", "wheel"])} 1>&2`] : []),
+    // pip's own progress goes to stderr, so stdout is the version line and the freeze.
+    `${commandLine([...pip, "install", ...source, "-r", requirements])} 1>&2`,
+    commandLine([python, "-c", VERSION]),
+    commandLine([...pip, "freeze", "--local"]),
+  ];
+  const script = `{ ${steps.join(" && ")}; }; rc=$?; ${commandLine(["rm", "-rf", tmp])}; exit $rc`;
+  const result = await progress.step("resolve on the host", async () => {
+    const [version = "", ...freeze] = (await session.run(place, "resolve requirements", script)).stdout.split("\n");
+    return { python: version.trim(), freeze: freeze.join("\n") };
+  }, (r) => `(${plural(r.freeze.split("\n").filter((l) => l.trim() !== "").length, "package")} pinned by ${host.python} ${r.python})`);
+  return result;
+}
