@@ -11,7 +11,7 @@ import { homePathProblem, slug, toHomeRelative } from "../lib/paths";
 import { sha256Hex } from "../lib/hash";
 import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
 import { renderApacheConfig } from "../lib/render/apache-config";
-import { renderEntryPoint } from "../lib/render/entry-point";
+import { HEALTH_PATH, renderEntryPoint } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
 import { readDescriptor } from "../lib/descriptor";
 import { WebshareHost } from "./webshare-host";
@@ -42,6 +42,12 @@ export interface HealthCheckOptions {
   readonly expectStatus?: number;
   /** Seconds to keep trying before the deploy switches back and fails. @default 30 */
   readonly timeoutSeconds?: number;
+  /**
+   * Before the URL, poll the entry point's own report at `<origin of url><mount>/.webshare/health`
+   * until it names the release (or venv) just deployed: proof that the NEW code serves. Turn
+   * off only if something in front of the app hides that path. @default true
+   */
+  readonly verifyRelease?: boolean;
 }
 
 export interface WsgiAppProps {
@@ -106,6 +112,7 @@ const propsSchema = z
         url: v.httpUrl,
         expectStatus: z.number().int().min(100, { message: "must be an HTTP status 100-599" }).max(599, { message: "must be an HTTP status 100-599" }).optional(),
         timeoutSeconds: z.number().min(1, { message: "must be 1-600" }).max(600, { message: "must be 1-600" }).optional(),
+        verifyRelease: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -231,7 +238,12 @@ export class WsgiApp extends Construct {
     this.host.claim("URL path", this.mount, this.node.path);
     this.host.claim("app directory", this.appDir, this.node.path);
     const healthCheck = p.healthCheck
-      ? { url: p.healthCheck.url, expectStatus: p.healthCheck.expectStatus ?? 200, timeoutSeconds: p.healthCheck.timeoutSeconds ?? 30 }
+      ? {
+          url: p.healthCheck.url,
+          expectStatus: p.healthCheck.expectStatus ?? 200,
+          timeoutSeconds: p.healthCheck.timeoutSeconds ?? 30,
+          releaseUrl: p.healthCheck.verifyRelease === false ? undefined : new URL(path.posix.join(this.mount, HEALTH_PATH), p.healthCheck.url).toString(),
+        }
       : undefined;
     this.venv.addApp(this.entryPoint, healthCheck);
 

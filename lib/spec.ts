@@ -67,7 +67,13 @@ export const packageSourceSpec = z.object({
 });
 export type PackageSourceSpec = z.infer<typeof packageSourceSpec>;
 
-const healthCheckSpec = z.object({ url: z.string(), expectStatus: z.number().int(), timeoutSeconds: z.number().positive() });
+const healthCheckSpec = z.object({
+  url: z.string(),
+  expectStatus: z.number().int(),
+  timeoutSeconds: z.number().positive(),
+  /** The entry point's own report (`<mount>/.webshare/health`), polled until the new release/venv serves; absent = not verified. */
+  releaseUrl: z.string().optional(),
+});
 export type HealthCheckSpec = z.infer<typeof healthCheckSpec>;
 
 export const venvUnitSpec = z.object({

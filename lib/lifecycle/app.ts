@@ -10,7 +10,7 @@ import { renderEntryPoint } from "../render/entry-point";
 import { abs, StepContext, unitRecordPath } from "./context";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
 import { errorLogTail, removeIfEmpty, writeUnitRecord } from "./venv";
-import { waitForHealthy } from "./health";
+import { verifyServing } from "./verify";
 import { rebuildId } from "./rebuild";
 import { databaseYmlDigest, readDatabaseYml } from "../database-yml";
 
@@ -124,12 +124,12 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
 
   if (spec.healthCheck !== undefined) {
     const check = spec.healthCheck;
-    const failure = await progress.step("health check", () => waitForHealthy(check.url, check.expectStatus, check.timeoutSeconds), (r) => (r === undefined ? `(${check.url} OK)` : `(${check.url} FAILED)`));
+    const failure = await verifyServing(ctx, check, { release: releaseId }, { allowUnreporting: false });
     if (failure !== undefined) {
       const log = await errorLogTail(ctx, host);
       await rollBack(ctx, spec, previousDir, config);
       const restored = previousDir ? `switched back to the previous release ${path.posix.basename(previousDir)}` : "there was no previous release to switch back to";
-      throw errors.healthCheckFailed(place, check.url, failure, log, restored);
+      throw errors.healthCheckFailed(place, failure.url, failure.reason, log, restored);
     }
   }
   await writeUnitRecord(ctx, spec, releaseId);

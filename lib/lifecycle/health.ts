@@ -1,20 +1,126 @@
 /**
- * HTTP health check from the deploying machine: poll the URL until it answers with the
- * expected status or the timeout passes. Returns undefined on success, else the last reason.
+ * Health checks from the deploying machine, after a switch and touch.
+ *
+ * - `waitForServing` proves the NEW code serves: it polls the entry point's own health path
+ *   (`<mount>/.webshare/health`) until the answering process reports the expected release
+ *   (app unit) or venv (venv unit). mod_wsgi restarts each daemon process on its first
+ *   request after the touch and answers that request from the restarted process, so any
+ *   answer naming the new id comes from a process that loaded the new code.
+ * - `waitForHealthy` then checks the user's own health URL for the expected status.
+ *
+ * Both try at least once, and return undefined on success, else the last reason.
  */
-export async function waitForHealthy(url: string, expectStatus: number, timeoutSeconds: number): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+
+/** What the entry point's health path reports about the process that answered. */
+export interface Serving {
+  readonly release: string;
+  readonly venv: string;
+  readonly pid: number;
+  /** Epoch seconds on the host; null where the host has no /proc. */
+  readonly started: number | null;
+  readonly loaded: number;
+}
+
+/** The entry point's answer, or undefined when the body is not one (pure). */
+export function parseServing(status: number, body: string): Serving | undefined {
+  if (status !== 200) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const r = raw as Record<string, unknown>;
+  if (raw === null || typeof raw !== "object" || typeof r.release !== "string" || typeof r.venv !== "string" || typeof r.pid !== "number" || typeof r.loaded !== "number") return undefined;
+  return { release: r.release, venv: r.venv, pid: r.pid, started: typeof r.started === "number" ? r.started : null, loaded: r.loaded };
+}
+
+export interface Expected {
+  readonly release?: string;
+  readonly venv?: string;
+}
+
+/** Why `serving` is not what was deployed, or undefined when it is (pure). */
+export function servingMismatch(serving: Serving, expected: Expected): string | undefined {
+  const wrong: string[] = [];
+  if (expected.release !== undefined && serving.release !== expected.release) wrong.push(`release ${serving.release} (expected ${expected.release})`);
+  if (expected.venv !== undefined && serving.venv !== expected.venv) wrong.push(`venv ${serving.venv} (expected ${expected.venv})`);
+  return wrong.length === 0 ? undefined : `pid ${serving.pid} still serves ${wrong.join(" and ")}`;
+}
+
+export type ServingResult =
+  | { readonly ok: true; readonly serving: Serving }
+  /** The URL answers, but not with the entry point's report: an entry point from before verification (or a proxy hiding the path). */
+  | { readonly ok: false; readonly unverifiable: true; readonly reason: string }
+  | { readonly ok: false; readonly unverifiable: false; readonly reason: string };
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+}
+
+async function get(url: string, deadline: number): Promise<Answer> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(Math.min(10_000, Math.max(1000, deadline - Date.now()))), redirect: "manual", headers: { "cache-control": "no-cache" } });
+  return { status: response.status, body: await response.text() };
+}
+
+/** One line of a body for a message: tags of an HTML error page dropped, whitespace collapsed. */
+export function bodyLine(body: string): string {
+  return body.replace(/<!DOCTYPE[^>]*>|<head>[\s\S]*?<\/head>|<[^>]+>/gi, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+}
+
+const brief = (answer: Answer) => `HTTP ${answer.status}: ${bodyLine(answer.body)}`;
+const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+/**
+ * Poll the entry point's health path until it reports `expected`, or the deadline passes.
+ * An answer below 500 that is not the entry point's report, several times in a row, is
+ * reported as unverifiable (the caller decides whether that is a failure).
+ */
+export async function waitForServing(url: string, expected: Expected, deadline: number): Promise<ServingResult> {
   let reason = "no answer";
-  while (Date.now() < deadline) {
+  let foreign = 0;
+  for (;;) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(Math.min(10_000, Math.max(1000, deadline - Date.now()))), redirect: "manual" });
-      const body = await response.text();
-      if (response.status === expectStatus) return undefined;
-      reason = `HTTP ${response.status} (expected ${expectStatus}): ${body.replace(/\s+/g, " ").trim().slice(0, 200)}`;
+      const answer = await get(url, deadline);
+      const serving = parseServing(answer.status, answer.body);
+      if (serving !== undefined) {
+        foreign = 0;
+        const mismatch = servingMismatch(serving, expected);
+        if (mismatch === undefined) return { ok: true, serving };
+        reason = mismatch;
+      } else if (answer.status < 500) {
+        reason = `${url} does not answer with the entry point's report (${brief(answer)})`;
+        if (++foreign >= 3) return { ok: false, unverifiable: true, reason };
+      } else {
+        foreign = 0;
+        reason = brief(answer);
+      }
     } catch (e) {
       reason = (e as Error).message;
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (Date.now() >= deadline) return { ok: false, unverifiable: false, reason };
+    await pause();
   }
-  return reason;
+}
+
+/** Poll the URL until it answers with the expected status, for up to `timeoutSeconds`. */
+export function waitForHealthy(url: string, expectStatus: number, timeoutSeconds: number): Promise<string | undefined> {
+  return healthyBy(url, expectStatus, Date.now() + timeoutSeconds * 1000);
+}
+
+/** Poll the URL until it answers with the expected status or the deadline passes. */
+export async function healthyBy(url: string, expectStatus: number, deadline: number): Promise<string | undefined> {
+  let reason = "no answer";
+  for (;;) {
+    try {
+      const answer = await get(url, deadline);
+      if (answer.status === expectStatus) return undefined;
+      reason = `HTTP ${answer.status} (expected ${expectStatus}): ${bodyLine(answer.body)}`;
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+    if (Date.now() >= deadline) return reason;
+    await pause();
+  }
 }

@@ -41,7 +41,8 @@ test("an app that fails on import is switched back, with the error log in the me
   project.write("app.py", "import greeting\nraise RuntimeError('boom at import')\n");
   const result = project.deploy();
   expect(result.code).not.toBe(0);
-  expect(result.output).toContain(`faults/app on ${target.user}@${target.host}:${target.port}: the health check at ${target.url}health failed after the switch: HTTP 500`);
+  expect(result.output).toContain(`faults/app on ${target.user}@${target.host}:${target.port}: the health check at ${target.url}.webshare/health failed after the switch: HTTP 500: Internal Server Error`);
+  expect(result.output).toMatch(/\(release [0-9a-f]{16} was not serving within 8s\)/);
   expect(result.output).toMatch(/switched back to the previous release [0-9a-f]{16}/);
   expect(result.output).toContain("RuntimeError: boom at import");
   const response = await httpGet(target.url);

@@ -97,7 +97,10 @@ describe("synthesized stack: two apps on one host", () => {
 
   test("each venv knows its apps' entry points and health checks", () => {
     expect(byUnit("site/blog-venv").input.apps).toEqual([
-      { entryPoint: "public/wwwshare.wsgi", healthCheck: { url: "https://web.example.com/", expectStatus: 200, timeoutSeconds: 30 } },
+      {
+        entryPoint: "public/wwwshare.wsgi",
+        healthCheck: { url: "https://web.example.com/", expectStatus: 200, timeoutSeconds: 30, releaseUrl: "https://web.example.com/.webshare/health" },
+      },
     ]);
   });
 

@@ -46,7 +46,8 @@ describe("renderApacheConfig", () => {
 describe("renderEntryPoint", () => {
   test("assigns the callable to application and pins imports to the release dir", () => {
     const text = renderEntryPoint({ unit: "demo/blog", module: "blog.wsgi", callable: "app", environment: {} });
-    expect(text).toContain("from blog.wsgi import app as application");
+    expect(text).toContain("from blog.wsgi import app as _webshare_app");
+    expect(text).toContain("def application(environ, start_response):");
     expect(text).toContain("APP_DIR = os.path.dirname(os.path.realpath(__file__))");
     expect(text).not.toContain("os.environ[");
   });

@@ -1,0 +1,40 @@
+import type { HealthCheckSpec } from "../spec";
+import type { StepContext } from "./context";
+import { Expected, healthyBy, waitForServing } from "./health";
+
+/**
+ * The verified reload after a switch + touch, within the check's one timeout: first the
+ * entry point's own report must name what was deployed (when the check has a releaseUrl),
+ * then the user's health URL must answer with the expected status.
+ */
+export interface VerifyOptions {
+  /**
+   * An entry point that does not report (rendered before verification existed) is accepted
+   * with a note. Only for a venv switch under an app deployed earlier: a release deployed by
+   * this version always reports.
+   */
+  readonly allowUnreporting: boolean;
+}
+
+/** Which URL failed and why; undefined when the new code serves and is healthy. */
+export interface VerifyFailure {
+  readonly url: string;
+  readonly reason: string;
+}
+
+export async function verifyServing(ctx: StepContext, check: HealthCheckSpec, expected: Expected, options: VerifyOptions): Promise<VerifyFailure | undefined> {
+  const deadline = Date.now() + check.timeoutSeconds * 1000;
+  const what = expected.release !== undefined ? `release ${expected.release}` : `venv ${expected.venv}`;
+  if (check.releaseUrl !== undefined) {
+    const url = check.releaseUrl;
+    const result = await ctx.progress.step("verify reload", () => waitForServing(url, expected, deadline), (r) =>
+      r.ok ? `(${what} serves: pid ${r.serving.pid}${r.serving.started !== null ? `, process started ${new Date(r.serving.started * 1000).toISOString()}` : ""})` : `(${url} FAILED)`,
+    );
+    if (!result.ok) {
+      if (!(result.unverifiable && options.allowUnreporting)) return { url, reason: `${result.reason} (${what} was not serving within ${check.timeoutSeconds}s)` };
+      ctx.progress.info(`note: the app's entry point does not report what it serves (deployed by an older version?); checking ${check.url} only`);
+    }
+  }
+  const failure = await ctx.progress.step("health check", () => healthyBy(check.url, check.expectStatus, deadline), (r) => `(${check.url} ${r === undefined ? "OK" : "FAILED"})`);
+  return failure === undefined ? undefined : { url: check.url, reason: failure };
+}
