@@ -64,9 +64,14 @@ export interface ProbeResult {
   readonly apps: Record<string, AppObservation>;
 }
 
-/** Run by each venv's own interpreter (-I: no PYTHONPATH, no user site, like mod_wsgi). */
+/**
+ * Run by each venv's own interpreter (-I: no PYTHONPATH, no user site, like mod_wsgi). It
+ * imports nothing beyond what start-up already loaded (json and re alone would add about
+ * half to its time, and it runs once per venv), and prints tab-separated lines: the Python
+ * version, then name, version, direct URL, editable flag per distribution.
+ */
 const LIVE = String.raw`
-import json, os, re, sys
+import os, sys
 # pip freeze leaves out its own tools (and, before Python 3.12, the build backends).
 skip = {"pip"} | ({"setuptools", "wheel", "distribute"} if sys.version_info < (3, 12) else set())
 prefix = os.path.realpath(sys.prefix)
@@ -84,6 +89,13 @@ def header(path):
     except OSError:
         pass
     return name, version
+def key(name):
+    out = name.lower()
+    for c in "_.":
+        out = out.replace(c, "-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out
 found, seen = {}, set()
 for entry in sys.path:
     real = os.path.realpath(entry) if entry else ""
@@ -98,26 +110,13 @@ for entry in sys.path:
         if os.path.isdir(meta):
             meta = os.path.join(meta, "METADATA" if child.endswith(".dist-info") else "PKG-INFO")
         name, version = header(meta)
-        if not name:
-            continue
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in skip or key in found:
+        if not name or key(name) in skip or key(name) in found:
             continue  # the first one on sys.path is the one imported
-        item = {"name": name, "version": version or ""}
-        try:
-            with open(os.path.join(real, child, "direct_url.json"), encoding="utf-8") as f:
-                du = json.load(f)
-            url = du.get("url", "")
-            vcs = du.get("vcs_info")
-            if vcs:
-                url = "%s+%s@%s" % (vcs.get("vcs", ""), url, vcs.get("commit_id", ""))
-            item["url"] = url
-            if du.get("dir_info", {}).get("editable"):
-                item["editable"] = True
-        except (OSError, ValueError, AttributeError):
-            pass
-        found[key] = item
-print(json.dumps({"ok": True, "python": "%d.%d.%d" % sys.version_info[:3], "packages": sorted(found.values(), key=lambda p: p["name"].lower())}))
+        direct = os.path.join(real, child, "direct_url.json")
+        found[key(name)] = (name, version or "", direct if os.path.isfile(direct) else "")
+print("%d.%d.%d" % sys.version_info[:3])
+for name, version, direct in found.values():
+    print("%s\t%s\t%s" % (name, version, direct))
 `;
 
 const PROBE = String.raw`
@@ -136,13 +135,33 @@ def text(path):
     except OSError:
         return None
 
+def package(line):
+    name, version, direct = line.split("\t")
+    item = {"name": name, "version": version}
+    if direct:
+        # PEP 610: how pip freeze writes it, "vcs+url@commit" for VCS installs.
+        try:
+            with open(direct, encoding="utf-8") as f:
+                du = json.load(f)
+            url, vcs = du.get("url", ""), du.get("vcs_info")
+            item["url"] = "%s+%s@%s" % (vcs.get("vcs", ""), url, vcs.get("commit_id", "")) if vcs else url
+            if du.get("dir_info", {}).get("editable"):
+                item["editable"] = True
+        except (OSError, ValueError, AttributeError):
+            pass
+    return item
+
 def venv(v):
     out = {"link": link(v["venv"]), "exists": os.path.isdir(v["venv"]), "recorded": text(v["freeze"])}
     if out["exists"]:
         python = os.path.join(v["venv"], "bin", "python")
         try:
             r = subprocess.run([python, "-I", "-c", LIVE], capture_output=True, text=True, timeout=120)
-            out["live"] = json.loads(r.stdout) if r.returncode == 0 else {"ok": False, "error": ("exit %d: " % r.returncode) + (r.stderr or r.stdout).strip()[-800:]}
+            if r.returncode == 0:
+                lines = r.stdout.splitlines()
+                out["live"] = {"ok": True, "python": lines[0], "packages": sorted((package(l) for l in lines[1:]), key=lambda p: p["name"].lower())}
+            else:
+                out["live"] = {"ok": False, "error": ("exit %d: " % r.returncode) + (r.stderr or r.stdout).strip()[-800:]}
         except Exception as e:
             out["live"] = {"ok": False, "error": "%s: %s" % (python, e)}
     return v["id"], out
@@ -173,9 +192,14 @@ apps = dict(app(a) for a in req["apps"])
 print(json.dumps({"venvs": venvs, "apps": apps}))
 `;
 
+/** The probe as an argv: the request goes to its stdin as JSON, the result comes back on stdout. */
+export function probeArgv(python: string): string[] {
+  return [python, "-c", PROBE, LIVE];
+}
+
 /** Observe every requested venv and app of one host in one command. */
 export async function probeHost(session: HostSession, place: Place, python: string, request: ProbeRequest): Promise<ProbeResult> {
-  const result = await session.runRaw(place, "read the host's state", commandLine([python, "-c", PROBE, LIVE]), JSON.stringify(request));
+  const result = await session.runRaw(place, "read the host's state", commandLine(probeArgv(python)), JSON.stringify(request));
   if (result.code !== 0) throw errors.remoteCommandFailed(place, "read the host's state", `${python} -c <drift probe>`, result.code, `${result.stdout}\n${result.stderr}`);
   try {
     return JSON.parse(result.stdout) as ProbeResult;
