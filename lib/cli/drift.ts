@@ -1,8 +1,8 @@
 import { WebshareError } from "../errors";
 import { checkDrift } from "../drift/check";
 import { loadUnits } from "../drift/load";
-import { exitCodeOf } from "../drift/model";
-import { renderDriftMarkdown, renderDriftText } from "../drift/render";
+import { DriftReport, exitCodeOf } from "../drift/model";
+import { renderCheckText, renderDriftMarkdown, renderFixText } from "../drift/render";
 
 /**
  * `webshare drift`: is every deployed venv and app still what the stacks describe? Prints a
@@ -31,9 +31,12 @@ export interface HostCommandIo {
 export async function driftCommand(options: DriftCommandOptions, io: HostCommandIo): Promise<number> {
   if (options.json && options.markdown) throw new WebshareError("--json and --markdown cannot be combined", "pick one output format");
   const units = await loadUnits({ app: options.app, dir: options.dir }, io.cwd, io.env);
-  const report = await checkDrift(units, { fix: options.fix ?? false, env: io.env, log: io.log });
+  const text = !options.json && !options.markdown;
+  // On a terminal the findings come first, then the fixes' progress and their result.
+  const onChecked = text ? (found: DriftReport) => io.write(renderCheckText(found, { fixing: options.fix })) : undefined;
+  const report = await checkDrift(units, { fix: options.fix ?? false, env: io.env, log: io.log }, onChecked);
   if (options.json) io.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (options.markdown) io.write(renderDriftMarkdown(report));
-  else io.write(renderDriftText(report));
+  else if (options.fix) io.write(`\n${renderFixText(report)}`);
   return exitCodeOf(report);
 }

@@ -20,13 +20,20 @@ export interface DriftOptions {
   readonly log: Writer;
 }
 
-interface HostOutcome {
+/** One host after the check: its session stays open for the fixes. */
+interface CheckedHost {
+  readonly group: HostGroup;
+  readonly session?: HostSession;
   readonly units: UnitDrift[];
-  /** When the first check of this host ended (ms since the run started), fixes excluded. */
+  /** When its check ended (ms since the run started). */
   readonly checkedAt: number;
   readonly failure?: HostFailure;
-  readonly fixes?: FixOutcome[];
-  readonly after?: UnitDrift[];
+}
+
+interface FixedHost {
+  readonly fixes: FixOutcome[];
+  readonly after: UnitDrift[];
+  readonly failure?: HostFailure;
 }
 
 function requestOf(group: HostGroup): ProbeRequest {
@@ -50,51 +57,55 @@ async function observe(session: HostSession, group: HostGroup): Promise<UnitDrif
 
 const message = (e: unknown) => (e instanceof WebshareError ? e.render() : (e as Error).message ?? String(e));
 
-async function checkHost(group: HostGroup, options: DriftOptions, started: number): Promise<HostOutcome> {
-  let checkedAt = 0;
-  const failed = (e: unknown, units: UnitDrift[] = []): HostOutcome => ({
-    units,
-    checkedAt: checkedAt || performance.now() - started,
-    failure: { target: group.target, units: group.units.map((u) => u.spec.unit), message: message(e) },
-  });
-  let session: HostSession;
+function failure(group: HostGroup, e: unknown): HostFailure {
+  return { target: group.target, units: group.units.map((u) => u.spec.unit), message: message(e) };
+}
+
+async function checkHost(group: HostGroup, options: DriftOptions, started: number): Promise<CheckedHost> {
+  let session: HostSession | undefined;
   try {
     session = await HostSession.open(group.connection, options.env, options.log);
-  } catch (e) {
-    return failed(e);
-  }
-  try {
     const units = await observe(session, group);
-    checkedAt = performance.now() - started;
-    if (!options.fix) return { units, checkedAt };
-    const targets = group.units.map((unit, i) => ({ unit, drift: units[i]! }));
-    const fixes = await fixHost(session, group.target, targets, options.log);
-    try {
-      const after = fixes.length > 0 ? await observe(session, group) : units;
-      return { units, checkedAt, fixes, after };
-    } catch (e) {
-      return { ...failed(e, units), fixes };
-    }
+    return { group, session, units, checkedAt: performance.now() - started };
   } catch (e) {
-    return failed(e);
-  } finally {
-    session.dispose();
+    session?.dispose();
+    return { group, units: [], checkedAt: performance.now() - started, failure: failure(group, e) };
   }
 }
 
-export async function checkDrift(units: readonly SynthesizedUnit[], options: DriftOptions): Promise<DriftReport> {
+async function fixAndRecheck(host: CheckedHost, options: DriftOptions): Promise<FixedHost> {
+  if (host.session === undefined) return { fixes: [], after: [] };
+  const targets = host.group.units.map((unit, i) => ({ unit, drift: host.units[i]! }));
+  const fixes = await fixHost(host.session, host.group.target, targets, options.log);
+  if (fixes.length === 0) return { fixes, after: host.units };
+  try {
+    return { fixes, after: await observe(host.session, host.group) };
+  } catch (e) {
+    return { fixes, after: [], failure: failure(host.group, e) };
+  }
+}
+
+/**
+ * Check every host in parallel; `onChecked` gets the report before any fix starts (so a
+ * terminal shows what drifted first). With `fix`, then fix and re-check each host.
+ */
+export async function checkDrift(units: readonly SynthesizedUnit[], options: DriftOptions, onChecked?: (report: DriftReport) => void): Promise<DriftReport> {
   const started = performance.now();
   const groups = groupByHost(units);
-  const outcomes = await Promise.all(groups.map((g) => checkHost(g, options, started)));
-  const report: DriftReport = {
-    units: outcomes.flatMap((o) => o.units),
-    failures: outcomes.flatMap((o) => (o.failure ? [o.failure] : [])),
-    hosts: groups.length,
-    seconds: Math.max(0, ...outcomes.map((o) => o.checkedAt)) / 1000,
-    ...(options.fix && {
-      fixes: outcomes.flatMap((o) => o.fixes ?? []),
-      after: outcomes.flatMap((o) => o.after ?? o.units),
-    }),
-  };
-  return report;
+  const checked = await Promise.all(groups.map((g) => checkHost(g, options, started)));
+  try {
+    const report: DriftReport = {
+      units: checked.flatMap((h) => h.units),
+      failures: checked.flatMap((h) => (h.failure ? [h.failure] : [])),
+      hosts: groups.length,
+      seconds: Math.max(0, ...checked.map((h) => h.checkedAt)) / 1000,
+    };
+    onChecked?.(report);
+    if (!options.fix) return report;
+    const fixed = await Promise.all(checked.map((h) => fixAndRecheck(h, options)));
+    const afterFailures = fixed.flatMap((f) => (f.failure ? [f.failure] : []));
+    return { ...report, fixes: fixed.flatMap((f) => f.fixes), after: fixed.flatMap((f) => f.after), ...(afterFailures.length > 0 && { afterFailures }) };
+  } finally {
+    for (const h of checked) h.session?.dispose();
+  }
 }

@@ -111,6 +111,8 @@ export interface DriftReport {
   /** With --fix: what was done, and the state checked again afterwards. */
   readonly fixes?: FixOutcome[];
   readonly after?: UnitDrift[];
+  /** Hosts that could not be checked again after their fixes. */
+  readonly afterFailures?: HostFailure[];
 }
 
 export const EXIT_NO_DRIFT = 0;
@@ -119,7 +121,7 @@ export const EXIT_DRIFT = 2;
 
 /** 1 if any host failed or a fix failed, else 2 if drift remains, else 0. */
 export function exitCodeOf(report: DriftReport): number {
-  if (report.failures.length > 0 || (report.fixes ?? []).some((f) => !f.ok)) return EXIT_ERROR;
+  if (report.failures.length > 0 || (report.afterFailures ?? []).length > 0 || (report.fixes ?? []).some((f) => !f.ok)) return EXIT_ERROR;
   const final = report.after ?? report.units;
   return final.some((u) => u.drifted) ? EXIT_DRIFT : EXIT_NO_DRIFT;
 }

@@ -117,14 +117,6 @@ function failureText(f: HostFailure): string {
   return `ERROR: cannot check ${f.target} (${plural(f.units.length, "unit")}: ${f.units.join(", ")}):\n  ${f.message.split("\n").join("\n  ")}`;
 }
 
-function fixesText(report: DriftReport): string[] {
-  if (report.fixes === undefined) return [];
-  if (report.fixes.length === 0) return ["", "--fix: nothing drifted, nothing to do."];
-  const lines = ["", "Fixes:"];
-  for (const f of report.fixes) lines.push(`  ${f.unit} on ${f.target}: ${FIX_TEXT[f.action]}: ${f.ok ? "done" : `FAILED: ${f.message ?? "unknown error"}`}`);
-  return lines;
-}
-
 function summaryLine(report: DriftReport): string {
   const drifted = report.units.filter((u) => u.drifted).length;
   const units = plural(report.units.length, "unit");
@@ -136,24 +128,41 @@ function summaryLine(report: DriftReport): string {
   return `webshare drift: ${found} (checked in ${report.seconds.toFixed(1)}s${failed === "" ? "" : `; ${failed}`}).`;
 }
 
-function afterText(report: DriftReport, max: number): string[] {
-  if (report.after === undefined) return [];
-  const left = report.after.filter((u) => u.drifted);
-  if (left.length === 0) return [`After --fix: no drift in ${plural(report.after.length, "unit")}.`];
-  return [`After --fix: ${left.length} of ${plural(report.after.length, "unit")} still drifted:`, "", ...left.flatMap((u) => [...(u.kind === "venv" ? venvText(u, max) : appText(u, max)), ""])];
-}
+const trimEnd = (lines: string[]) => {
+  while (lines[lines.length - 1] === "") lines.pop();
+  return `${lines.join("\n")}\n`;
+};
 
-export function renderDriftText(report: DriftReport, options: DriftRenderOptions = {}): string {
+/** What was found: every unit, hosts that could not be checked, a summary line. */
+export function renderCheckText(report: DriftReport, options: DriftRenderOptions & { readonly fixing?: boolean } = {}): string {
   const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const lines: string[] = [];
   for (const u of report.units) lines.push(...(u.kind === "venv" ? venvText(u, max) : appText(u, max)), "");
   for (const f of report.failures) lines.push(failureText(f), "");
   lines.push(summaryLine(report));
-  lines.push(...fixesText(report));
-  if (report.after !== undefined) lines.push("", ...afterText(report, max));
-  else if (report.units.some((u) => u.drifted) && report.fixes === undefined) lines.push("Run `webshare drift --fix` to rebuild what drifted (and nothing else).");
-  while (lines[lines.length - 1] === "") lines.pop();
-  return `${lines.join("\n")}\n`;
+  if (!options.fixing && report.units.some((u) => u.drifted)) lines.push("Run `webshare drift --fix` to rebuild what drifted (and nothing else).");
+  return trimEnd(lines);
+}
+
+/** What --fix did and the state checked again afterwards. */
+export function renderFixText(report: DriftReport, options: DriftRenderOptions = {}): string {
+  const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
+  const fixes = report.fixes ?? [];
+  if (fixes.length === 0) return "--fix: nothing drifted, nothing to do.\n";
+  const lines = ["Fixes:"];
+  for (const f of fixes) lines.push(`  ${f.unit} on ${f.target}: ${FIX_TEXT[f.action]}: ${f.ok ? "done" : `FAILED: ${(f.message ?? "unknown error").split("\n").join("\n    ")}`}`);
+  lines.push("");
+  for (const f of report.afterFailures ?? []) lines.push(failureText(f).replace("cannot check", "cannot check again"), "");
+  const after = report.after ?? [];
+  const left = after.filter((u) => u.drifted);
+  if (left.length === 0) lines.push(`After --fix: no drift in ${plural(after.length, "unit")}.`);
+  else lines.push(`After --fix: ${left.length} of ${plural(after.length, "unit")} still drifted:`, "", ...left.flatMap((u) => [...(u.kind === "venv" ? venvText(u, max) : appText(u, max)), ""]));
+  return trimEnd(lines);
+}
+
+export function renderDriftText(report: DriftReport, options: DriftRenderOptions = {}): string {
+  const check = renderCheckText(report, { ...options, fixing: report.fixes !== undefined });
+  return report.fixes === undefined ? check : `${check}\n${renderFixText(report, options)}`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -202,6 +211,7 @@ export function renderDriftMarkdown(report: DriftReport, options: DriftRenderOpt
     if (report.fixes.length === 0) lines.push("- nothing drifted, nothing to do");
     for (const f of report.fixes) lines.push(`- ${code(f.unit)}: ${FIX_TEXT[f.action]}: ${f.ok ? "done" : `failed: ${f.message ?? "unknown error"}`}`);
     lines.push("");
+    for (const f of report.afterFailures ?? []) lines.push(`> **Error:** cannot check ${code(f.target)} again: ${f.message.split("\n")[0]}`, "");
     const left = (report.after ?? []).filter((u) => u.drifted);
     lines.push(left.length === 0 ? "After the fixes: no drift." : `After the fixes, still drifted: ${left.map((u) => code(u.unit)).join(", ")}.`, "");
   }
