@@ -89,10 +89,53 @@ export const errors = {
       "set modWsgiModule on the WebshareHost to the path of mod_wsgi.so on the host, or ask the hoster for it",
     ),
 
-  lockHeld: (place: Place, holder: string) =>
+  lockHeld: (place: Place, holder: string, waitedSeconds: number, dir: string, unlock: string) =>
     new WebshareError(
-      `${at(place)}: another deploy holds the host lock (${holder})`,
-      "wait for it to finish; if its process is gone, remove the lock directory named above on the host",
+      `${at(place)}: another deploy still holds the host lock after ${waitedSeconds}s of waiting: ${holder} (${dir})`,
+      `let it finish and deploy again; if that deploy is gone (ask its user), remove the lock from the project directory: ${unlock}`,
+    ),
+
+  invalidSetting: (name: string, value: string, expected: string) =>
+    new WebshareError(`${name} is ${JSON.stringify(value)}, but it must be ${expected}`, `set ${name} to ${expected}, or unset it for the default`),
+
+  usage: (problem: string, example: string) => new WebshareError(problem, `for example: ${example}`),
+
+  notOneUnit: (selector: string, units: readonly string[]) =>
+    new WebshareError(
+      `${JSON.stringify(selector)} matches ${units.length} units (${units.join(", ")}), but this command works on one`,
+      "give the construct path of one Venv or WsgiApp, e.g. one of those listed",
+    ),
+
+  hostAnswerUnreadable: (place: Place, what: string, why: string, output: string) =>
+    new WebshareError(`${at(place)}: cannot read ${what} from the host: ${why}`, "check that the host's python runs (WebshareHost python) and try again", tail(output)),
+
+  noPreviousKept: (place: Place, kind: "venv" | "app", current: string | undefined, kept: readonly string[]) => {
+    const what = kind === "venv" ? "venv" : "release";
+    const others = kept.filter((id) => id !== current);
+    const why =
+      kept.length === 0
+        ? `no ${what} is kept on the host`
+        : others.length === 0
+          ? `only the serving one, ${current}, is kept`
+          : `${current ?? "none"} serves and nothing deployed before it is kept (kept: ${kept.join(", ")})`;
+    return new WebshareError(
+      `${at(place)}: there is no previous ${what} to roll back to: ${why}; nothing was changed`,
+      others.length > 0
+        ? `switch to a kept one explicitly (webshare rollback ${place.unit} --to ID), or deploy the version you want with cdktf deploy`
+        : "a rollback only switches to a kept one and never rebuilds: deploy the version you want with cdktf deploy (the keep prop sets how many are kept)",
+    );
+  },
+
+  unknownKept: (place: Place, kind: "venv" | "app", id: string, kept: readonly string[]) =>
+    new WebshareError(
+      `${at(place)}: no ready ${kind === "venv" ? "venv" : "release"} ${JSON.stringify(id)} is kept on the host (kept: ${kept.length === 0 ? "none" : kept.join(", ")}); nothing was changed`,
+      "pick one that webshare releases lists",
+    ),
+
+  lockStale: (place: Place, holder: string, why: string, dir: string, unlock: string) =>
+    new WebshareError(
+      `${at(place)}: the host lock looks stale: held by ${holder}, but ${why} (${dir}); not taking it over`,
+      `if no deploy to this host is running, remove the lock from the project directory and deploy again: ${unlock}`,
     ),
 
   healthCheckFailed: (place: Place, url: string, reason: string, log: string, restored: string) =>

@@ -7,6 +7,9 @@ import { planSummaryCommand } from "./plan-summary";
 import { schemaCommand, validateCommand } from "./validate";
 import { driftCommand } from "./drift";
 import { lockCommand } from "./lock";
+import { releasesCommand } from "./releases";
+import { rollbackCommand } from "./rollback";
+import { unlockCommand } from "./unlock";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
@@ -97,6 +100,41 @@ async function main(argv: string[]): Promise<number> {
     .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
     .action(async (construct: string | undefined, opts: { app?: string; dir?: string }) => {
       exitCode = await lockCommand(construct, opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stdout.write(`${line}\n`) });
+    });
+
+  const hostIo = { cwd: process.cwd(), env: process.env, write: (text: string) => process.stdout.write(text), log: (line: string) => process.stdout.write(`${line}\n`) };
+  program
+    .command("releases")
+    .description("list the venvs and releases kept on the host for rollback: age, packages or files, what switching to each changes, which one serves")
+    .argument("<construct>", "a Venv or WsgiApp construct path (e.g. demo/venv), or a prefix / stack name for several")
+    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+    .option("--json", "print the listing as JSON")
+    .action(async (construct: string, opts: { app?: string; dir?: string; json?: boolean }) => {
+      exitCode = await releasesCommand(construct, opts, hostIo);
+    });
+
+  program
+    .command("rollback")
+    .description("switch a Venv or WsgiApp back to the venv or release deployed before the current one, without rebuilding (health-checked; switched back if it fails)")
+    .argument("<construct>", "the Venv or WsgiApp construct path, e.g. demo/venv")
+    .option("--to <id>", "switch to this kept venv or release instead (see webshare releases)")
+    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+    .action(async (construct: string, opts: { to?: string; app?: string; dir?: string }) => {
+      exitCode = await rollbackCommand(construct, opts, hostIo);
+    });
+
+  program
+    .command("unlock")
+    .description("show who holds a host's deploy lock and whether it looks stale; --force removes it")
+    .argument("[construct]", "a Venv or WsgiApp construct path on that host (e.g. demo/venv)")
+    .option("--host <construct>", "or the WebshareHost construct path (e.g. demo/host)")
+    .option("--force", "remove the lock, whoever holds it")
+    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+    .action(async (construct: string | undefined, opts: { host?: string; force?: boolean; app?: string; dir?: string }) => {
+      exitCode = await unlockCommand(construct, opts, hostIo);
     });
 
   try {

@@ -32,4 +32,7 @@ export interface UnitRecord {
   /** Content id of the deployed venv or release. */
   readonly current: string;
   readonly deployedAt: string;
+  /** Set by `webshare rollback`: what served before it switched to `current`, and when. */
+  readonly rolledBackFrom?: string;
+  readonly rolledBackAt?: string;
 }

@@ -19,6 +19,8 @@ export interface Serving {
   /** Epoch seconds on the host; null where the host has no /proc. */
   readonly started: number | null;
   readonly loaded: number;
+  /** Holds code from before a switch; it is restarting. */
+  readonly stale: boolean;
 }
 
 /** The entry point's answer, or undefined when the body is not one (pure). */
@@ -32,7 +34,7 @@ export function parseServing(status: number, body: string): Serving | undefined 
   }
   const r = raw as Record<string, unknown>;
   if (raw === null || typeof raw !== "object" || typeof r.release !== "string" || typeof r.venv !== "string" || typeof r.pid !== "number" || typeof r.loaded !== "number") return undefined;
-  return { release: r.release, venv: r.venv, pid: r.pid, started: typeof r.started === "number" ? r.started : null, loaded: r.loaded };
+  return { release: r.release, venv: r.venv, pid: r.pid, started: typeof r.started === "number" ? r.started : null, loaded: r.loaded, stale: r.stale === true };
 }
 
 export interface Expected {
@@ -45,7 +47,8 @@ export function servingMismatch(serving: Serving, expected: Expected): string | 
   const wrong: string[] = [];
   if (expected.release !== undefined && serving.release !== expected.release) wrong.push(`release ${serving.release} (expected ${expected.release})`);
   if (expected.venv !== undefined && serving.venv !== expected.venv) wrong.push(`venv ${serving.venv} (expected ${expected.venv})`);
-  return wrong.length === 0 ? undefined : `pid ${serving.pid} still serves ${wrong.join(" and ")}`;
+  if (wrong.length > 0) return `pid ${serving.pid} still serves ${wrong.join(" and ")}`;
+  return serving.stale ? `pid ${serving.pid} still holds code from before the switch and is restarting` : undefined;
 }
 
 export type ServingResult =

@@ -1,14 +1,19 @@
 import * as os from "node:os";
 import { randomBytes } from "node:crypto";
 import { allOf, commandLine, quote } from "../shell";
-import { errors } from "../errors";
+import { errors, WebshareError } from "../errors";
 import { abs, StepContext } from "./context";
 import type { HostSpec } from "../spec";
+import { HostSession } from "../ssh/session";
+import { describeOwner, HEARTBEAT_SECONDS, isRunningLocally, LockOwner, parseOwner, renderOwner, staleAfterSeconds, staleness } from "./lock-owner";
 
 /**
  * One deploy at a time per host home: a lock directory made with `mkdir` (atomic on POSIX)
- * holding who took it. Units of one `cdktf deploy` run in parallel, so a busy lock is waited
- * for (with progress) up to a limit, then reported with its holder; never stolen.
+ * holding an owner file (who, where, pid, since). Units of one `cdktf deploy` and of
+ * parallel deploys wait for a live holder, up to a limit, then fail naming it. A stale lock
+ * (holder gone, or silent for too long) is reported at once with the command that removes
+ * it; it is never taken over silently. While held, the owner file is touched every
+ * HEARTBEAT_SECONDS, so silence means the holder is gone.
  */
 export interface HeldLock {
   release(): Promise<void>;
@@ -18,32 +23,111 @@ export function lockDir(host: HostSpec): string {
   return abs(host, `${host.stateDir}/lock`);
 }
 
-export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeconds = 600): Promise<HeldLock> {
+/** The lock as seen on the host: absent, or held with its owner file and its age by the host's clock. */
+export type LockState = { readonly held: false } | { readonly held: true; readonly raw: string; readonly owner?: LockOwner; readonly ageSeconds?: number };
+
+const HELD = "webshare-lock-held";
+
+/** Shell text printing HELD, the owner file's age in seconds (or ?), then the owner file. */
+function inspectScript(dir: string): string {
+  const owner = `${dir}/owner`;
+  return (
+    `printf '%s\\n' ${HELD}; ` +
+    `{ m=$(stat -c %Y ${quote(owner)} 2>/dev/null || stat -c %Y ${quote(dir)} 2>/dev/null) && echo $(( $(date +%s) - m )); } || echo '?'; ` +
+    `cat ${quote(owner)} 2>/dev/null || true`
+  );
+}
+
+export function parseLockState(stdout: string): LockState {
+  const [marker, age, ...rest] = stdout.split("\n");
+  if (marker !== HELD) return { held: false };
+  const raw = rest.join("\n");
+  const ageSeconds = /^\d+$/.test(age ?? "") ? Number(age) : undefined;
+  return { held: true, raw, owner: parseOwner(raw), ageSeconds };
+}
+
+/** Read the lock without touching it. */
+export async function readHostLock(ctx: StepContext, host: HostSpec): Promise<LockState> {
   const dir = lockDir(host);
+  const { stdout } = await ctx.session.run(ctx.place, "read host lock", `if [ -d ${quote(dir)} ]; then ${inspectScript(dir)}; fi`);
+  return parseLockState(stdout);
+}
+
+/** The command that removes the lock of this host, for messages. */
+export function unlockHint(host: HostSpec): string {
+  return `webshare unlock --host ${quote(host.name)} --force`;
+}
+
+export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeconds = 600, env: NodeJS.ProcessEnv = process.env): Promise<HeldLock> {
+  const dir = lockDir(host);
+  const staleAfter = staleAfterSeconds(env);
   const token = randomBytes(8).toString("hex");
-  const owner = `${os.userInfo().username}@${os.hostname()} pid ${process.pid} unit ${ctx.place.unit} since ${new Date().toISOString()} token ${token}`;
+  const owner: LockOwner = { user: os.userInfo().username, machine: os.hostname(), pid: process.pid, unit: ctx.place.unit, startedAt: new Date().toISOString(), token };
   const tryLock =
     `${allOf([["mkdir", "-p", abs(host, host.stateDir)]])} && ` +
-    `if mkdir ${quote(dir)} 2>/dev/null; then printf '%s\\n' ${quote(owner)} > ${quote(dir + "/owner")}; echo acquired; ` +
-    `else cat ${quote(dir + "/owner")} 2>/dev/null || echo unknown; fi`;
+    `if mkdir ${quote(dir)} 2>/dev/null; then printf '%s' ${quote(renderOwner(owner))} > ${quote(dir + "/owner")} && echo acquired; ` +
+    `else ${inspectScript(dir)}; fi`;
+  const here = { machine: os.hostname(), isRunning: isRunningLocally };
   const deadline = Date.now() + waitSeconds * 1000;
   let announced = false;
   for (;;) {
     const { stdout } = await ctx.session.run(ctx.place, "take host lock", tryLock);
     if (stdout.trim() === "acquired") break;
-    if (Date.now() > deadline) throw errors.lockHeld(ctx.place, `${stdout.trim()}; lock directory ${dir}`);
-    if (!announced) ctx.progress.info(`waiting for the host lock held by ${stdout.trim()}`);
-    announced = true;
+    const state = parseLockState(stdout);
+    if (state.held) {
+      const holder = describeOwner(state.owner, state.raw);
+      const verdict = staleness(state.owner, state.ageSeconds, here, staleAfter);
+      if (verdict.stale) throw errors.lockStale(ctx.place, holder, verdict.why, dir, unlockHint(host));
+      if (Date.now() > deadline) throw errors.lockHeld(ctx.place, holder, waitSeconds, dir, unlockHint(host));
+      if (!announced) ctx.progress.info(`waiting for the host lock held by ${holder}`);
+      announced = true;
+    }
     await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 500));
   }
+
+  const ownerFile = `${dir}/owner`;
+  const heartbeat = setInterval(() => void ctx.session.runRaw(ctx.place, "refresh host lock", commandLine(["touch", "-c", ownerFile])).catch(() => undefined), HEARTBEAT_SECONDS * 1000);
+  heartbeat.unref();
+  // Remove it only if it is still ours.
+  const releaseScript = `grep -q ${quote(`"token":"${token}"`)} ${quote(ownerFile)} 2>/dev/null && ${commandLine(["rm", "-rf", dir])} || true`;
   let released = false;
   return {
     release: async () => {
       if (released) return;
       released = true;
-      // Remove it only if it is still ours.
-      const script = `grep -q ${quote("token " + token)} ${quote(dir + "/owner")} 2>/dev/null && ${commandLine(["rm", "-rf", dir])} || true`;
-      await ctx.session.runRaw(ctx.place, "release host lock", script);
+      clearInterval(heartbeat);
+      try {
+        await ctx.session.run(ctx.place, "release host lock", releaseScript);
+      } catch (first) {
+        // The session dropped (that may be why we stop): release over a fresh connection.
+        const detail = await releaseOverNewSession(ctx, host, releaseScript);
+        if (detail !== undefined) {
+          ctx.progress.info(
+            `could not release the host lock ${dir} (${first instanceof WebshareError ? first.message : String(first)}; reconnecting: ${detail}); ` +
+              `the next deploy from this machine reports it as stale and names the command that removes it: ${unlockHint(host)}`,
+          );
+        }
+      }
     },
   };
+}
+
+async function releaseOverNewSession(ctx: StepContext, host: HostSpec, script: string): Promise<string | undefined> {
+  let session: HostSession | undefined;
+  try {
+    session = await HostSession.open({ ...host.connection, connectTimeoutSeconds: Math.min(host.connection.connectTimeoutSeconds, 10) }, process.env, () => undefined);
+    await session.run(ctx.place, "release host lock", script);
+    return undefined;
+  } catch (e) {
+    return e instanceof WebshareError ? e.message : String(e);
+  } finally {
+    session?.dispose();
+  }
+}
+
+/** Remove the lock whoever holds it (`webshare unlock --force`); returns what was there. */
+export async function removeHostLock(ctx: StepContext, host: HostSpec): Promise<LockState> {
+  const state = await readHostLock(ctx, host);
+  if (state.held) await ctx.session.run(ctx.place, "remove host lock", commandLine(["rm", "-rf", lockDir(host)]));
+  return state;
 }

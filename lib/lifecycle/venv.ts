@@ -9,6 +9,9 @@ import { assertMatchesModWsgi, probePython } from "./python-probe";
 import { majorMinor } from "../python-compat";
 import { pruneScript, readLinkScript, switchSymlinkScript, touchExistingScript } from "./switch";
 import { verifyServing } from "./verify";
+import { recordPidAndRun, stopOrphanScript } from "./build-guard";
+import { VENV_REQUIREMENTS_COPY } from "./kept";
+import { ensureInitRecordScript } from "./serving-record";
 import { rebuildId } from "./rebuild";
 
 /**
@@ -89,7 +92,11 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   } else {
     const remoteWheelhouse = await uploadWheelhouse(ctx, spec);
     const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
+    const pidFile = `${venvsDir}/${venvId}.build-pid`;
     await progress.step("create venv", async () => {
+      // A build of this dir whose connection dropped may still run: stop it before reusing the dir.
+      const orphan = await session.run(place, "create venv", stopOrphanScript(pidFile, venvDir));
+      if (orphan.stdout.trim() !== "") progress.info(`${orphan.stdout.trim()}: a build of ${venvId} left running by an interrupted deploy`);
       await session.run(place, "create venv", allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]));
       await session.writeFileAtomic(place, "create venv", remoteInstallFile, installText);
       await session.run(place, "create venv", commandLine([host.python, "-m", "venv", venvDir]));
@@ -102,16 +109,16 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
     try {
       await progress.step(
         "pip install",
-        () => session.run(place, "pip install", commandLine([...pip, "install", ...sourceArgs, "-r", remoteInstallFile])),
+        () => session.run(place, "pip install", recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile])),
         () => `(${spec.packages ? Object.keys(spec.packages).length : spec.requirements.length} requirements)`,
       );
     } catch (e) {
       // A failed build never becomes current; remove it so the next run starts clean.
-      await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile]]));
+      await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);
       throw e;
     }
     await progress.step("record pip freeze", () =>
-      session.run(place, "record pip freeze", `${commandLine([...pip, "freeze", "--local"])} > ${quote(freezeFile)} && ${allOf([["touch", ready], ["rm", "-f", remoteInstallFile]])}`),
+      session.run(place, "record pip freeze", `${commandLine([...pip, "freeze", "--local"])} > ${quote(freezeFile)} && ${allOf([["touch", ready], ["rm", "-f", remoteInstallFile, pidFile]])}`),
     );
   }
   const freeze = (await session.run(place, "read freeze", commandLine(["cat", freezeFile]))).stdout;
@@ -122,7 +129,9 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   const touched = await progress.step("switch venv", async () => {
     await session.run(place, "write requirements", commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))]));
     await session.writeFileAtomic(place, "write requirements", abs(host, spec.requirementsPath), requirementsText);
-    await session.run(place, "switch venv", switchSymlinkScript(link, venvDir, `${link}.before-webshare-${Date.now()}`));
+    // The venv keeps the requirements it serves, so `webshare rollback` can put them back.
+    await session.writeFileAtomic(place, "write requirements", `${venvDir}/${VENV_REQUIREMENTS_COPY}`, requirementsText);
+    await session.run(place, "switch venv", `${ensureInitRecordScript(python)} && ${switchSymlinkScript(link, venvDir, `${link}.before-webshare-${Date.now()}`)}`);
     const out = await session.run(place, "touch entry points", touchExistingScript(entryPoints));
     return new Set(out.stdout.split("\n").filter((l) => l !== ""));
   }, (t) => `(${spec.venvPath} -> ${venvId}; touched ${t.size} entry point(s))`);

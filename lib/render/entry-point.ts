@@ -7,7 +7,12 @@
  * process serves: the release and venv directory names (content ids), its pid, and when
  * the process started and loaded this file. A deploy polls it until the NEW release/venv
  * answers (verified reload). Only that exact path is answered, with ids and times only.
+ * A process that holds code from before a switch restarts itself (see `_STALE`).
  */
+
+/** The line a venv's `.pth` file runs when Python starts: which venv it started with. */
+export const VENV_INIT_PTH_LINE = "import os, sys, time; sys._webshare_init = (os.path.realpath(sys.prefix), time.time())\n";
+export const VENV_INIT_PTH_NAME = "_webshare_serving.pth";
 export interface EntryPointSpec {
   readonly unit: string;
   readonly module: string;
@@ -54,13 +59,33 @@ export function renderEntryPoint(spec: EntryPointSpec): string {
     "",
     "",
     "# What this process serves, for the deploy's verified reload. Content ids, no secrets.",
+    "# The venv is the one Python started with (recorded by the venv's _webshare_serving.pth),",
+    "# not where the symlink points now: a process started before a switch keeps what it",
+    "# imported then.",
+    "_VENV_NOW = os.path.realpath(sys.prefix)",
+    "_VENV = getattr(sys, '_webshare_init', (_VENV_NOW,))[0]",
+    "_LOADED = sys.__dict__.setdefault('_webshare_loaded', [])",
+    "# Stale: started with another venv, or already ran another release's code (a load that",
+    "# failed leaves its imports behind, and mod_wsgi restarts only processes whose load",
+    "# succeeded). Such a process asks mod_wsgi for a restart; this request still completes.",
+    "_STALE = _VENV != _VENV_NOW or any(d != APP_DIR for d in _LOADED)",
+    "_LOADED.append(APP_DIR)",
     "_WEBSHARE_SERVING = json.dumps({",
     "    'release': os.path.basename(APP_DIR),",
-    "    'venv': os.path.basename(os.path.realpath(sys.prefix)),",
+    "    'venv': os.path.basename(_VENV),",
     "    'pid': os.getpid(),",
     "    'started': _process_started(),",
     "    'loaded': time.time(),",
+    "    'stale': _STALE,",
     "}).encode('utf-8')",
+    "if _STALE:",
+    "    try:",
+    "        import mod_wsgi",
+    "        if mod_wsgi.process_group:  # daemon mode only: never signal an Apache child",
+    "            import signal",
+    "            os.kill(os.getpid(), signal.SIGINT)",
+    "    except ImportError:",
+    "        pass",
     "",
     ...(envLines.length > 0 ? ["# Non-secret settings from the WsgiApp's environment prop.", ...envLines, ""] : []),
     `from ${spec.module} import ${spec.callable} as _webshare_app  # noqa: E402`,

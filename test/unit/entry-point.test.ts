@@ -14,21 +14,37 @@ let root: string;
 beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-entry-"))));
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function call(pathInfo: string): { status: string; body: string } {
-  const release = path.join(root, "releases", "0123456789abcdef");
+function release(id: string): string {
+  const dir = path.join(root, "releases", id);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "app.py"), "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [('app saw ' + environ['PATH_INFO'] + ' ' + __import__('os').environ['GREETING']).encode()]\n");
+  fs.writeFileSync(path.join(dir, "wwwshare.wsgi"), renderEntryPoint({ unit: "u", module: "app", callable: "app", environment: { GREETING: "hi" } }));
+  return dir;
+}
+
+/**
+ * Load the entry point of each release in turn in ONE python (as one daemon process does
+ * when a switch happens under it), then send `pathInfo` to the last one. `init` fakes the
+ * venv the process started with (what the venv's .pth records).
+ */
+function call(pathInfo: string, ids = ["0123456789abcdef"], init?: string): { status: string; body: string } {
   fs.rmSync(root, { recursive: true, force: true });
-  fs.mkdirSync(release, { recursive: true });
-  fs.writeFileSync(path.join(release, "app.py"), "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [('app saw ' + environ['PATH_INFO'] + ' ' + __import__('os').environ['GREETING']).encode()]\n");
-  fs.writeFileSync(path.join(release, "wwwshare.wsgi"), renderEntryPoint({ unit: "u", module: "app", callable: "app", environment: { GREETING: "hi" } }));
-  fs.symlinkSync("releases/0123456789abcdef", path.join(root, "public"));
+  for (const id of ids) release(id);
   const driver = [
     "import importlib.machinery, json, sys",
-    "m = importlib.machinery.SourceFileLoader('entry', sys.argv[1]).load_module()",
+    "if sys.argv[3]: sys._webshare_init = (sys.argv[3], 0.0)",
+    "for i, path in enumerate(sys.argv[4:]):",
+    "    m = importlib.machinery.SourceFileLoader('entry%d' % i, path).load_module()",
     "out = {}",
-    "body = m.application({'PATH_INFO': sys.argv[2]}, lambda status, headers: out.update(status=status))",
+    "body = m.application({'PATH_INFO': sys.argv[1]}, lambda status, headers: out.update(status=status))",
     "print(json.dumps({'status': out['status'], 'body': b''.join(body).decode()}))",
   ].join("\n");
-  return JSON.parse(execFileSync("python3", ["-c", driver, path.join(root, "public", "wwwshare.wsgi"), pathInfo], { encoding: "utf8" }));
+  const entries = ids.map((id) => {
+    const link = path.join(root, `public-${id}`);
+    fs.symlinkSync(`releases/${id}`, link);
+    return path.join(link, "wwwshare.wsgi");
+  });
+  return JSON.parse(execFileSync("python3", ["-c", driver, pathInfo, "", init ?? "", ...entries], { encoding: "utf8" }));
 }
 
 test("the health path reports the release directory, venv, pid and start time of the process", () => {
@@ -40,7 +56,19 @@ test("the health path reports the release directory, venv, pid and start time of
   expect(serving.pid).toBeGreaterThan(0);
   expect(serving.started).toBeGreaterThan(Date.now() / 1000 - 60);
   expect(serving.loaded).toBeGreaterThanOrEqual(serving.started!);
-  expect(Object.keys(JSON.parse(answer.body)).sort()).toEqual(["loaded", "pid", "release", "started", "venv"]);
+  expect(serving.stale).toBe(false);
+  expect(Object.keys(JSON.parse(answer.body)).sort()).toEqual(["loaded", "pid", "release", "stale", "started", "venv"]);
+});
+
+test("a process that started with another venv reports that venv, and that it is stale", () => {
+  const serving = parseServing(200, call(HEALTH_PATH, undefined, "/srv/venvs/00000000000000aa").body)!;
+  expect([serving.venv, serving.stale]).toEqual(["00000000000000aa", true]);
+});
+
+test("a process that already ran another release's code is stale, though it reports the new release", () => {
+  const serving = parseServing(200, call(HEALTH_PATH, ["00000000000000b1", "00000000000000b2"]).body)!;
+  expect([serving.release, serving.stale]).toEqual(["00000000000000b2", true]);
+  expect(servingMismatch(serving, { release: "00000000000000b2" })).toBe(`pid ${serving.pid} still holds code from before the switch and is restarting`);
 });
 
 test("every other path, even one that only starts like it, goes to the app", () => {
@@ -50,7 +78,7 @@ test("every other path, even one that only starts like it, goes to the app", () 
 });
 
 describe("parseServing and servingMismatch", () => {
-  const report = { release: "r2", venv: "v2", pid: 7, started: 100.5, loaded: 101 };
+  const report = { release: "r2", venv: "v2", pid: 7, started: 100.5, loaded: 101, stale: false };
   test("only a 200 JSON report with the fields is one", () => {
     expect(parseServing(200, JSON.stringify(report))).toEqual(report);
     expect(parseServing(200, JSON.stringify({ ...report, started: null }))?.started).toBeNull();
