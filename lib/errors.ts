@@ -22,6 +22,11 @@ export class WebshareError extends Error {
   }
 }
 
+/** The text a user sees for any thrown value: a WebshareError in full, else its message. */
+export function errorText(e: unknown): string {
+  return e instanceof WebshareError ? e.render() : e instanceof Error ? e.message : String(e);
+}
+
 /** Where an error happened, e.g. `demo/blog/venv on wwwshare@127.0.0.1:2222`. */
 export interface Place {
   readonly unit: string;

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { VenvUnitSpec } from "../spec";
-import { errors, WebshareError } from "../errors";
+import { errors, errorText } from "../errors";
 import { HostSession } from "../ssh/session";
 import { Progress } from "../progress";
 import type { StepContext } from "../lifecycle/context";
@@ -49,7 +49,7 @@ async function lockHost(group: HostGroup, io: HostCommandIo): Promise<{ lines: s
   try {
     session = await HostSession.open(group.connection, io.env, io.log);
   } catch (e) {
-    return { lines: [`ERROR: cannot lock ${venvs.map((v) => v.unit).join(", ")}: ${(e as WebshareError).render?.() ?? String(e)}`], ok: false };
+    return { lines: [`ERROR: cannot lock ${venvs.map((v) => v.unit).join(", ")}: ${errorText(e)}`], ok: false };
   }
   let ok = true;
   try {
@@ -59,7 +59,7 @@ async function lockHost(group: HostGroup, io: HostCommandIo): Promise<{ lines: s
         lines.push(...(await lockOne(ctx, spec, io)));
       } catch (e) {
         ok = false;
-        lines.push(`ERROR: ${e instanceof WebshareError ? e.render() : String(e)}`);
+        lines.push(`ERROR: ${errorText(e)}`);
       }
     }
   } finally {

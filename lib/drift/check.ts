@@ -1,5 +1,5 @@
 import { HostSession } from "../ssh/session";
-import { WebshareError } from "../errors";
+import { errorText } from "../errors";
 import type { Writer } from "../progress";
 import { appPaths, compareApp, compareVenv, venvPaths } from "./compare";
 import { fixHost } from "./fix";
@@ -55,10 +55,8 @@ async function observe(session: HostSession, group: HostGroup): Promise<UnitDrif
   });
 }
 
-const message = (e: unknown) => (e instanceof WebshareError ? e.render() : (e as Error).message ?? String(e));
-
 function failure(group: HostGroup, e: unknown): HostFailure {
-  return { target: group.target, units: group.units.map((u) => u.spec.unit), message: message(e) };
+  return { target: group.target, units: group.units.map((u) => u.spec.unit), message: errorText(e) };
 }
 
 async function checkHost(group: HostGroup, options: DriftOptions, started: number): Promise<CheckedHost> {

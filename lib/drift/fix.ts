@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import type { AppUnitSpec, UnitSpec, VenvUnitSpec } from "../spec";
 import { commandLine } from "../shell";
-import { errors, WebshareError } from "../errors";
+import { errors, errorText, WebshareError } from "../errors";
 import { sha256Hex } from "../hash";
 import type { HostSession } from "../ssh/session";
 import { Progress, Writer } from "../progress";
@@ -59,19 +59,14 @@ async function reinstallApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promi
 }
 
 async function apply(ctx: StepContext, spec: UnitSpec, action: FixAction): Promise<void> {
-  switch (action) {
-    case "rebuild-venv":
-      assertLocalInputsMatch(ctx, spec as VenvUnitSpec);
-      return deployVenv(ctx, spec as VenvUnitSpec, { forceRebuild: true });
-    case "rewrite-freeze":
-      return rewriteFreeze(ctx, spec as VenvUnitSpec);
-    case "redeploy-app":
-      return deployApp(ctx, spec as AppUnitSpec, { forceRebuild: true });
-    case "reinstall-apache-config":
-      return reinstallApacheConfig(ctx, spec as AppUnitSpec);
-    case "none":
-      return;
+  if (spec.kind === "venv" && action === "rebuild-venv") {
+    assertLocalInputsMatch(ctx, spec);
+    return deployVenv(ctx, spec, { forceRebuild: true });
   }
+  if (spec.kind === "venv" && action === "rewrite-freeze") return rewriteFreeze(ctx, spec);
+  if (spec.kind === "app" && action === "redeploy-app") return deployApp(ctx, spec, { forceRebuild: true });
+  if (spec.kind === "app" && action === "reinstall-apache-config") return reinstallApacheConfig(ctx, spec);
+  if (action !== "none") throw new WebshareError(`${spec.unit}: no fix "${action}" for a ${spec.kind}`);
 }
 
 /** Fix the drifted units of one host over its open session; one failure does not stop the rest. */
@@ -91,7 +86,7 @@ export async function fixHost(session: HostSession, target: string, targets: rea
         await apply(ctx, unit.spec, drift.fix);
         outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: true });
       } catch (e) {
-        outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: false, message: e instanceof WebshareError ? e.render() : String(e) });
+        outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: false, message: errorText(e) });
       }
     }
   } finally {
