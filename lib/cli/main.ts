@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { WebshareError } from "../errors";
 import { provision } from "./provision";
+import { watchInterrupts } from "./interrupt";
 import { diffCommand } from "./diff";
 import { planSummaryCommand } from "./plan-summary";
 import { schemaCommand, validateCommand } from "./validate";
@@ -35,12 +36,10 @@ async function main(argv: string[]): Promise<number> {
     .action(async (action: string) => {
       if (action !== "create" && action !== "destroy") throw new WebshareError(`unknown action ${JSON.stringify(action)}: use create or destroy`);
       let cleanup: (() => Promise<void>) | undefined;
-      const onSignal = (signal: NodeJS.Signals) => {
-        process.stderr.write(`webshare: ${signal}: releasing the host lock and stopping\n`);
-        void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
-      };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
+      watchInterrupts((reason) => {
+        process.stderr.write(`webshare: interrupted (${reason}): stopping, releasing the host lock\n`);
+        void (cleanup?.() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(130));
+      });
       await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
     });
 

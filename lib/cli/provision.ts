@@ -41,9 +41,15 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
   const session = await progress.step("connect", () => HostSession.open(spec.host.connection, options.env), () => `(${place.target})`);
   try {
-    const ctx: StepContext = { session, place, progress, instance };
+    const abortScripts = new Set<string>();
+    const ctx: StepContext = { session, place, progress, instance, abortScripts };
     const lock = await acquireHostLock(ctx, spec.host);
-    options.onInterrupt?.(() => lock.release());
+    // Stop at once: drop the connection (no further step runs on it), then clean up and
+    // release over a fresh one.
+    options.onInterrupt?.(async () => {
+      session.dispose();
+      await lock.release([...abortScripts]);
+    });
     try {
       if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));
       else {

@@ -16,7 +16,8 @@ import { describeOwner, HEARTBEAT_SECONDS, isRunningLocally, LockOwner, parseOwn
  * HEARTBEAT_SECONDS, so silence means the holder is gone.
  */
 export interface HeldLock {
-  release(): Promise<void>;
+  /** `before`: remote shell snippets to run first, best-effort (an interrupted run's cleanup). */
+  release(before?: readonly string[]): Promise<void>;
 }
 
 export function lockDir(host: HostSpec): string {
@@ -90,26 +91,25 @@ export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeco
   heartbeat.unref();
   // Remove it only if it is still ours.
   const releaseScript = `grep -q ${quote(`"token":"${token}"`)} ${quote(ownerFile)} 2>/dev/null && ${commandLine(["rm", "-rf", dir])} || true`;
-  let released = false;
-  return {
-    release: async () => {
-      if (released) return;
-      released = true;
-      clearInterval(heartbeat);
-      try {
-        await ctx.session.run(ctx.place, "release host lock", releaseScript);
-      } catch (first) {
-        // The session dropped (that may be why we stop): release over a fresh connection.
-        const detail = await releaseOverNewSession(ctx, host, releaseScript);
-        if (detail !== undefined) {
-          ctx.progress.info(
-            `could not release the host lock ${dir} (${first instanceof WebshareError ? first.message : String(first)}; reconnecting: ${detail}); ` +
-              `the next deploy from this machine reports it as stale and names the command that removes it: ${unlockHint(host)}`,
-          );
-        }
+  const release = async (before: readonly string[]): Promise<void> => {
+    clearInterval(heartbeat);
+    const script = [...before.map((b) => `{ ${b}; } >/dev/null 2>&1`), releaseScript].join("; ");
+    try {
+      await ctx.session.run(ctx.place, "release host lock", script);
+    } catch (first) {
+      // The session dropped (that may be why we stop): release over a fresh connection.
+      const detail = await releaseOverNewSession(ctx, host, script);
+      if (detail !== undefined) {
+        ctx.progress.info(
+          `could not release the host lock ${dir} (${first instanceof WebshareError ? first.message : String(first)}; reconnecting: ${detail}); ` +
+            `the next deploy from this machine reports it as stale and names the command that removes it: ${unlockHint(host)}`,
+        );
       }
-    },
+    }
   };
+  // Once: a second call (the normal end racing an interrupt) waits for the first.
+  let releasing: Promise<void> | undefined;
+  return { release: (before = []) => (releasing ??= release(before)) };
 }
 
 async function releaseOverNewSession(ctx: StepContext, host: HostSpec, script: string): Promise<string | undefined> {

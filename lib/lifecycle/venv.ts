@@ -106,6 +106,9 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
     if (spec.upgradePip) {
       await progress.step("upgrade pip, setuptools, wheel", () => session.run(place, "upgrade pip", commandLine([...pip, "install", "--upgrade", ...sourceArgs, "pip", "setuptools", "wheel"])));
     }
+    // Interrupted (Ctrl+C): stop the remote pip too, not only this process.
+    const stopBuild = stopOrphanScript(pidFile, venvDir);
+    ctx.abortScripts?.add(stopBuild);
     try {
       await progress.step(
         "pip install",
@@ -116,6 +119,8 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
       // A failed build never becomes current; remove it so the next run starts clean.
       await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);
       throw e;
+    } finally {
+      ctx.abortScripts?.delete(stopBuild);
     }
     await progress.step("record pip freeze", () =>
       session.run(place, "record pip freeze", `${commandLine([...pip, "freeze", "--local"])} > ${quote(freezeFile)} && ${allOf([["touch", ready], ["rm", "-f", remoteInstallFile, pidFile]])}`),

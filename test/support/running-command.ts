@@ -35,6 +35,11 @@ export class RunningCommand {
     }
   }
 
+  /** Its pid, also its process group id (it was started as a group leader). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Signal the whole process group (what Ctrl+C in a terminal does with SIGINT). */
   interrupt(signal: NodeJS.Signals = "SIGINT"): void {
     try {
