@@ -11,8 +11,9 @@ export class RunningCommand {
   readonly done: Promise<RunResult>;
   private readonly child: ChildProcess;
 
-  constructor(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }) {
-    this.child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  constructor(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: string }) {
+    this.child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    if (options.stdin !== undefined) this.child.stdin!.end(options.stdin);
     this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString("utf8")));
     this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString("utf8")));
     const timer = setTimeout(() => this.interrupt("SIGKILL"), options.timeoutMs ?? 300_000);
