@@ -1,33 +1,19 @@
-import * as http from "node:http";
+import { httpGet } from "../test/support/local-host";
 
 /**
  * Constant HTTP load for the downtime benchmark: `clients` loops, each sending one GET every
  * 1/`ratePerClient` s on a fresh loopback connection (no keep-alive, so a restarting daemon
  * cannot hide behind a pooled socket). A request fails when it ends in anything but a 200
- * whose body the app wrote, or in a connection error or a 10 s timeout.
+ * whose body the app wrote, or in a connection error or a 15 s timeout.
  */
 export interface LoadResult {
   readonly total: number;
   readonly failed: number;
-  /** `HTTP 500`, `ECONNRESET`, `timeout`... -> count. */
+  /** `HTTP 500`, `ECONNRESET`, a timeout... -> count. */
   readonly reasons: Readonly<Record<string, number>>;
   /** Seconds after the load started, of the first and last failure. */
   readonly firstFailureAt?: number;
   readonly lastFailureAt?: number;
-}
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, timeout: 10_000 }, (response) => {
-      let body = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on("error", reject);
-    });
-    request.on("timeout", () => request.destroy(Object.assign(new Error("timeout"), { code: "timeout" })));
-    request.on("error", reject);
-  });
 }
 
 export class Load {
@@ -68,7 +54,7 @@ export class Load {
       this.total++;
       let reason: string | undefined;
       try {
-        const answer = await get(this.url);
+        const answer = await httpGet(this.url);
         if (!this.ok(answer.status, answer.body)) reason = `HTTP ${answer.status}`;
       } catch (e) {
         reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
