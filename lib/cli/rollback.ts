@@ -31,8 +31,8 @@ export async function rollbackCommand(path: string, options: RollbackCommandOpti
   }
   io.write(
     [
-      `${spec.unit}: rolled back from ${what} ${result.from ?? "(none)"} to ${result.to} in ${((performance.now() - started) / 1000).toFixed(1)}s, without rebuilding.`,
-      ...(result.from !== undefined ? [`To go forward again: webshare rollback ${spec.unit} --to ${result.from}`] : []),
+      `${spec.unit}: ${options.to === undefined ? "rolled back" : "switched"} from ${what} ${result.from ?? "(none)"} to ${result.to} in ${((performance.now() - started) / 1000).toFixed(1)}s, without rebuilding.`,
+      ...(result.from !== undefined ? [`To switch back: webshare rollback ${spec.unit} --to ${result.from}`] : []),
       "Terraform still records the desired state: the next cdktf deploy that changes this unit deploys it again (an unchanged deploy does not touch the host).",
       "",
     ].join("\n"),

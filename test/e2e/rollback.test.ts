@@ -72,6 +72,7 @@ test("rollback of the venv switches back in seconds without rebuilding, and free
   expect(result.code).toBe(0);
   expect(Date.now() - started).toBeLessThan(15_000);
   expect(result.output).toContain(`rb/venv: rolled back from venv ${ids.venv2} to ${ids.venv1}`);
+  expect(result.output).toContain(`To switch back: webshare rollback rb/venv --to ${ids.venv2}`);
   expect(result.output).toContain(`[rb/venv] verify reload (venv ${ids.venv1} serves`);
   expect(result.output).not.toMatch(/pip install|create venv/);
   expect((await httpGet(target.url)).body).toBe("Howdy from the webshare demo app: greeting 1.0.0\n");
@@ -109,7 +110,7 @@ test("a rollback to a release that does not serve is switched back, with the app
 });
 
 test("--to goes forward again, and the next deploy that changes a unit deploys the desired state", async () => {
-  expect(webshare(project, ["rollback", "rb/venv", "--to", ids.venv2]).output).toContain(`rb/venv: rolled back from venv ${ids.venv1} to ${ids.venv2}`);
+  expect(webshare(project, ["rollback", "rb/venv", "--to", ids.venv2]).output).toContain(`rb/venv: switched from venv ${ids.venv1} to ${ids.venv2}`);
   expect((await httpGet(target.url)).body).toBe("Hello from the webshare demo app: greeting 2.0.0\n");
   project.write("app.py", fs.readFileSync(path.join(__dirname, "../../../examples/demo-app/app.py"), "utf8").replace(/Hello/g, "Hi"));
   const result = project.deploy();
