@@ -380,11 +380,16 @@ function fmt(seconds: number | undefined, width = 9): string {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("npm run bench starts its own local host (scripts/host/up.sh) and must run as root");
   const loadAtStart = os.loadavg();
+  for (const [name, value, min] of [["BENCH_REPEATS", REPEATS, 1], ["BENCH_BUDGET_SECONDS", BUDGET_SECONDS, 1], ["BENCH_PAD_KB", PAD_KB, 0]] as const) {
+    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, not ${JSON.stringify(process.env[name])}`);
+  }
   const unknown = SELECTED.filter((t) => !TOOLS.includes(t));
   if (unknown.length > 0) throw new Error(`BENCH_TOOLS names unknown tools ${unknown.join(", ")}; known: ${TOOLS.join(", ")}`);
   const tools = TOOLS.filter((t) => SELECTED.includes(t));
   const unavailable: Partial<Record<Tool, string>> = {};
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-bench-"));
+  // Scratch projects and the wheelhouse go, whether the bench ends well or not.
+  process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));
   const wheelhouse = path.join(root, "wheelhouse");
   makeWheelhouse(wheelhouse, PAD_KB);
   const wheels = Object.fromEntries(fs.readdirSync(wheelhouse).map((f) => [f, fs.statSync(path.join(wheelhouse, f)).size]));
@@ -563,7 +568,6 @@ async function main(): Promise<void> {
   };
   fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2) + "\n");
   log(`wrote ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
-  fs.rmSync(root, { recursive: true, force: true });
   if (process.env.BENCH_KEEP_HOST !== "1") sh("bash", [path.join(REPO, "scripts/host/down.sh")]);
 }
 
