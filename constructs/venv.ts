@@ -7,7 +7,7 @@ import type { HealthCheckSpec, VenvUnitSpec } from "../lib/spec";
 import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
-import { homePathProblem, slug, toHomeRelative } from "../lib/paths";
+import { homePathChecker, slug } from "../lib/paths";
 import { sha256Hex } from "../lib/hash";
 import { hashFlatDir } from "../lib/local-files";
 import { packagesFromEntries, parseRequirements } from "../lib/requirements";
@@ -100,11 +100,7 @@ export class Venv extends Construct {
     this.host = p.host;
     const home = this.host.spec.home;
     const problems: string[] = [];
-    const remote = (field: string, value: string) => {
-      const problem = homePathProblem(value, home);
-      if (problem) problems.push(`${field} ${JSON.stringify(value)} ${problem}`);
-      return toHomeRelative(value, home) ?? value;
-    };
+    const remote = homePathChecker(home, problems);
     const layout = this.host.layout;
     this.path = remote("path", p.path ?? layout.venv);
     const custom = p.path !== undefined && this.path !== layout.venv;

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type { ApacheSpec, HostSpec } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
-import { homePathProblem, toHomeRelative } from "../lib/paths";
+import { homePathChecker } from "../lib/paths";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
 
 /** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
@@ -154,11 +154,8 @@ export class WebshareHost extends Construct {
 
     const layoutIn = p.layout ?? {};
     const problems: string[] = [];
-    const inHome = (field: string, value: string): string => {
-      const problem = homePathProblem(value, home);
-      if (problem) problems.push(`layout.${field} ${JSON.stringify(value)} ${problem}`);
-      return toHomeRelative(value, home) ?? value;
-    };
+    const checkPath = homePathChecker(home, problems);
+    const inHome = (field: string, value: string): string => checkPath(`layout.${field}`, value);
     const publicDir = inHome("publicDir", layoutIn.publicDir ?? "public");
     const privateDir = inHome("privateDir", layoutIn.privateDir ?? "private");
     this.layout = {

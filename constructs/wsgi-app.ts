@@ -7,7 +7,7 @@ import type { AppUnitSpec, DaemonSpec } from "../lib/spec";
 import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
-import { homePathProblem, slug, toHomeRelative } from "../lib/paths";
+import { homePathChecker, slug } from "../lib/paths";
 import { sha256Hex } from "../lib/hash";
 import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
 import { renderApacheConfig } from "../lib/render/apache-config";
@@ -207,11 +207,7 @@ export class WsgiApp extends Construct {
     this.mount = p.mount ?? "/";
     const home = this.host.spec.home;
     const problems: string[] = [];
-    const remote = (field: string, value: string) => {
-      const problem = homePathProblem(value, home);
-      if (problem) problems.push(`${field} ${JSON.stringify(value)} ${problem}`);
-      return toHomeRelative(value, home) ?? value;
-    };
+    const remote = homePathChecker(home, problems);
     const layout = this.host.layout;
     this.appDir = remote("appDir", p.appDir ?? layout.publicDir);
     this.entryPoint = remote("entryPoint", p.entryPoint ?? (this.appDir === layout.publicDir ? layout.entryPoint : `${this.appDir}/wwwshare.wsgi`));

@@ -39,3 +39,15 @@ export function slug(text: string): string {
   const cleaned = text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+|-+$/g, "").toLowerCase();
   return cleaned === "" ? "x" : cleaned.slice(0, 60);
 }
+
+/**
+ * A checker for the remote-path props of one construct: each call returns the path relative
+ * to the home, and records a problem (naming the field and value) when it escapes the home.
+ */
+export function homePathChecker(home: string, problems: string[]): (field: string, value: string) => string {
+  return (field, value) => {
+    const problem = homePathProblem(value, home);
+    if (problem) problems.push(`${field} ${JSON.stringify(value)} ${problem}`);
+    return toHomeRelative(value, home) ?? value;
+  };
+}
