@@ -6,7 +6,7 @@
  *
  *   BENCH_SYNTH_HOSTS (10), BENCH_SYNTH_APPS (100): the stack's size
  *   BENCH_SYNTH_SKIP_VALIDATION=1: App({ skipValidation: true }), to show what cdktf's
- *     validations cost (each terraform_data resource runs `$TERRAFORM_BINARY_NAME version`)
+ *     validations cost (the stack runs `$TERRAFORM_BINARY_NAME version` once)
  */
 import { App, TerraformStack } from "cdktf";
 import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../constructs";

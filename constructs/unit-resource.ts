@@ -1,10 +1,11 @@
 import { Construct } from "constructs";
-import { App, DataResource, Lazy, TerraformResource, TerraformStack } from "cdktf";
+import { App, Lazy, TerraformResource, TerraformStack } from "cdktf";
 import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import * as path from "node:path";
 import { removalSpecOf, RemovalSpec, UnitSpec } from "../lib/spec";
 import { contentId, stableStringify } from "../lib/hash";
 import type { LifecycleResource } from "./webshare-host";
+import { TerraformData } from "./terraform-data";
 
 /**
  * One lifecycle unit (a venv, an app) as two Terraform resources:
@@ -77,11 +78,11 @@ export function createUnitResource(scope: Construct, options: UnitResourceOption
       provisioners: [provisioner(scope, CREATE, "${self.triggers.spec}")],
     });
   }
-  const remove = new DataResource(scope, "remove", {
+  const remove = new TerraformData(scope, "remove", {
     input: lazy((): RemovalSpec => removalSpecOf(spec())),
     provisioners: [provisioner(scope, DESTROY, "${jsonencode(self.input)}", "destroy")],
   });
-  return new DataResource(scope, "deploy", {
+  return new TerraformData(scope, "deploy", {
     input: lazy(() => spec() as unknown as Record<string, unknown>),
     triggersReplace: lazy(() => ({ deploy: deployKey(spec()) })),
     lifecycle: { createBeforeDestroy: true },
