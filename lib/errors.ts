@@ -181,6 +181,30 @@ export const errors = {
   synthFailed: (command: string, why: string, output: string) =>
     new WebshareError(`the cdktf app command ${JSON.stringify(command)} failed (${why})`, "run it by hand in the project directory to see the full error", output),
 
+  badCdktfJson: (file: string, why: string) => new WebshareError(`cannot use ${file}: ${why}`, 'a cdktf project has a cdktf.json with an "app" command, e.g. {"app": "node dist/main.js"}'),
+
+  whichStack: (stacks: readonly string[], requested?: string) =>
+    new WebshareError(
+      stacks.length === 0
+        ? "the app synthesized no stacks"
+        : requested === undefined
+          ? `the app has ${stacks.length} stacks (${stacks.join(", ")}): say which one to deploy`
+          : `the app has no stack ${JSON.stringify(requested)} (it has: ${stacks.join(", ")})`,
+      stacks.length === 0 ? "check that the app creates a TerraformStack" : `run e.g. webshare deploy ${stacks[0]}`,
+    ),
+
+  engineFailed: (binary: string, step: string, why: string, output: string) =>
+    new WebshareError(
+      `${binary} ${step} failed (${why})`,
+      step === "apply"
+        ? "read the provisioner output above: it names the unit, the step and why. What failed is tainted and is retried by the next deploy; the old version kept serving"
+        : `run it by hand in the stack directory to see the full error, or set TERRAFORM_BINARY_NAME to your Terraform/OpenTofu`,
+      output,
+    ),
+
+  deployInterrupted: (signal: string) =>
+    new WebshareError(`deploy interrupted (${signal}); the engine stopped`, "the units that were deploying released the host lock and kept the old version serving; run the deploy again"),
+
   noUnits: (where: string, selector?: string) =>
     new WebshareError(
       selector === undefined ? `no webshare Venv or WsgiApp in the stacks of ${where}` : `no webshare unit matches ${JSON.stringify(selector)} in ${where}`,

@@ -11,6 +11,7 @@ import { lockCommand } from "./lock";
 import { releasesCommand } from "./releases";
 import { rollbackCommand } from "./rollback";
 import { unlockCommand } from "./unlock";
+import { deployCommand } from "./deploy";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
@@ -41,6 +42,16 @@ async function main(argv: string[]): Promise<number> {
         void (cleanup?.() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(130));
       });
       await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
+    });
+
+  program
+    .command("deploy")
+    .description("synthesize and apply one stack like cdktf deploy (same state and provisioners), without the cdktf CLI's start-up; run it in the cdktf project directory")
+    .argument("[stack]", "the stack to deploy (needed when the app has several)")
+    .option("--auto-approve", "apply without asking (like cdktf deploy --auto-approve)")
+    .option("--engine <binary>", "Terraform or OpenTofu binary (default: $TERRAFORM_BINARY_NAME, else terraform)")
+    .action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string }) => {
+      exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: (line) => process.stdout.write(`${line}\n`) });
     });
 
   program

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { errors } from "../errors";
 import { readSynthesizedUnits, selectUnits, SynthesizedUnit } from "./stacks";
-import { synthesize } from "./synth";
+import { synthesize } from "../cdktf/synth";
 
 /**
  * The units a command works on: from a fresh synth of `--app` (in a temp dir), or from the

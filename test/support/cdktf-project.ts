@@ -72,6 +72,12 @@ export class CdktfProject {
     return this.cdktf(["deploy", "--auto-approve", this.env.WEBSHARE_STACK], extraEnv);
   }
 
+  /** `webshare deploy`: the same stack and state, synth + engine run by our CLI instead of cdktf's. */
+  webshareDeploy(extraEnv: Record<string, string> = {}, args: string[] = ["--auto-approve", this.env.WEBSHARE_STACK]): RunResult {
+    const result = spawnSync("node", [path.join(REPO, "dist/lib/cli/main.js"), "deploy", ...args], { cwd: this.dir, encoding: "utf8", timeout: 300_000, env: this.environment(extraEnv) });
+    return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+  }
+
   write(relative: string, content: string): void {
     fs.writeFileSync(path.join(this.appDir, relative), content);
   }

@@ -6,17 +6,18 @@ import { errors, tail } from "../errors";
 
 /**
  * Synthesize a cdktf app the way `cdktf synth` runs it: the app command through the local
- * shell, in the project directory, with CDKTF_OUTDIR naming where to write. The output goes
- * to a fresh temp dir, so the project's own cdktf.out is never touched.
+ * shell, in the project directory, with CDKTF_OUTDIR naming where to write. Without an
+ * outdir the output goes to a fresh temp dir (removed by `cleanup`), so the project's own
+ * cdktf.out is never touched; `webshare deploy` passes the project's outdir instead.
  */
 export interface SynthResult {
   readonly outdir: string;
   readonly cleanup: () => void;
 }
 
-export async function synthesize(appCommand: string, cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<SynthResult> {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-synth-"));
-  const cleanup = () => fs.rmSync(outdir, { recursive: true, force: true });
+export async function synthesize(appCommand: string, cwd: string, env: NodeJS.ProcessEnv = process.env, into?: string): Promise<SynthResult> {
+  const outdir = into ?? fs.mkdtempSync(path.join(os.tmpdir(), "webshare-synth-"));
+  const cleanup = into === undefined ? () => fs.rmSync(outdir, { recursive: true, force: true }) : () => undefined;
   const output: Buffer[] = [];
   const code = await new Promise<number | string>((resolve) => {
     // Local and user-given, like cdktf.json's "app"; remote commands never come through here.

@@ -1,0 +1,77 @@
+import { errors } from "../errors";
+import { readCdktfProject, readStack } from "../cdktf/project";
+import { synthesize } from "../cdktf/synth";
+import { engineBinary, runEngine } from "../cdktf/engine";
+
+/**
+ * `webshare deploy [stack]`: what `cdktf deploy` does for a webshare stack (synth, then the
+ * engine's init and apply in the stack's directory, same state, same provisioners), without
+ * the cdktf CLI's own start-up (~3 s of every deploy here; see docs/benchmarks.md).
+ */
+export interface DeployOptions {
+  readonly autoApprove?: boolean;
+  readonly engine?: string;
+}
+
+export interface DeployIo {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: (line: string) => void;
+}
+
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)}s`;
+
+export async function deployCommand(stackName: string | undefined, options: DeployOptions, io: DeployIo): Promise<number> {
+  const started = performance.now();
+  const project = readCdktfProject(io.cwd);
+  const binary = engineBinary(io.env, options.engine);
+  // The synth's engine check and the deploy must use the same engine.
+  const env = { ...io.env, TERRAFORM_BINARY_NAME: binary };
+
+  let step = performance.now();
+  await synthesize(project.app, io.cwd, env, project.outdir);
+  const stack = readStack(project.outdir, stackName);
+  io.log(`webshare deploy: synthesized ${stack.name} with ${JSON.stringify(project.app)} ${seconds(step)}`);
+
+  step = performance.now();
+  const init = await runEngine(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
+  if (init.code !== 0) throw errors.engineFailed(binary, "init", typeof init.code === "number" ? `exit ${init.code}` : init.code, init.output);
+  io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
+
+  step = performance.now();
+  const interrupted = await applyUntilDone(binary, stack.workingDirectory, env, options.autoApprove === true);
+  if (interrupted.signal !== undefined) throw errors.deployInterrupted(interrupted.signal);
+  if (interrupted.code !== 0) throw errors.engineFailed(binary, "apply", typeof interrupted.code === "number" ? `exit ${interrupted.code}` : interrupted.code, "");
+  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)})`);
+  return 0;
+}
+
+/**
+ * Run `apply` and stay alive until it ends, whatever signal comes: Ctrl+C reaches the
+ * engine (same process group) and it stops its provisioners gracefully, which release the
+ * host lock; exiting first would orphan them. SIGTERM/SIGHUP sent to this process alone
+ * are passed on to the engine.
+ */
+async function applyUntilDone(binary: string, cwd: string, env: NodeJS.ProcessEnv, autoApprove: boolean): Promise<{ code: number | string; signal?: string }> {
+  let signal: string | undefined;
+  let stop: ((s: NodeJS.Signals) => void) | undefined;
+  const onInt = () => (signal ??= "SIGINT");
+  const onTerm = (s: NodeJS.Signals) => {
+    signal ??= s;
+    stop?.("SIGTERM");
+  };
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGHUP", onTerm);
+  try {
+    // Colour codes only help a terminal (NO_COLOR: https://no-color.org).
+    const color = process.stdout.isTTY && env.NO_COLOR === undefined ? [] : ["-no-color"];
+    const args = autoApprove ? ["apply", "-auto-approve", "-input=false", ...color] : ["apply", ...color];
+    const run = await runEngine(binary, args, { cwd, env, passThrough: true, onStart: (s) => (stop = s) });
+    return { code: run.code, signal };
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    process.off("SIGHUP", onTerm);
+  }
+}

@@ -1,0 +1,97 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CdktfProject } from "../support/cdktf-project";
+import { HOST_DIR, httpGet, localHost, makeWheelhouse, resetHome, Target } from "../support/local-host";
+
+/**
+ * `webshare deploy`: the same stack, state and provisioners as `cdktf deploy`, with the synth
+ * and the engine run by our CLI. Runs against the self-managed Apache target, so it does not
+ * share a home with deploy.test.ts. Tests run in order and build on each other.
+ */
+let target: Target;
+let project: CdktfProject;
+const wheelhouse = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-wheels-"));
+
+/** SSH logins so far for the target's user, from the local host's sshd log. */
+function logins(): number {
+  const log = fs.readFileSync(path.join(HOST_DIR, "sshd/sshd.log"), "utf8");
+  return log.split("\n").filter((l) => l.includes(`Accepted publickey for ${target.user} `)).length;
+}
+
+function deployCounted(args?: string[]): { code: number; output: string; logins: number } {
+  const before = logins();
+  const result = project.webshareDeploy({}, args);
+  return { ...result, logins: logins() - before };
+}
+
+beforeAll(() => {
+  target = localHost().self;
+  resetHome(target.user);
+  makeWheelhouse(wheelhouse);
+  project = new CdktfProject(target, wheelhouse, "cli");
+}, 120_000);
+
+afterAll(() => project?.remove());
+
+test("first deploy: synth, init and apply run by webshare, and the app serves", async () => {
+  const result = deployCounted();
+  expect(result.output).toMatch(/webshare deploy: synthesized cli with "node .*dist\/main\.js" \d+\.\ds/);
+  expect(result.output).toMatch(/\[cli\/venv\] pip install \(1 requirements\) \d+\.\ds/);
+  expect(result.output).toMatch(/Apply complete! Resources: 4 added, 0 changed, 0 destroyed\./);
+  expect(result.output).toMatch(/webshare deploy: cli applied \d+\.\ds \(total \d+\.\ds\)/);
+  expect(result.code).toBe(0);
+  expect((await httpGet(target.url)).body).toContain("greeting 1.0.0");
+});
+
+test("no-op: no change, no SSH connection", () => {
+  const result = deployCounted();
+  expect(result.code).toBe(0);
+  expect(result.output).toMatch(/No changes\. Your infrastructure matches the configuration\./);
+  expect(result.logins).toBe(0);
+});
+
+test("it shares the state with cdktf deploy: cdktf sees no change either", () => {
+  const result = project.deploy();
+  expect(result.code).toBe(0);
+  expect(result.output).toMatch(/No changes/);
+});
+
+test("a code-only change uploads the changed file and serves it", async () => {
+  project.write("app.py", project.read("app.py").replace(/Hello/g, "Howdy"));
+  const result = deployCounted();
+  expect(result.code).toBe(0);
+  expect(result.output).toMatch(/\[cli\/app\] upload app \(1 file\(s\) uploaded, 0 removed/);
+  expect(result.output).not.toMatch(/pip install/);
+  expect((await httpGet(target.url)).body).toContain("Howdy");
+});
+
+test("a failed deploy exits 1 with the unit's error and the engine's, and the old version keeps serving", async () => {
+  project.write("requirements.lock", "webshare-greeting==2.0.0\nwebshare-missing==1.0\n");
+  const result = deployCounted();
+  expect(result.code).toBe(1);
+  expect(result.output).toMatch(/No matching distribution found for webshare-missing==1\.0/);
+  expect(result.output).toMatch(/webshare: .*tofu apply failed \(exit 1\)/);
+  expect(result.output).toContain("What failed is tainted and is retried by the next deploy");
+  expect((await httpGet(target.url)).body).toContain("greeting 1.0.0");
+  project.write("requirements.lock", "webshare-greeting==2.0.0\n");
+  const healed = deployCounted();
+  expect(healed.code).toBe(0);
+  expect((await httpGet(target.url)).body).toContain("greeting 2.0.0");
+});
+
+test("a stack the app does not have, or no cdktf.json: exit 1 with what to do", () => {
+  const wrong = project.webshareDeploy({}, ["--auto-approve", "nope"]);
+  expect(wrong.code).toBe(1);
+  expect(wrong.output).toContain('webshare: the app has no stack "nope" (it has: cli)');
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-no-project-"));
+  try {
+    fs.renameSync(path.join(project.dir, "cdktf.json"), path.join(elsewhere, "cdktf.json"));
+    const missing = project.webshareDeploy();
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain(`webshare: cannot use ${path.join(project.dir, "cdktf.json")}: the file does not exist: run webshare deploy in the cdktf project directory`);
+  } finally {
+    fs.renameSync(path.join(elsewhere, "cdktf.json"), path.join(project.dir, "cdktf.json"));
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+  }
+});
