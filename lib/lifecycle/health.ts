@@ -73,7 +73,7 @@ export function bodyLine(body: string): string {
 }
 
 const brief = (answer: Answer) => `HTTP ${answer.status}: ${bodyLine(answer.body)}`;
-const pause = () => new Promise((resolve) => setTimeout(resolve, 300));
+const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 /**
  * Poll the entry point's health path until it reports `expected`, or the deadline passes.
