@@ -2,6 +2,10 @@ import { errors } from "../errors";
 import { readCdktfProject, readStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
 import { engineBinary, runEngine } from "../cdktf/engine";
+import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 /**
  * `webshare deploy [stack]`: what `cdktf deploy` does for a webshare stack (synth, then the
@@ -39,11 +43,27 @@ export async function deployCommand(stackName: string | undefined, options: Depl
   io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
 
   step = performance.now();
-  const interrupted = await applyUntilDone(binary, stack.workingDirectory, env, options.autoApprove === true);
-  if (interrupted.signal !== undefined) throw errors.deployInterrupted(interrupted.signal);
-  if (interrupted.code !== 0) throw errors.engineFailed(binary, "apply", typeof interrupted.code === "number" ? `exit ${interrupted.code}` : interrupted.code, "");
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));
+  let applied: { code: number | string; signal?: string };
+  try {
+    applied = await applyUntilDone(binary, stack.workingDirectory, { ...env, [RUN_DIR_VARIABLE]: runDir }, options.autoApprove === true);
+    if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+  if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
+  if (applied.code !== 0) throw errors.engineFailed(binary, "apply", typeof applied.code === "number" ? `exit ${applied.code}` : applied.code, "");
   io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)})`);
   return 0;
+}
+
+/** After an interrupt: the engine has exited, but provisioners may still be releasing the host lock. */
+async function waitForProvisioners(runDir: string, log: (line: string) => void): Promise<void> {
+  let left = await waitUntilIdle(runDir, 0);
+  if (left.length === 0) return;
+  log(`webshare deploy: waiting for ${left.length} provisioner(s) to stop and release the host lock (pid ${left.join(", ")})`);
+  left = await waitUntilIdle(runDir, 30_000);
+  if (left.length > 0) log(`webshare deploy: provisioner(s) ${left.join(", ")} still running after 30s; if a host stays locked, see webshare unlock`);
 }
 
 /**

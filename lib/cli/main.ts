@@ -12,6 +12,7 @@ import { releasesCommand } from "./releases";
 import { rollbackCommand } from "./rollback";
 import { unlockCommand } from "./unlock";
 import { deployCommand } from "./deploy";
+import { markWorking } from "../cdktf/run-dir";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
@@ -37,11 +38,21 @@ async function main(argv: string[]): Promise<number> {
     .action(async (action: string) => {
       if (action !== "create" && action !== "destroy") throw new WebshareError(`unknown action ${JSON.stringify(action)}: use create or destroy`);
       let cleanup: (() => Promise<void>) | undefined;
+      const unmark = markWorking(process.env);
       watchInterrupts((reason) => {
         process.stderr.write(`webshare: interrupted (${reason}): stopping, releasing the host lock\n`);
-        void (cleanup?.() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(130));
+        void (cleanup?.() ?? Promise.resolve())
+          .catch(() => undefined)
+          .finally(() => {
+            unmark();
+            process.exit(130);
+          });
       });
-      await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
+      try {
+        await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
+      } finally {
+        unmark();
+      }
     });
 
   program

@@ -3,6 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CdktfProject } from "../support/cdktf-project";
 import { HOST_DIR, httpGet, localHost, makeWheelhouse, resetHome, Target } from "../support/local-host";
+import { uidOf, waitForProcess } from "../support/host-processes";
+import { startWebshareDeploy } from "../support/running-command";
 
 /**
  * `webshare deploy`: the same stack, state and provisioners as `cdktf deploy`, with the synth
@@ -79,6 +81,24 @@ test("a failed deploy exits 1 with the unit's error and the engine's, and the ol
   expect(healed.code).toBe(0);
   expect((await httpGet(target.url)).body).toContain("greeting 2.0.0");
 });
+
+test("Ctrl+C during pip install: it waits for the engine, the lock is released, the old venv serves", async () => {
+  const slowWheelhouse = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-wheels-slow-"));
+  makeWheelhouse(slowWheelhouse, 8192); // padded wheels: pip runs for seconds
+  const uid = uidOf(target.home);
+  project.write("requirements.lock", "webshare-greeting==1.0.0\nwebshare-extra==1.0.0\n");
+  const deploy = startWebshareDeploy(project, { WEBSHARE_WHEELHOUSE: slowWheelhouse });
+  await waitForProcess((p) => p.uid === uid && /-m pip .*install/.test(p.cmdline), "pip install on the host");
+  deploy.interrupt("SIGINT"); // a terminal sends it to every process of the deploy
+  const result = await deploy.done;
+  expect(result.code).toBe(1);
+  expect(result.output).toContain("webshare: deploy interrupted (SIGINT); the engine stopped");
+  // By the time webshare exits, the engine has stopped its provisioner, which released the lock.
+  expect(fs.existsSync(path.join(target.home, ".webshare/lock"))).toBe(false);
+  expect((await httpGet(target.url)).body).toContain("greeting 2.0.0");
+  fs.rmSync(slowWheelhouse, { recursive: true, force: true });
+  project.write("requirements.lock", "webshare-greeting==2.0.0\n");
+}, 120_000);
 
 test("a stack the app does not have, or no cdktf.json: exit 1 with what to do", () => {
   const wrong = project.webshareDeploy({}, ["--auto-approve", "nope"]);

@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from "node:child_process";
+import * as path from "node:path";
 import type { CdktfProject, RunResult } from "./cdktf-project";
+import { REPO } from "./local-host";
 
 /**
  * A command that runs while the test acts (a deploy to interrupt, a second deploy to start,
@@ -54,4 +56,9 @@ export class RunningCommand {
 /** `cdktf deploy` of the project, running in the background. */
 export function startDeploy(project: CdktfProject, extraEnv: Record<string, string> = {}): RunningCommand {
   return new RunningCommand(project.cdktfBinary, ["deploy", "--auto-approve", project.env.WEBSHARE_STACK], { cwd: project.dir, env: project.environment(extraEnv) });
+}
+
+/** `webshare deploy` of the project, running in the background. */
+export function startWebshareDeploy(project: CdktfProject, extraEnv: Record<string, string> = {}): RunningCommand {
+  return new RunningCommand("node", [path.join(REPO, "dist/lib/cli/main.js"), "deploy", "--auto-approve", project.env.WEBSHARE_STACK], { cwd: project.dir, env: project.environment(extraEnv) });
 }
