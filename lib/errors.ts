@@ -217,6 +217,28 @@ export const errors = {
       "synthesize again (cdktf synth, or run with --app) and check drift again",
     ),
 
+  noWheelhouse: (units: readonly string[]) =>
+    new WebshareError(
+      `none of the selected Venvs has a wheelhouse (${units.join(", ")}), so there is nothing to fill`,
+      'give the Venv a wheelhouse prop (an existing local directory, e.g. wheelhouse: "wheels"), synthesize again, then run webshare wheels',
+    ),
+
+  localPythonUnusable: (python: string, why: string, output: string) =>
+    new WebshareError(`cannot use the local Python ${JSON.stringify(python)} to build wheels: ${why}`, "pass --python with a Python 3 interpreter that has pip (e.g. --python /usr/bin/python3)", output === "" ? undefined : tail(output)),
+
+  localPythonMismatch: (reason: string) =>
+    new WebshareError(
+      `refusing to build wheels: ${reason}; its compiled wheels would not install on the host`,
+      "pass --python with an interpreter of that version, ideally the same build the host runs (e.g. --python /usr/bin/python3.11)",
+    ),
+
+  pipWheelFailed: (unit: string, command: string, why: string, output: string) =>
+    new WebshareError(
+      `${unit}: pip wheel failed (${why}); the wheels it saved before failing stay in the wheelhouse`,
+      "fix the cause pip names below (a requirement no index or wheelhouse has, an index that cannot be reached, a build that needs system headers), then run webshare wheels again",
+      `command: ${command}\n${tail(output)}`,
+    ),
+
   nothingToLock: (unit: string) =>
     new WebshareError(`${unit}: this Venv has only a lock and no requirements file, so there is nothing to resolve`, "give the Venv a requirements file (loose requirements) to resolve the lock from"),
 };

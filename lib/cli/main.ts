@@ -123,6 +123,18 @@ async function main(argv: string[]): Promise<number> {
       exitCode = await lockCommand(construct, opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stdout.write(`${line}\n`) });
     });
 
+  program
+    .command("wheels")
+    .description("fill each Venv's local wheelhouse with pip wheel on this machine (from its lock, else its requirements), so deploys with noIndex work while the package index is down")
+    .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), or of this stack")
+    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+    .option("--python <path>", "the local Python that runs pip wheel; its X.Y must be the Venv's pythonVersion", "python3")
+    .action(async (construct: string | undefined, opts: { app?: string; dir?: string; python?: string }) => {
+      const { wheelsCommand } = await import("./wheels.js"); // loaded only when this command runs
+      exitCode = await wheelsCommand(construct, opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stdout.write(`${line}\n`) });
+    });
+
   const hostIo = { cwd: process.cwd(), env: process.env, write: (text: string) => process.stdout.write(text), log: (line: string) => process.stdout.write(`${line}\n`) };
   program
     .command("releases")
