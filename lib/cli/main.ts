@@ -12,6 +12,7 @@ import { releasesCommand } from "./releases";
 import { rollbackCommand } from "./rollback";
 import { unlockCommand } from "./unlock";
 import { deployCommand } from "./deploy";
+import { wheelsCommand } from "./wheels";
 import { markWorking } from "../cdktf/run-dir";
 
 /**
@@ -131,7 +132,6 @@ async function main(argv: string[]): Promise<number> {
     .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
     .option("--python <path>", "the local Python that runs pip wheel; its X.Y must be the Venv's pythonVersion", "python3")
     .action(async (construct: string | undefined, opts: { app?: string; dir?: string; python?: string }) => {
-      const { wheelsCommand } = await import("./wheels.js"); // loaded only when this command runs
       exitCode = await wheelsCommand(construct, opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stdout.write(`${line}\n`) });
     });
 
