@@ -1,4 +1,5 @@
 import { HostSession } from "../ssh/session";
+import type { RemoteSession } from "../ssh/remote-session";
 import { errorText } from "../errors";
 import type { Writer } from "../progress";
 import { appPaths, compareApp, compareVenv, venvPaths } from "./compare";
@@ -23,7 +24,7 @@ export interface DriftOptions {
 /** One host after the check: its session stays open for the fixes. */
 interface CheckedHost {
   readonly group: HostGroup;
-  readonly session?: HostSession;
+  readonly session?: RemoteSession;
   readonly units: UnitDrift[];
   /** When its check ended (ms since the run started). */
   readonly checkedAt: number;
@@ -45,7 +46,7 @@ function requestOf(group: HostGroup): ProbeRequest {
   return request;
 }
 
-async function observe(session: HostSession, group: HostGroup): Promise<UnitDrift[]> {
+async function observe(session: RemoteSession, group: HostGroup): Promise<UnitDrift[]> {
   const place = { unit: "webshare drift", target: group.target };
   const result = await probeHost(session, place, group.units[0]!.spec.host.python, requestOf(group));
   return group.units.map((u: SynthesizedUnit, i) => {

@@ -3,7 +3,7 @@ import type { AppUnitSpec, UnitSpec, VenvUnitSpec } from "../spec";
 import { commandLine } from "../shell";
 import { errors, errorText, WebshareError } from "../errors";
 import { sha256Hex } from "../hash";
-import type { HostSession } from "../ssh/session";
+import type { RemoteSession } from "../ssh/remote-session";
 import { Progress, Writer } from "../progress";
 import { abs, StepContext } from "../lifecycle/context";
 import { acquireHostLock, HeldLock, lockDir } from "../lifecycle/host-lock";
@@ -70,7 +70,7 @@ async function apply(ctx: StepContext, spec: UnitSpec, action: FixAction): Promi
 }
 
 /** Fix the drifted units of one host over its open session; one failure does not stop the rest. */
-export async function fixHost(session: HostSession, target: string, targets: readonly FixTarget[], write: Writer): Promise<FixOutcome[]> {
+export async function fixHost(session: RemoteSession, target: string, targets: readonly FixTarget[], write: Writer): Promise<FixOutcome[]> {
   const ordered = fixOrder(targets);
   if (ordered.length === 0) return [];
   const lockCtx: StepContext = { session, place: { unit: "webshare drift --fix", target }, progress: new Progress("drift --fix", write), instance: INSTANCE };

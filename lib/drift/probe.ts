@@ -1,6 +1,6 @@
 import { commandLine } from "../shell";
 import { errors, Place } from "../errors";
-import type { HostSession } from "../ssh/session";
+import type { RemoteSession } from "../ssh/remote-session";
 
 /**
  * What is really on a host, read in ONE round trip for all of a host's units: a Python
@@ -198,7 +198,7 @@ export function probeArgv(python: string): string[] {
 }
 
 /** Observe every requested venv and app of one host in one command. */
-export async function probeHost(session: HostSession, place: Place, python: string, request: ProbeRequest): Promise<ProbeResult> {
+export async function probeHost(session: RemoteSession, place: Place, python: string, request: ProbeRequest): Promise<ProbeResult> {
   const result = await session.runRaw(place, "read the host's state", commandLine(probeArgv(python)), JSON.stringify(request));
   if (result.code !== 0) throw errors.remoteCommandFailed(place, "read the host's state", `${python} -c <drift probe>`, result.code, `${result.stdout}\n${result.stderr}`);
   try {

@@ -1,14 +1,14 @@
 import * as path from "node:path";
 import type { HostSpec } from "../spec";
 import type { Place } from "../errors";
-import type { HostSession } from "../ssh/session";
+import type { RemoteSession } from "../ssh/remote-session";
 import type { Progress } from "../progress";
 import { slug } from "../paths";
 import { sha256Hex } from "../hash";
 
 /** Everything one lifecycle step needs: the open session, where it runs, how to report. */
 export interface StepContext {
-  readonly session: HostSession;
+  readonly session: RemoteSession;
   readonly place: Place;
   readonly progress: Progress;
   /** The Terraform resource instance id (terraform_data's `id`) doing this run. */

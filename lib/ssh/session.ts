@@ -8,26 +8,26 @@ import type { ConnectionSpec } from "../spec";
 import { errors, Place, WebshareError } from "../errors";
 import { sameFingerprint, sshFingerprint } from "./fingerprint";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "./insecure";
+import type { ExecResult, RemoteSession } from "./remote-session";
 
-/**
- * One SSH connection to one host for a whole run: pinned host key, timeouts and keepalive,
- * commands whose failure carries their output, and atomic file writes over SFTP.
- */
-export interface ExecResult {
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { ExecResult, RemoteSession } from "./remote-session";
 
 export function targetOf(connection: ConnectionSpec): string {
   return `${connection.user}@${connection.host}:${connection.port}`;
 }
 
-function resolveLocal(file: string): string {
+/** A local path as the key reader sees it: `~/` is the home directory, a relative path is from the cwd. */
+export function resolveLocal(file: string): string {
   return file.startsWith("~/") ? path.join(os.homedir(), file.slice(2)) : path.resolve(file);
 }
 
-export class HostSession {
-  private sftpHandle?: SFTPWrapper;
+/**
+ * One SSH connection to one host for a whole run: pinned host key, timeouts and keepalive,
+ * commands whose failure carries their output, and atomic file writes over SFTP.
+ */
+export class HostSession implements RemoteSession {
+  // A promise, so concurrent first uploads (a shared session) open one SFTP channel, not several.
+  private sftpHandle?: Promise<SFTPWrapper>;
   private dropped?: Error;
 
   private constructor(
@@ -95,20 +95,34 @@ export class HostSession {
   }
 
   /** Run shell text (built with lib/shell) and return its output; throws with the output on failure. */
-  async run(place: Place, step: string, script: string, options: { stdin?: string; allowFailure?: false } = {}): Promise<ExecResult> {
-    const result = await this.runRaw(place, step, script, options.stdin);
+  async run(place: Place, step: string, script: string, options: { stdin?: string; allowFailure?: false; abort?: AbortSignal } = {}): Promise<ExecResult> {
+    const result = await this.runRaw(place, step, script, options.stdin, options.abort);
     if (result.code !== 0) throw errors.remoteCommandFailed(place, step, script, result.code, `${result.stdout}\n${result.stderr}`.trim());
     return result;
   }
 
-  /** Like run, but returns the exit code instead of throwing on a non-zero one. */
-  async runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }> {
+  /** False once the connection dropped or was disposed: every later call fails with connectionLost. */
+  get alive(): boolean {
+    return this.dropped === undefined;
+  }
+
+  /**
+   * Like run, but returns the exit code instead of throwing on a non-zero one. `abort` closes
+   * the command's channel (the broker's way to do what a direct client's exit does).
+   */
+  async runRaw(place: Place, step: string, script: string, stdin?: string, abort?: AbortSignal): Promise<ExecResult & { code: number }> {
     if (this.dropped) throw errors.connectionLost(place, step);
     let response;
+    let channel: { close(): void } | undefined;
+    const onAbort = () => channel?.close();
+    abort?.addEventListener("abort", onAbort);
     try {
-      response = await this.ssh.execCommand(script, { stdin, noTrim: true });
+      const onChannel = (opened: { close(): void }) => (abort?.aborted ? opened.close() : (channel = opened));
+      response = await this.ssh.execCommand(script, { stdin, noTrim: true, onChannel });
     } catch {
       throw errors.connectionLost(place, step);
+    } finally {
+      abort?.removeEventListener("abort", onAbort);
     }
     // node-ssh resolves with code null when the connection drops mid-command.
     if (response.code === null) throw errors.connectionLost(place, step);
@@ -117,8 +131,13 @@ export class HostSession {
 
   private async sftp(place: Place, step: string): Promise<SFTPWrapper> {
     if (this.dropped) throw errors.connectionLost(place, step);
-    this.sftpHandle ??= await this.ssh.requestSFTP();
-    return this.sftpHandle;
+    this.sftpHandle ??= this.ssh.requestSFTP();
+    try {
+      return await this.sftpHandle;
+    } catch (e) {
+      this.sftpHandle = undefined;
+      throw e;
+    }
   }
 
   /** Write a file atomically: a temp file beside it, then one POSIX rename over the old one. */
@@ -147,7 +166,8 @@ export class HostSession {
   }
 
   dispose(): void {
-    this.sftpHandle?.end();
+    this.dropped ??= new Error("disposed");
+    void this.sftpHandle?.then((sftp) => sftp.end(), () => undefined);
     this.ssh.dispose();
   }
 }

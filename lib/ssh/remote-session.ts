@@ -1,0 +1,29 @@
+import type { Place } from "../errors";
+
+/** Output of one remote command. */
+export interface ExecResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * What lifecycle and drift code needs from a connection to a host. A direct `HostSession`
+ * and a `BrokeredSession` (the shared connection of a `webshare deploy` run) both give it,
+ * with the same errors, so callers never know which one they have.
+ */
+export interface RemoteSession {
+  /** `user@host:port`, for messages. */
+  readonly target: string;
+  /** Fingerprint the host presented. */
+  readonly hostKey: string;
+  /** Run shell text (built with lib/shell) and return its output; throws with the output on failure. */
+  run(place: Place, step: string, script: string, options?: { stdin?: string; allowFailure?: false }): Promise<ExecResult>;
+  /** Like run, but returns the exit code instead of throwing on a non-zero one. */
+  runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }>;
+  /** Write a file atomically: a temp file beside it, then one POSIX rename over the old one. */
+  writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode?: number): Promise<void>;
+  /** Upload local files (absolute local -> absolute remote paths; parent dirs must exist). */
+  putFiles(place: Place, step: string, files: { local: string; remote: string }[]): Promise<void>;
+  /** Close this session; later calls fail as after a dropped connection. */
+  dispose(): void;
+}
