@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { connectionSpec } from "../spec";
+import { WebshareError } from "../errors";
+
+/**
+ * The wire format between the connection broker and its clients, pure: one JSON message per
+ * line (JSON.stringify escapes every newline inside strings, so a newline always ends a
+ * message), requests carry an id that their reply repeats, so one client may have many
+ * requests in flight. Nothing secret travels: a connection names its key file and the
+ * passphrase VARIABLE, and the broker reads both itself.
+ */
+
+/** The variable that tells a provisioner process where the broker listens. */
+export const BROKER_ENV = "WEBSHARE_SSH_BROKER";
+
+const place = z.object({ unit: z.string(), target: z.string() });
+const wireContent = z.union([z.object({ utf8: z.string() }), z.object({ base64: z.string() })]);
+const command = { place, step: z.string(), script: z.string(), stdin: z.string().optional() };
+
+export const brokerRequest = z.discriminatedUnion("op", [
+  // The first request of every client: bind it to the shared connection of this spec.
+  z.object({ id: z.number(), op: z.literal("open"), connection: connectionSpec }),
+  z.object({ id: z.number(), op: z.literal("run"), ...command }),
+  z.object({ id: z.number(), op: z.literal("runRaw"), ...command }),
+  z.object({ id: z.number(), op: z.literal("writeFileAtomic"), place, step: z.string(), remotePath: z.string(), content: wireContent, mode: z.number().optional() }),
+  z.object({ id: z.number(), op: z.literal("putFiles"), place, step: z.string(), files: z.array(z.object({ local: z.string(), remote: z.string() })) }),
+]);
+export type BrokerRequest = z.infer<typeof brokerRequest>;
+/** A request as the client builds it, before it gets its id. */
+export type RequestBody = WithoutId<BrokerRequest>;
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+
+/** An error as it crosses the socket: enough to rebuild the same WebshareError text. */
+export interface WireError {
+  readonly message: string;
+  readonly hint?: string;
+  readonly detail?: string;
+  readonly webshare: boolean;
+}
+
+export type BrokerReply = { readonly id: number; readonly ok: true; readonly value?: unknown } | { readonly id: number; readonly ok: false; readonly error: WireError };
+
+/** What `open` answers: the session's identity and the warnings its connect printed. */
+export interface OpenedSession {
+  readonly target: string;
+  readonly hostKey: string;
+  readonly warnings: readonly string[];
+}
+
+export function encodeMessage(message: BrokerRequest | BrokerReply): string {
+  return JSON.stringify(message) + "\n";
+}
+
+/** Splits a byte stream into lines; bytes are kept until their line ends (a chunk may end inside a UTF-8 character). */
+export class LineDecoder {
+  private pending = Buffer.alloc(0);
+
+  push(chunk: Buffer): string[] {
+    let data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const lines: string[] = [];
+    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a)) {
+      lines.push(data.subarray(0, end).toString("utf8"));
+      data = data.subarray(end + 1);
+    }
+    this.pending = Buffer.from(data);
+    return lines;
+  }
+}
+
+export function parseRequest(line: string): BrokerRequest {
+  return brokerRequest.parse(JSON.parse(line));
+}
+
+export function parseReply(line: string): BrokerReply {
+  const reply = JSON.parse(line) as BrokerReply;
+  if (typeof reply?.id !== "number" || typeof reply.ok !== "boolean") throw new Error(`not a broker reply: ${line.slice(0, 200)}`);
+  return reply;
+}
+
+export type WireContent = z.infer<typeof wireContent>;
+
+export function toWireContent(content: string | Buffer): WireContent {
+  return typeof content === "string" ? { utf8: content } : { base64: content.toString("base64") };
+}
+
+export function fromWireContent(wire: WireContent): string | Buffer {
+  return "utf8" in wire ? wire.utf8 : Buffer.from(wire.base64, "base64");
+}
+
+export function toWireError(e: unknown): WireError {
+  if (e instanceof WebshareError) return { message: e.message, hint: e.hint, detail: e.detail, webshare: true };
+  return { message: e instanceof Error ? e.message : String(e), webshare: false };
+}
+
+export function fromWireError(wire: WireError): Error {
+  return wire.webshare ? new WebshareError(wire.message, wire.hint, wire.detail) : new Error(wire.message);
+}
