@@ -1,7 +1,8 @@
 import { removalSpec, unitSpec } from "../spec";
 import type { z } from "zod";
 import { errors } from "../errors";
-import { HostSession, targetOf } from "../ssh/session";
+import { targetOf } from "../ssh/session";
+import { isShared, openSession } from "../ssh/broker-client";
 import { Progress, Writer } from "../progress";
 import { acquireHostLock } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
@@ -11,7 +12,8 @@ import type { StepContext } from "../lifecycle/context";
 /**
  * `webshare provision create|destroy`: what the local-exec provisioner runs. The unit spec
  * comes from WEBSHARE_UNIT (the resource's input, JSON) and the resource instance id from
- * WEBSHARE_INSTANCE; one SSH session and the host lock cover the whole run.
+ * WEBSHARE_INSTANCE; one SSH session (direct, or
+ * shared through the broker of `webshare deploy`) and the host lock cover the whole run.
  */
 export interface ProvisionOptions {
   readonly action: "create" | "destroy";
@@ -39,7 +41,8 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
   const progress = new Progress(spec.unit, options.write);
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
-  const session = await progress.step("connect", () => HostSession.open(spec.host.connection, options.env), () => `(${place.target})`);
+  // Through the connection broker of a `webshare deploy` run when there is one.
+  const session = await progress.step("connect", () => openSession(spec.host.connection, options.env), (s) => `(${place.target}${isShared(s) ? ", shared connection" : ""})`);
   try {
     const abortScripts = new Set<string>();
     const ctx: StepContext = { session, place, progress, instance, abortScripts };

@@ -112,6 +112,7 @@ export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeco
   return { release: (before = []) => (releasing ??= release(before)) };
 }
 
+// Direct, never through the connection broker: after Ctrl+C the broker's run is stopping too.
 async function releaseOverNewSession(ctx: StepContext, host: HostSpec, script: string): Promise<string | undefined> {
   let session: HostSession | undefined;
   try {
