@@ -3,6 +3,7 @@ import { readCdktfProject, readStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
 import { engineBinary, runEngine } from "../cdktf/engine";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
+import { startBroker } from "../ssh/broker";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -44,16 +45,20 @@ export async function deployCommand(stackName: string | undefined, options: Depl
 
   step = performance.now();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));
+  // All provisioners of this apply share one SSH connection per host through the broker.
+  const broker = await startBroker({ env: io.env, warn: io.log });
   let applied: { code: number | string; signal?: string };
   try {
-    applied = await applyUntilDone(binary, stack.workingDirectory, { ...env, [RUN_DIR_VARIABLE]: runDir }, options.autoApprove === true);
+    applied = await applyUntilDone(binary, stack.workingDirectory, { ...env, ...broker.env, [RUN_DIR_VARIABLE]: runDir }, options.autoApprove === true);
     if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
   } finally {
+    await broker.close();
     fs.rmSync(runDir, { recursive: true, force: true });
   }
+  const connections = broker.connectionsOpened();
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
   if (applied.code !== 0) throw errors.engineFailed(binary, "apply", typeof applied.code === "number" ? `exit ${applied.code}` : applied.code, "");
-  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)})`);
+  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}; ${connections} SSH connection${connections === 1 ? "" : "s"})`);
   return 0;
 }
 

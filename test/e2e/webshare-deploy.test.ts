@@ -41,8 +41,11 @@ test("first deploy: synth, init and apply run by webshare, and the app serves", 
   expect(result.output).toMatch(/webshare deploy: synthesized cli with "node .*dist\/main\.js" \d+\.\ds/);
   expect(result.output).toMatch(/\[cli\/venv\] pip install \(1 requirements\) \d+\.\ds/);
   expect(result.output).toMatch(/Apply complete! Resources: 4 added, 0 changed, 0 destroyed\./);
-  expect(result.output).toMatch(/webshare deploy: cli applied \d+\.\ds \(total \d+\.\ds\)/);
+  expect(result.output).toMatch(/webshare deploy: cli applied \d+\.\ds \(total \d+\.\ds; 1 SSH connection\)/);
+  expect(result.output).toContain(`[cli/app] connect (${target.user}@${target.host}:${target.port}, shared connection)`);
   expect(result.code).toBe(0);
+  // Both units (venv, then app) ran over one connection: one login on the host.
+  expect(result.logins).toBe(1);
   expect((await httpGet(target.url)).body).toContain("greeting 1.0.0");
 });
 
