@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { errors } from "../errors";
 import { targetOf } from "../ssh/session";
 import { isShared, openSession } from "../ssh/broker-client";
+import { CountingSession } from "../ssh/counting-session";
 import { Progress, Writer } from "../progress";
 import { acquireHostLock } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
@@ -42,7 +43,8 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const progress = new Progress(spec.unit, options.write);
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
   // Through the connection broker of a `webshare deploy` run when there is one.
-  const session = await progress.step("connect", () => openSession(spec.host.connection, options.env), (s) => `(${place.target}${isShared(s) ? ", shared connection" : ""})`);
+  const connection = await progress.step("connect", () => openSession(spec.host.connection, options.env), (s) => `(${place.target}${isShared(s) ? ", shared connection" : ""})`);
+  const session = new CountingSession(connection);
   try {
     const abortScripts = new Set<string>();
     const ctx: StepContext = { session, place, progress, instance, abortScripts };
@@ -62,6 +64,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     } finally {
       await lock.release().catch(() => undefined);
     }
+    progress.info(`done: ${session.summary()} over ${isShared(connection) ? "the shared" : "its own"} connection`);
   } finally {
     session.dispose();
   }

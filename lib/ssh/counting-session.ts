@@ -1,0 +1,51 @@
+import type { Place } from "../errors";
+import type { ExecResult, RemoteSession } from "./remote-session";
+
+/**
+ * A session that counts what it sends: remote commands (one exec channel each) and file
+ * transfers (SFTP writes and uploads). A unit prints the counts at its end, so the cost of
+ * a deploy in round trips is visible (a WAN pays each one in latency).
+ */
+export class CountingSession implements RemoteSession {
+  commands = 0;
+  transfers = 0;
+
+  constructor(private readonly inner: RemoteSession) {}
+
+  get target(): string {
+    return this.inner.target;
+  }
+
+  get hostKey(): string {
+    return this.inner.hostKey;
+  }
+
+  run(place: Place, step: string, script: string, options?: { stdin?: string; allowFailure?: false }): Promise<ExecResult> {
+    this.commands++;
+    return this.inner.run(place, step, script, options);
+  }
+
+  runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }> {
+    this.commands++;
+    return this.inner.runRaw(place, step, script, stdin);
+  }
+
+  writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode?: number): Promise<void> {
+    this.transfers++;
+    return this.inner.writeFileAtomic(place, step, remotePath, content, mode);
+  }
+
+  putFiles(place: Place, step: string, files: { local: string; remote: string }[]): Promise<void> {
+    if (files.length > 0) this.transfers++;
+    return this.inner.putFiles(place, step, files);
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+
+  /** e.g. `12 remote commands, 4 file transfers`. */
+  summary(): string {
+    return `${this.commands} remote command${this.commands === 1 ? "" : "s"}, ${this.transfers} file transfer${this.transfers === 1 ? "" : "s"}`;
+  }
+}
