@@ -72,12 +72,15 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   const releaseDir = `${releasesDir}/${releaseId}`;
   const appLink = abs(host, spec.appDir);
 
+  // One round trip: the live link's target, whether this release is already there, and the
+  // live release's manifest (what the upload can hard-link instead of sending).
   const state = await session.run(
     place,
     "read current release",
-    `${readLinkScript(appLink)}; echo '--'; { [ -f ${quote(releaseDir + "/" + READY)} ] && echo ready; } || echo missing`,
+    `${readLinkScript(appLink)}; echo '--'; { [ -f ${quote(releaseDir + "/" + READY)} ] && echo ready; } || echo missing; echo '--'; ` +
+      `{ cd ${quote(path.posix.dirname(appLink))} 2>/dev/null && cat -- "$(readlink ${quote(path.posix.basename(appLink))})/${MANIFEST}" 2>/dev/null; } || true`,
   );
-  const [linkOut, readyOut] = state.stdout.split("--\n");
+  const [linkOut, readyOut, manifestOut] = state.stdout.split("--\n");
   const previousTarget = linkOut.trim();
   const previousDir = previousTarget === "" ? undefined : path.posix.resolve(path.posix.dirname(appLink), previousTarget);
   const previousId = previousDir !== undefined && path.posix.dirname(previousDir) === releasesDir ? path.posix.basename(previousDir) : undefined;
@@ -88,10 +91,7 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
     await progress.step("upload app", async () => {
       let before: Record<string, string> = {};
       // Never seed from a drifted release: its hard links would carry the edits over.
-      if (previousId !== undefined && previousId !== releaseId && !options.forceRebuild) {
-        const manifest = await session.runRaw(place, "upload app", commandLine(["cat", `${previousDir}/${MANIFEST}`]));
-        if (manifest.code === 0) before = JSON.parse(manifest.stdout) as Record<string, string>;
-      }
+      if (previousId !== undefined && previousId !== releaseId && !options.forceRebuild) before = parseManifest(manifestOut);
       const seed = Object.keys(before).length > 0 ? [["cp", "-al", previousDir!, releaseDir]] : [["mkdir", "-p", releaseDir]];
       await session.run(place, "upload app", allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ...seed, ["rm", "-f", `${releaseDir}/${READY}`]]));
       const { remove, upload } = planUpload(before, releaseFiles);
@@ -108,7 +108,6 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
       );
       await session.writeFileAtomic(place, "write entry point", `${releaseDir}/${entryPointName}`, entryPointText);
       await session.writeFileAtomic(place, "upload app", `${releaseDir}/${MANIFEST}`, JSON.stringify(releaseFiles, null, 2) + "\n");
-      await session.run(place, "upload app", commandLine(["touch", `${releaseDir}/${READY}`]));
       return { uploaded: upload.length, removed: remove.filter((f) => !(f in releaseFiles)).length };
     }, (r) => `(${r.uploaded} file(s) uploaded, ${r.removed} removed, release ${releaseId})`);
   }
@@ -117,9 +116,14 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   const config = await installApacheConfig(ctx, spec);
 
   await progress.step("switch release", async () => {
-    await session.run(place, "switch release", `${commandLine(["mkdir", "-p", path.posix.dirname(appLink)])} && ${switchSymlinkScript(appLink, releaseDir, `${appLink}.before-webshare-${Date.now()}`)}`);
-    if (config.changed && host.apache.mode === "self") await session.run(place, "reload Apache", commandLine(host.apache.reloadCommand));
-    await session.run(place, "touch entry point", touchExistingScript([abs(host, spec.entryPoint)]));
+    // Marked ready (complete, reusable) only now that every file is there.
+    const sw = `${allOf([["touch", `${releaseDir}/${READY}`], ["mkdir", "-p", path.posix.dirname(appLink)]])} && ${switchSymlinkScript(appLink, releaseDir, `${appLink}.before-webshare-${Date.now()}`)}`;
+    const touch = touchExistingScript([abs(host, spec.entryPoint)]);
+    if (config.changed && host.apache.mode === "self") {
+      await session.run(place, "switch release", sw);
+      await session.run(place, "reload Apache", commandLine(host.apache.reloadCommand));
+      await session.run(place, "touch entry point", touch);
+    } else await session.run(place, "switch release", `${sw} && ${touch}`);
   }, () => `(${spec.appDir} -> ${releaseId})`);
 
   if (spec.healthCheck !== undefined) {
@@ -138,6 +142,16 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
     await session.run(place, "retire drifted release", commandLine(["rm", "-f", ...stale]));
   }
   await session.run(place, "prune old releases", pruneScript(host.python, releasesDir, `${releasesDir}/.history`, releaseId, spec.keep));
+}
+
+/** A release manifest (file -> sha256) as read from the host; anything unreadable counts as none. */
+function parseManifest(text: string | undefined): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(text ?? "");
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /**
