@@ -13,6 +13,7 @@ import { recordPidAndRun, stopOrphanScript } from "./build-guard";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { ensureInitRecordScript } from "./serving-record";
 import { rebuildId } from "./rebuild";
+import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-seed";
 
 /**
  * Venv lifecycle. Create: check the interpreter against mod_wsgi's Python, build a NEW venv
@@ -93,14 +94,24 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
     const remoteWheelhouse = await uploadWheelhouse(ctx, spec);
     const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
     const pidFile = `${venvsDir}/${venvId}.build-pid`;
+    const seed = pipSeedDir(venvsDir, probe);
     await progress.step("create venv", async () => {
-      // A build of this dir whose connection dropped may still run: stop it before reusing the dir.
-      const orphan = await session.run(place, "create venv", stopOrphanScript(pidFile, venvDir));
-      if (orphan.stdout.trim() !== "") progress.info(`${orphan.stdout.trim()}: a build of ${venvId} left running by an interrupted deploy`);
-      await session.run(place, "create venv", allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]));
+      // One round trip: stop a build of this dir whose connection dropped (it may still run),
+      // start the dir afresh, build the pip seed if this Python has none yet, link pip from it.
+      const out = await session.run(
+        place,
+        "create venv",
+        [
+          stopOrphanScript(pidFile, venvDir),
+          allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]),
+          seededVenvScript(host.python, seed, venvDir, pipScriptNames(probe.version)),
+        ].join(" && "),
+      );
+      const lines = out.stdout.split("\n").map((l) => l.trim());
+      for (const stopped of lines.filter((l) => l.startsWith("stopped "))) progress.info(`${stopped}: a build of ${venvId} left running by an interrupted deploy`);
       await session.writeFileAtomic(place, "create venv", remoteInstallFile, installText);
-      await session.run(place, "create venv", commandLine([host.python, "-m", "venv", venvDir]));
-    }, () => `(${venvId})`);
+      return lines.includes(SEED_BUILT);
+    }, (built) => `(${venvId}; pip ${built ? `seed built first: ${path.posix.basename(seed)}` : "linked from the seed"})`);
     const pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"];
     const sourceArgs = pipSourceArgs(spec, remoteWheelhouse);
     if (spec.upgradePip) {

@@ -92,7 +92,7 @@ test("--fix rebuilds the venv beside the live one and reinstalls the snippet; th
   const result = webshare(["drift", "--fix"]);
   expect(result.output).toContain("After --fix: no drift in 2 units.");
   expect(result.code).toBe(0);
-  expect(result.output).toMatch(/\[drifty\/venv\] create venv \([0-9a-f]{16}\)/);
+  expect(result.output).toMatch(/\[drifty\/venv\] create venv \([0-9a-f]{16}; pip linked from the seed\)/);
   expect(fs.readlinkSync(home("private/venv"))).not.toBe(venvBefore);
   expect(fs.existsSync(home(`private/${venvBefore}/.webshare-ready`))).toBe(false); // never reused
   expect(fs.readlinkSync(home("public"))).toBe(releaseBefore);

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pruneScript, switchSymlinkScript, touchExistingScript } from "../../lib/lifecycle/switch";
 import { planUpload } from "../../lib/lifecycle/app";
+import { pipScriptNames, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
 import { deployKey } from "../../constructs/unit-resource";
 import { ApacheMode, Venv, WebshareHost } from "../../constructs";
 import { App, TerraformStack, Testing } from "cdktf";
@@ -74,4 +75,32 @@ test("deployKey ignores connection settings, so re-keying a host does not redepl
   const rekeyed = { ...spec, host: { ...spec.host, connection: { ...spec.host.connection, privateKeyPath: "other", port: 2200 } } };
   expect(deployKey(rekeyed)).toBe(deployKey(spec));
   expect(deployKey({ ...spec, packages: { "webshare-greeting": "2.0.0" } } as UnitSpec)).not.toBe(deployKey(spec));
+});
+
+describe("seededVenvScript (real local python3, in a dir named with a space, a quote and $(x))", () => {
+  const python = "/usr/bin/python3";
+  const version = execFileSync(python, ["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"], { encoding: "utf8" }).trim();
+  const scripts = pipScriptNames(version);
+  const sitePackages = `lib/python${version.split(".").slice(0, 2).join(".")}/site-packages`;
+
+  test("builds the seed once, then links pip into each new venv with working pip scripts", () => {
+    const seed = path.join(root, ".pip-seed-x");
+    expect(sh(seededVenvScript(python, seed, path.join(root, "v1"), scripts))).toBe(`${SEED_BUILT}\n`);
+    expect(sh(seededVenvScript(python, seed, path.join(root, "v2"), scripts))).toBe("");
+    const pipInit = (dir: string) => fs.statSync(path.join(root, dir, sitePackages, "pip/__init__.py"));
+    expect(pipInit("v2").nlink).toBe(3);
+    expect(pipInit("v2").ino).toBe(pipInit(".pip-seed-x").ino);
+    for (const name of scripts) {
+      const script = path.join(root, "v2/bin", name);
+      // The path has whitespace, so the header is the /bin/sh form naming v2's own python.
+      expect(fs.readFileSync(script, "utf8").startsWith(`${scriptHeader(path.join(root, "v2/bin/python"))}\n`)).toBe(true);
+      expect(execFileSync(script, ["--version"], { encoding: "utf8" })).toContain(`from ${path.join(root, "v2", sitePackages, "pip")} `);
+    }
+  }, 60_000);
+});
+
+test("scriptHeader: a plain shebang for a plain path, the /bin/sh form otherwise", () => {
+  expect(scriptHeader("/home/u/private/venvs/x/0123456789abcdef/bin/python")).toBe("#!/home/u/private/venvs/x/0123456789abcdef/bin/python");
+  expect(scriptHeader("/home/u/my venvs/bin/python")).toBe(`#!/bin/sh\n'''exec' '/home/u/my venvs/bin/python' "$0" "$@"\n' '''`);
+  expect(scriptHeader(`/${"a".repeat(130)}/bin/python`).startsWith("#!/bin/sh\n")).toBe(true);
 });
