@@ -29,6 +29,8 @@ test("first deploy serves the app with the package from its venv", async () => {
   const result = project.deploy();
   expect(result.output).toMatch(/check Python \(\/usr\/bin\/python3 3\.11\.\d+, mod_wsgi: \/usr\/lib\/x86_64-linux-gnu\/libpython3\.11\.so\.1\.0\)/);
   expect(result.output).toMatch(/pip install \(1 requirements\) \d+\.\ds/);
+  // The first venv on this host pays for ensurepip once, in the pip seed.
+  expect(result.output).toMatch(/create venv \([0-9a-f]{16}; pip seed built first: \.pip-seed-[0-9a-f]{16}\) \d+\.\ds/);
   expect(result.code).toBe(0);
   const response = await httpGet(target.url);
   expect(response.status).toBe(200);
@@ -46,11 +48,27 @@ test("a lock change shows old and new version in `cdktf plan`, then deploys them
   expect(plan.code).toBe(0);
   expect(plan.output).toMatch(/~ "?webshare-greeting"? = "1\.0\.0" -> "2\.0\.0"/);
 
+  // A venv dir left behind (not in the deploy history): prune removes it, never the seed.
+  const venvsDir = path.dirname(path.resolve(home("private"), fs.readlinkSync(home("private/venv"))));
+  const seed = fs.readdirSync(venvsDir).find((name) => name.startsWith(".pip-seed-"))!;
+  fs.mkdirSync(path.join(venvsDir, "0123456789abcdef"));
+
   const result = project.deploy();
   expect(result.code).toBe(0);
   expect((await httpGet(target.url)).body).toContain("greeting 2.0.0");
   expect(fs.readFileSync(home("private/freeze.txt"), "utf8")).toContain("webshare-greeting==2.0.0");
   expect(project.read("freeze.txt")).toContain("webshare-greeting==2.0.0");
+
+  // The new venv got pip from the seed: hard links, and pip scripts that run its own python.
+  const venvId = /create venv \(([0-9a-f]{16}); pip linked from the seed\)/.exec(result.output)![1];
+  expect(fs.readlinkSync(home("private/venv"))).toMatch(new RegExp(`/${venvId}$`));
+  const sitePackages = sshRun(target, "echo private/venv/lib/python3.*/site-packages").trim();
+  expect(Number(sshRun(target, `stat -c %h ${sitePackages}/pip/__init__.py`))).toBeGreaterThan(1);
+  for (const script of ["pip", "pip3", "pip3.11"]) {
+    expect(sshRun(target, `private/venv/bin/${script} --version`)).toMatch(new RegExp(`^pip \\d+\\.\\d+.* from ${venvsDir}/${venvId}/lib/python3\\.11/site-packages/pip \\(python 3\\.11\\)`));
+  }
+  expect(fs.existsSync(path.join(venvsDir, "0123456789abcdef"))).toBe(false);
+  expect(fs.existsSync(path.join(venvsDir, seed, ".webshare-ready"))).toBe(true);
 });
 
 test("a code-only change redeploys the app without rebuilding the venv", async () => {
@@ -95,4 +113,5 @@ test("destroy removes what the constructs created and keeps database.yml", () =>
   }
   expect(fs.readFileSync(home("private/database.yml"), "utf8")).toBe("password: do-not-delete\n");
   expect(sshRun(target, "ls -A private")).toBe("database.yml\n");
+  expect(sshRun(target, "find . -name '.pip-seed-*'")).toBe("");
 });

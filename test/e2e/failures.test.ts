@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CdktfProject } from "../support/cdktf-project";
-import { httpGet, localHost, makeWheelhouse, resetHome, Target } from "../support/local-host";
+import { httpGet, localHost, makeWheelhouse, resetHome, sshRun, Target } from "../support/local-host";
 
 /**
  * When a deploy fails, the command exits non-zero, the message names the host, the
@@ -62,8 +62,13 @@ test("an unreachable host fails fast, naming the host", () => {
 test("the next good deploy succeeds without manual cleanup", async () => {
   project.write("app.py", fs.readFileSync(path.join(__dirname, "../../../examples/demo-app/app.py"), "utf8").replace(/Hello/g, "Fixed"));
   project.write("requirements.lock", "webshare-greeting==2.0.0\n");
+  // A pip seed whose build was cut short has no ready marker: it is rebuilt, not linked from.
+  const seed = sshRun(target, "echo private/venvs/*/.pip-seed-*").trim();
+  sshRun(target, `rm ${seed}/.webshare-ready`);
   const result = project.deploy();
   expect(result.code).toBe(0);
+  expect(result.output).toMatch(/create venv \([0-9a-f]{16}; pip seed built first: \.pip-seed-[0-9a-f]{16}\)/);
+  expect(sshRun(target, `test -f ${seed}/.webshare-ready && private/venv/bin/pip --version`)).toMatch(/^pip \d/);
   const response = await httpGet(target.url);
   expect(response.body).toContain("Fixed");
   expect(response.body).toContain("greeting 2.0.0");
