@@ -1,15 +1,20 @@
 import { randomBytes } from "node:crypto";
 import type { VenvUnitSpec } from "../spec";
-import { commandLine } from "../shell";
+import { allOf, commandLine } from "../shell";
 import { abs, StepContext } from "../lifecycle/context";
 import { pipSourceArgs, uploadWheelhouse } from "../lifecycle/venv";
 import { plural } from "../summary/markdown";
+import { probePython } from "../lifecycle/python-probe";
+import { linkFromSeed, pipSeedDir, seedReadyFile } from "../lifecycle/pip-seed";
+
+const SEED_USED = "webshare: pip linked from the seed";
 
 /**
  * Resolve loose requirements into exact versions with the host's own Python and package
  * sources, so the lock pins what that host can and will install. It builds a throwaway venv
  * under the state dir (~/.webshare/tmp/lock-*), installs, records `pip freeze --local` and
- * removes it in the same command; the live venv and its files are never touched.
+ * removes it in the same command; the live venv and its files are never touched. Its pip
+ * comes from the Venv's pip seed (lifecycle/pip-seed.ts) when a deploy has built one.
  */
 export interface Resolution {
   /** `pip freeze --local` of the throwaway venv. */
@@ -31,11 +36,17 @@ export async function resolveOnHost(ctx: StepContext, spec: VenvUnitSpec, requir
   const requirements = `${tmp}/requirements.txt`;
   await session.writeFileAtomic(place, "upload requirements", requirements, requirementsText);
 
-  const python = `${tmp}/venv/bin/python`;
+  const venv = `${tmp}/venv`;
+  const python = `${venv}/bin/python`;
   const pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"];
   const source = pipSourceArgs(spec, wheelhouse);
+  // The Venv's pip seed, if a deploy built one for this Python, saves ensurepip's seconds. It is
+  // only read (a ready seed is never changed or rebuilt); if it is missing or cannot be linked
+  // (another filesystem), a plain venv is built.
+  const seed = pipSeedDir(abs(host, spec.venvsDir), await probePython(ctx, host));
+  const linkSeed = allOf([["test", "-f", seedReadyFile(seed)], ...linkFromSeed(host.python, seed, venv)]);
   const steps = [
-    commandLine([host.python, "-m", "venv", `${tmp}/venv`]),
+    `if { ${linkSeed}; } 2>/dev/null; then ${commandLine(["echo", SEED_USED])}; else ${allOf([["rm", "-rf", venv], [host.python, "-m", "venv", venv]])}; fi`,
     ...(spec.upgradePip ? [`${commandLine([...pip, "install", "--upgrade", ...source, "pip", "setuptools", "wheel"])} 1>&2`] : []),
     // pip's own progress goes to stderr, so stdout is the version line and the freeze.
     `${commandLine([...pip, "install", ...source, "-r", requirements])} 1>&2`,
@@ -44,8 +55,10 @@ export async function resolveOnHost(ctx: StepContext, spec: VenvUnitSpec, requir
   ];
   const script = `{ ${steps.join(" && ")}; }; rc=$?; ${commandLine(["rm", "-rf", tmp])}; exit $rc`;
   const result = await progress.step("resolve on the host", async () => {
-    const [version = "", ...freeze] = (await session.run(place, "resolve requirements", script)).stdout.split("\n");
-    return { python: version.trim(), freeze: freeze.join("\n") };
-  }, (r) => `(${plural(r.freeze.split("\n").filter((l) => l.trim() !== "").length, "package")} pinned by ${host.python} ${r.python})`);
-  return result;
+    const lines = (await session.run(place, "resolve requirements", script)).stdout.split("\n");
+    const seeded = lines[0] === SEED_USED;
+    const [version = "", ...freeze] = seeded ? lines.slice(1) : lines;
+    return { python: version.trim(), freeze: freeze.join("\n"), seeded };
+  }, (r) => `(${plural(r.freeze.split("\n").filter((l) => l.trim() !== "").length, "package")} pinned by ${host.python} ${r.python}${r.seeded ? "; pip linked from the seed" : ""})`);
+  return { python: result.python, freeze: result.freeze };
 }

@@ -151,6 +151,7 @@ test("lock pins the newest wheels with the host's Python and leaves the live ven
   const result = webshare(["lock", "--app", APP, "drifty/venv"]);
   expect(result.code).toBe(0);
   expect(result.output).toMatch(/drifty\/venv: updated app\/requirements\.lock \(resolved on .* by Python 3\.\d+\.\d+\)/);
+  expect(result.output).toMatch(/resolve on the host \(2 packages pinned by \S+ 3\.\d+\.\d+; pip linked from the seed\)/);
   expect(result.output).toMatch(row("webshare-greeting", "1.0.0 -> 2.0.0", "upgraded (major)"));
   expect(result.output).toMatch(row("webshare-extra", "1.0.0 -> 1.1.0", "upgraded (minor)"));
   const lock = project.read("requirements.lock");
