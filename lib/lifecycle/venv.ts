@@ -193,7 +193,8 @@ export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; ki
 
 /** Remove a directory the tool made for its own content, but only once nothing is left in it. */
 export function removeIfEmpty(dir: string): string {
-  return commandLine(["rmdir", "--ignore-fail-on-non-empty", dir]);
+  // A unit destroyed before it ever deployed has no such directory: nothing to remove.
+  return `{ [ ! -d ${quote(dir)} ] || ${commandLine(["rmdir", "--ignore-fail-on-non-empty", dir])}; }`;
 }
 
 /** Tail of the Apache error log (when the host names one): it usually says why an app failed. */

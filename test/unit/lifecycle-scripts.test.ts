@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pruneScript, switchSymlinkScript, touchExistingScript } from "../../lib/lifecycle/switch";
 import { planUpload } from "../../lib/lifecycle/app";
+import { removeIfEmpty } from "../../lib/lifecycle/venv";
 import { pipScriptNames, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
 import { deployKey } from "../../constructs/unit-resource";
 import { ApacheMode, Venv, WebshareHost } from "../../constructs";
@@ -103,4 +104,17 @@ test("scriptHeader: a plain shebang for a plain path, the /bin/sh form otherwise
   expect(scriptHeader("/home/u/private/venvs/x/0123456789abcdef/bin/python")).toBe("#!/home/u/private/venvs/x/0123456789abcdef/bin/python");
   expect(scriptHeader("/home/u/my venvs/bin/python")).toBe(`#!/bin/sh\n'''exec' '/home/u/my venvs/bin/python' "$0" "$@"\n' '''`);
   expect(scriptHeader(`/${"a".repeat(130)}/bin/python`).startsWith("#!/bin/sh\n")).toBe(true);
+});
+
+describe("removeIfEmpty", () => {
+  test("removes an empty dir, keeps a non-empty one, and succeeds when there is none (a unit destroyed before it deployed)", () => {
+    const empty = path.join(root, "empty");
+    const full = path.join(root, "full");
+    fs.mkdirSync(empty);
+    fs.mkdirSync(full);
+    fs.writeFileSync(path.join(full, "database.yml"), "keep\n");
+    sh(`${removeIfEmpty(empty)} && ${removeIfEmpty(full)} && ${removeIfEmpty(path.join(root, "never-made"))}`);
+    expect(fs.existsSync(empty)).toBe(false);
+    expect(fs.readdirSync(full)).toEqual(["database.yml"]);
+  });
 });
