@@ -87,8 +87,21 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   const ready = `${venvDir}/.webshare-ready`;
   const freezeFile = `${venvDir}/.webshare-freeze.txt`;
 
-  const existing = await session.runRaw(place, "look for an existing venv", commandLine(["test", "-f", ready]));
-  if (existing.code === 0) {
+  const link = abs(host, spec.venvPath);
+  const entryPoints = spec.apps.map((a) => abs(host, a.entryPoint));
+  // One round trip: the dirs the switch writes into, the live link's target, and whether a
+  // venv for these inputs is already built (then with its recorded freeze).
+  const state = await session.run(
+    place,
+    "look for an existing venv",
+    `${commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))])} && ` +
+      `{ ${readLinkScript(link)}; echo '--'; if [ -f ${quote(ready)} ] && [ -f ${quote(freezeFile)} ]; then echo ready && cat ${quote(freezeFile)}; else echo missing; fi; }`,
+  );
+  const [linkOut, builtOut] = splitOnce(state.stdout, "--\n");
+  const previousTarget = linkOut.trim();
+  let freeze: string;
+  if (builtOut.startsWith("ready\n")) {
+    freeze = builtOut.slice("ready\n".length);
     progress.info(`venv ${venvId} already built for these inputs: reusing it`);
   } else {
     const remoteWheelhouse = await uploadWheelhouse(ctx, spec);
@@ -133,22 +146,21 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
     } finally {
       ctx.abortScripts?.delete(stopBuild);
     }
-    await progress.step("record pip freeze", () =>
-      session.run(place, "record pip freeze", `${commandLine([...pip, "freeze", "--local"])} > ${quote(freezeFile)} && ${allOf([["touch", ready], ["rm", "-f", remoteInstallFile, pidFile]])}`),
+    const recorded = await progress.step("record pip freeze", () =>
+      session.run(
+        place,
+        "record pip freeze",
+        `${commandLine([...pip, "freeze", "--local"])} > ${quote(freezeFile)} && ${allOf([["touch", ready], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}`,
+      ),
     );
+    freeze = recorded.stdout;
   }
-  const freeze = (await session.run(place, "read freeze", commandLine(["cat", freezeFile]))).stdout;
-  const link = abs(host, spec.venvPath);
-  const entryPoints = spec.apps.map((a) => abs(host, a.entryPoint));
-  const previousTarget = (await session.run(place, "read current venv", readLinkScript(link))).stdout.trim();
 
   const touched = await progress.step("switch venv", async () => {
-    await session.run(place, "write requirements", commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))]));
     await session.writeFileAtomic(place, "write requirements", abs(host, spec.requirementsPath), requirementsText);
     // The venv keeps the requirements it serves, so `webshare rollback` can put them back.
     await session.writeFileAtomic(place, "write requirements", `${venvDir}/${VENV_REQUIREMENTS_COPY}`, requirementsText);
-    await session.run(place, "switch venv", `${ensureInitRecordScript(python)} && ${switchSymlinkScript(link, venvDir, `${link}.before-webshare-${Date.now()}`)}`);
-    const out = await session.run(place, "touch entry points", touchExistingScript(entryPoints));
+    const out = await session.run(place, "switch venv", `${ensureInitRecordScript(python)} && ${switchSymlinkScript(link, venvDir, `${link}.before-webshare-${Date.now()}`)} && ${touchExistingScript(entryPoints)}`);
     return new Set(out.stdout.split("\n").filter((l) => l !== ""));
   }, (t) => `(${spec.venvPath} -> ${venvId}; touched ${t.size} entry point(s))`);
 
@@ -187,8 +199,17 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
 export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; kind: "venv" | "app"; host: VenvUnitSpec["host"] }, current: string): Promise<void> {
   const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString() };
   const file = unitRecordPath(spec.host, spec.unit);
-  await ctx.session.run(ctx.place, "record unit", commandLine(["mkdir", "-p", path.posix.dirname(file)]));
-  await ctx.session.writeFileAtomic(ctx.place, "record unit", file, JSON.stringify(record, null, 2) + "\n");
+  // One round trip: the record arrives on stdin, lands in a temp file, then one rename.
+  const temp = `${file}.webshare-tmp`;
+  await ctx.session.run(ctx.place, "record unit", `${commandLine(["mkdir", "-p", path.posix.dirname(file)])} && cat > ${quote(temp)} && ${commandLine(["mv", "-f", temp, file])}`, {
+    stdin: JSON.stringify(record, null, 2) + "\n",
+  });
+}
+
+/** Text before and after the first separator (after is "" when there is none). */
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at + separator.length)];
 }
 
 /** Remove a directory the tool made for its own content, but only once nothing is left in it. */
