@@ -62,11 +62,31 @@ export function linkFromSeed(hostPython: string, seed: string, venvDir: string):
  * scripts. `venvDir` must not exist yet.
  */
 export function seededVenvScript(hostPython: string, seed: string, venvDir: string, scripts: readonly string[]): string {
+  return [buildSeedScript(hostPython, seed), allOf(linkFromSeed(hostPython, seed, venvDir)), ...copyScripts(seed, venvDir, scripts)].join(" && ");
+}
+
+/**
+ * Shell text: unless the seed is ready, build it in a directory of this shell's own
+ * (`<seed>.build-<pid>`) and rename it into place once complete. A build left running by a
+ * dropped connection can then never mark a half-built seed ready, or delete one another
+ * build finished. Only `lib/` and the pip scripts' bodies are used from the seed, and
+ * neither names the seed's path, so the rename is safe.
+ */
+export function buildSeedScript(hostPython: string, seed: string): string {
+  const building = `${quote(`${seed}.build-`)}$$`;
+  const ready = quote(seedReadyFile(seed));
+  return (
+    `{ [ -f ${ready} ] || { ` +
+    `rm -rf ${building} && ${commandLine([hostPython, "-m", "venv"])} ${building} && touch ${building}/.webshare-ready && ` +
+    `{ if [ -f ${ready} ]; then rm -rf ${building}; else ${commandLine(["rm", "-rf", seed])} && mv -T ${building} ${quote(seed)}; fi; } && ` +
+    `${commandLine(["echo", SEED_BUILT])}; }; }`
+  );
+}
+
+function copyScripts(seed: string, venvDir: string, scripts: readonly string[]): string[] {
   const header = scriptHeader(`${venvDir}/bin/python`);
-  const buildSeed = `{ [ -f ${quote(seedReadyFile(seed))} ] || { ${allOf([["rm", "-rf", seed], [hostPython, "-m", "venv", seed], ["touch", seedReadyFile(seed)], ["echo", SEED_BUILT]])}; }; }`;
-  const copyScripts = scripts.map((name) => {
+  return scripts.map((name) => {
     const target = `${venvDir}/bin/${name}`;
     return `{ ${commandLine(["printf", "%s\\n", header])} && ${commandLine(["sed", "-e", DROP_HEADER, `${seed}/bin/${name}`])}; } > ${quote(target)} && ${commandLine(["chmod", "755", target])}`;
   });
-  return [buildSeed, allOf(linkFromSeed(hostPython, seed, venvDir)), ...copyScripts].join(" && ");
 }

@@ -98,6 +98,17 @@ describe("seededVenvScript (real local python3, in a dir named with a space, a q
       expect(execFileSync(script, ["--version"], { encoding: "utf8" })).toContain(`from ${path.join(root, "v2", sitePackages, "pip")} `);
     }
   }, 60_000);
+
+  test("a half-built seed (no ready mark) is replaced by one built aside and renamed in; no build dir is left", () => {
+    const seed = path.join(root, ".pip-seed-y");
+    fs.mkdirSync(path.join(seed, "lib"), { recursive: true });
+    fs.writeFileSync(path.join(seed, "lib", "half-written"), "");
+    expect(sh(seededVenvScript(python, seed, path.join(root, "v1"), scripts))).toBe(`${SEED_BUILT}\n`);
+    expect(fs.existsSync(path.join(seed, "lib", "half-written"))).toBe(false);
+    expect(fs.existsSync(path.join(seed, ".webshare-ready"))).toBe(true);
+    expect(fs.readdirSync(root).filter((n) => n.includes(".build-"))).toEqual([]);
+    expect(execFileSync(path.join(root, "v1/bin/pip"), ["--version"], { encoding: "utf8" })).toContain(path.join(root, "v1", sitePackages, "pip"));
+  }, 60_000);
 });
 
 test("scriptHeader: a plain shebang for a plain path, the /bin/sh form otherwise", () => {
