@@ -135,6 +135,12 @@ export interface DescriptorOptions {
   readonly url?: string;
   /** Seconds the health check may take. @default 30 */
   readonly healthTimeoutSeconds?: number;
+  /**
+   * Wait until the entry point's own `<mount>/.webshare/health`, on the host of `url`, names
+   * the new release; turn off when something in front of the app hides or moves that path
+   * (e.g. a proxy that adds a path prefix). @default true
+   */
+  readonly verifyRelease?: boolean;
   /** @default "/" */
   readonly mount?: string;
   /** @default - the host layout's public dir */
@@ -183,7 +189,7 @@ export class WsgiApp extends Construct {
       environment: Object.fromEntries((d.env ?? []).map((name) => [name, process.env[name]!])),
       healthCheck:
         base !== undefined && d.healthPath !== undefined
-          ? { url: new URL(d.healthPath.replace(/^\//, ""), base).toString(), timeoutSeconds: options.healthTimeoutSeconds }
+          ? { url: new URL(d.healthPath.replace(/^\//, ""), base).toString(), timeoutSeconds: options.healthTimeoutSeconds, verifyRelease: options.verifyRelease }
           : undefined,
     });
   }

@@ -81,6 +81,18 @@ test("WsgiApp.fromDescriptor builds the app and its venv from webshare.json", ()
   expect(web.healthCheck.url).toBe("https://example.org/shop/health");
   expect(web.staticDirs).toEqual({ "/static": "static" });
   expect([web.module, web.callable]).toEqual(["app", "app"]);
+  // The entry point answers at its Apache mount (here /) on the URL's host.
+  expect(web.healthCheck.releaseUrl).toBe("https://example.org/.webshare/health");
+});
+
+test("fromDescriptor: verifyRelease: false (a proxy hides the entry point's path) checks the health URL only", () => {
+  const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+  const host = new WebshareHost(stack, "host", { host: "h", user: "u", privateKeyPath: "k", hostKey: "SHA256:" + "A".repeat(43), apache: ApacheMode.managed() });
+  WsgiApp.fromDescriptor(stack, "demo", host, "examples/demo-app", { url: "https://example.org/shop", verifyRelease: false });
+  const config = JSON.parse(Testing.synth(stack));
+  const web = Object.values(config.resource.terraform_data as Record<string, { input: any }>).map((r) => r.input).find((i) => i.kind === "app" && i.healthCheck !== undefined);
+  expect(web.healthCheck.url).toBe("https://example.org/shop/health");
+  expect(web.healthCheck.releaseUrl).toBeUndefined();
 });
 
 test("fromDescriptor fails synth naming the app and the descriptor problem", () => {
