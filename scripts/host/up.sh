@@ -352,11 +352,14 @@ ssh_as() { # USER COMMAND...
 }
 
 wait_http() { # NAME URL LOG
-  local code i
-  for ((i = 0; i < 100; i++)); do
+  local out deadline=$((SECONDS + 10))
+  while ((SECONDS < deadline)); do
     # Any HTTP status counts: with nothing deployed yet, the managed site answers 404/500.
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$2" || true)
-    [[ ${code} != 000 && -n ${code} ]] && return 0
+    # So does an accepted connection with no answer in time: Apache is up, and a deployed
+    # app that hangs (say, its venv is gone) must not keep this waiting.
+    out=$(curl -s -o /dev/null -w '%{http_code} %{time_connect}' --max-time 2 "$2" || true)
+    [[ ${out%% *} != 000 && -n ${out} ]] && return 0
+    [[ -n ${out} && ${out#* } != 0.000000 ]] && return 0
     sleep 0.1
   done
   tail_log "$3"
