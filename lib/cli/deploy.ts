@@ -46,19 +46,23 @@ export async function deployCommand(stackName: string | undefined, options: Depl
   step = performance.now();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));
   // All provisioners of this apply share one SSH connection per host through the broker.
-  const broker = await startBroker({ env: io.env, warn: io.log });
+  // Without it (say, no writable temp dir) each provisioner connects on its own, as under cdktf.
+  const broker = await startBroker({ env: io.env, warn: io.log }).catch((e: Error) => {
+    io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
+    return undefined;
+  });
   let applied: { code: number | string; signal?: string };
   try {
-    applied = await applyUntilDone(binary, stack.workingDirectory, { ...env, ...broker.env, [RUN_DIR_VARIABLE]: runDir }, options.autoApprove === true);
+    applied = await applyUntilDone(binary, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir }, options.autoApprove === true);
     if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
   } finally {
-    await broker.close();
+    await broker?.close();
     fs.rmSync(runDir, { recursive: true, force: true });
   }
-  const connections = broker.connectionsOpened();
+  const connections = broker?.connectionsOpened();
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
   if (applied.code !== 0) throw errors.engineFailed(binary, "apply", typeof applied.code === "number" ? `exit ${applied.code}` : applied.code, "");
-  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}; ${connections} SSH connection${connections === 1 ? "" : "s"})`);
+  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${connections} SSH connection${connections === 1 ? "" : "s"}`})`);
   return 0;
 }
 
