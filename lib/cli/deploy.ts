@@ -1,7 +1,8 @@
 import { errors } from "../errors";
 import { readCdktfProject, readStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
-import { engineBinary, runEngine } from "../cdktf/engine";
+import { engineBinary } from "../cdktf/engine";
+import { runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
 import { startBroker } from "../ssh/broker";
 import * as fs from "node:fs";
@@ -39,7 +40,7 @@ export async function deployCommand(stackName: string | undefined, options: Depl
   io.log(`webshare deploy: synthesized ${stack.name} with ${JSON.stringify(project.app)} ${seconds(step)}`);
 
   step = performance.now();
-  const init = await runEngine(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
+  const init = await runLocal(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
   if (init.code !== 0) throw errors.engineFailed(binary, "init", typeof init.code === "number" ? `exit ${init.code}` : init.code, init.output);
   io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
 
@@ -96,7 +97,7 @@ async function applyUntilDone(binary: string, cwd: string, env: NodeJS.ProcessEn
     // Colour codes only help a terminal (NO_COLOR: https://no-color.org).
     const color = process.stdout.isTTY && env.NO_COLOR === undefined ? [] : ["-no-color"];
     const args = autoApprove ? ["apply", "-auto-approve", "-input=false", ...color] : ["apply", ...color];
-    const run = await runEngine(binary, args, { cwd, env, passThrough: true, onStart: (s) => (stop = s) });
+    const run = await runLocal(binary, args, { cwd, env, passThrough: true, onStart: (s) => (stop = s) });
     return { code: run.code, signal };
   } finally {
     process.off("SIGINT", onInt);

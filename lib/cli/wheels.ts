@@ -6,7 +6,7 @@ import { commandLine } from "../shell";
 import { hashFlatDir } from "../local-files";
 import { majorMinor } from "../python-compat";
 import { Progress } from "../progress";
-import { runEngine } from "../cdktf/engine";
+import { runLocal } from "../local-process";
 import { pipSourceArgs } from "../lifecycle/venv";
 import { loadUnits, UnitSource } from "../drift/load";
 import { plural } from "../summary/markdown";
@@ -80,7 +80,7 @@ const failure = (code: number | string) => (typeof code === "number" ? `exit ${c
 const PROBE = "import json, sys, sysconfig, importlib.util; print(json.dumps({'executable': sys.executable, 'version': '%d.%d.%d' % sys.version_info[:3], 'platform': sysconfig.get_platform(), 'pip': importlib.util.find_spec('pip') is not None}))";
 
 async function probeLocalPython(command: string, io: HostCommandIo): Promise<LocalPython> {
-  const run = await runEngine(command, ["-c", PROBE], { cwd: io.cwd, env: io.env, passThrough: false });
+  const run = await runLocal(command, ["-c", PROBE], { cwd: io.cwd, env: io.env, passThrough: false });
   if (run.code !== 0) throw errors.localPythonUnusable(command, failure(run.code), run.output);
   let info: { executable: string; version: string; platform: string; pip: boolean };
   try {
@@ -106,7 +106,7 @@ async function fillWheelhouse(spec: VenvUnitSpec, local: LocalPython, io: HostCo
   const argv = pipWheelArgv(local.command, spec);
   progress.info(commandLine(argv));
   const after = await progress.step("pip wheel", async () => {
-    const run = await runEngine(argv[0], argv.slice(1), { cwd: io.cwd, env: io.env, passThrough: false });
+    const run = await runLocal(argv[0], argv.slice(1), { cwd: io.cwd, env: io.env, passThrough: false });
     if (run.code !== 0) throw errors.pipWheelFailed(spec.unit, commandLine(argv), failure(run.code), run.output);
     return hashFlatDir(dir);
   }, (files) => `(${plural(wheelhouseChanges(before, files).added.length, "new wheel")})`);
