@@ -202,6 +202,8 @@ export const errors = {
       output,
     ),
 
+  deployCancelled: () => new WebshareError("deploy cancelled: the answer was not 'yes', so nothing was applied", "run it again and answer yes, or pass --auto-approve"),
+
   deployInterrupted: (signal: string) =>
     new WebshareError(`deploy interrupted (${signal}); the engine stopped`, "the units that were deploying released the host lock and kept the old version serving; run the deploy again"),
 

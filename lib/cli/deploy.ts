@@ -1,5 +1,5 @@
 import { errors } from "../errors";
-import { readCdktfProject, readStack } from "../cdktf/project";
+import { readCdktfProject, readStack, SynthesizedStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
 import { engineBinary } from "../cdktf/engine";
 import { runLocal } from "../local-process";
@@ -23,6 +23,8 @@ export interface DeployIo {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
+  /** Ask the user one question and return the answer ("" when there is no input). */
+  readonly ask: (question: string) => Promise<string>;
 }
 
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)}s`;
@@ -44,8 +46,39 @@ export async function deployCommand(stackName: string | undefined, options: Depl
   if (init.code !== 0) throw errors.engineFailed(binary, "init", typeof init.code === "number" ? `exit ${init.code}` : init.code, init.output);
   io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
 
-  step = performance.now();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));
+  try {
+    return await planAndApply(binary, stack, env, runDir, options, io, started);
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+const exitWhy = (code: number | string) => (typeof code === "number" ? `exit ${code}` : code);
+
+/**
+ * Without --auto-approve: `plan -out` (the user reads it), nothing to do when it has no
+ * changes, else ask, then apply exactly that plan. With it: one `apply -auto-approve`.
+ */
+async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number): Promise<number> {
+  // Colour codes only help a terminal (NO_COLOR: https://no-color.org).
+  const color = process.stdout.isTTY && env.NO_COLOR === undefined ? [] : ["-no-color"];
+  let applyArgs = ["apply", "-auto-approve", "-input=false", ...color];
+  if (options.autoApprove !== true) {
+    const planFile = path.join(runDir, "plan");
+    const planned = await runUntilDone(binary, ["plan", "-input=false", "-detailed-exitcode", `-out=${planFile}`, ...color], stack.workingDirectory, env);
+    if (planned.signal !== undefined) throw errors.deployInterrupted(planned.signal);
+    if (planned.code === 0) {
+      io.log(`webshare deploy: ${stack.name} has no changes: nothing to apply`);
+      return 0;
+    }
+    if (planned.code !== 2) throw errors.engineFailed(binary, "plan", exitWhy(planned.code), "");
+    const answer = await io.ask("Apply these changes? Only 'yes' applies them: ");
+    if (answer.trim() !== "yes") throw errors.deployCancelled();
+    applyArgs = ["apply", "-input=false", ...color, planFile];
+  }
+
+  const step = performance.now();
   // All provisioners of this apply share one SSH connection per host through the broker.
   // Without it (say, no writable temp dir) each provisioner connects on its own, as under cdktf.
   const broker = await startBroker({ env: io.env, warn: io.log }).catch((e: Error) => {
@@ -54,15 +87,14 @@ export async function deployCommand(stackName: string | undefined, options: Depl
   });
   let applied: { code: number | string; signal?: string };
   try {
-    applied = await applyUntilDone(binary, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir }, options.autoApprove === true);
+    applied = await runUntilDone(binary, applyArgs, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir });
     if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
   } finally {
     await broker?.close();
-    fs.rmSync(runDir, { recursive: true, force: true });
   }
   const connections = broker?.connectionsOpened();
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
-  if (applied.code !== 0) throw errors.engineFailed(binary, "apply", typeof applied.code === "number" ? `exit ${applied.code}` : applied.code, "");
+  if (applied.code !== 0) throw errors.engineFailed(binary, "apply", exitWhy(applied.code), "");
   io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${connections} SSH connection${connections === 1 ? "" : "s"}`})`);
   return 0;
 }
@@ -77,12 +109,12 @@ async function waitForProvisioners(runDir: string, log: (line: string) => void):
 }
 
 /**
- * Run `apply` and stay alive until it ends, whatever signal comes: Ctrl+C reaches the
- * engine (same process group) and it stops its provisioners gracefully, which release the
- * host lock; exiting first would orphan them. SIGTERM/SIGHUP sent to this process alone
- * are passed on to the engine.
+ * Run the engine (plan, apply) and stay alive until it ends, whatever signal comes: Ctrl+C
+ * reaches the engine (same process group) and it stops its provisioners gracefully, which
+ * release the host lock; exiting first would orphan them. SIGTERM/SIGHUP sent to this
+ * process alone are passed on to the engine.
  */
-async function applyUntilDone(binary: string, cwd: string, env: NodeJS.ProcessEnv, autoApprove: boolean): Promise<{ code: number | string; signal?: string }> {
+async function runUntilDone(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | string; signal?: string }> {
   let signal: string | undefined;
   let stop: ((s: NodeJS.Signals) => void) | undefined;
   const onInt = () => (signal ??= "SIGINT");
@@ -94,9 +126,6 @@ async function applyUntilDone(binary: string, cwd: string, env: NodeJS.ProcessEn
   process.on("SIGTERM", onTerm);
   process.on("SIGHUP", onTerm);
   try {
-    // Colour codes only help a terminal (NO_COLOR: https://no-color.org).
-    const color = process.stdout.isTTY && env.NO_COLOR === undefined ? [] : ["-no-color"];
-    const args = autoApprove ? ["apply", "-auto-approve", "-input=false", ...color] : ["apply", ...color];
     const run = await runLocal(binary, args, { cwd, env, passThrough: true, onStart: (s) => (stop = s) });
     return { code: run.code, signal };
   } finally {

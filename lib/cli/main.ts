@@ -12,6 +12,7 @@ import { releasesCommand } from "./releases";
 import { rollbackCommand } from "./rollback";
 import { unlockCommand } from "./unlock";
 import { deployCommand } from "./deploy";
+import { askOnStdin } from "./ask";
 import { wheelsCommand } from "./wheels";
 import { markWorking } from "../cdktf/run-dir";
 
@@ -60,10 +61,10 @@ async function main(argv: string[]): Promise<number> {
     .command("deploy")
     .description("synthesize and apply one stack like cdktf deploy (same state and provisioners), without the cdktf CLI's start-up; run it in the cdktf project directory")
     .argument("[stack]", "the stack to deploy (needed when the app has several)")
-    .option("--auto-approve", "apply without asking (like cdktf deploy --auto-approve)")
+    .option("--auto-approve", "apply without showing the plan and asking (like cdktf deploy --auto-approve)")
     .option("--engine <binary>", "Terraform or OpenTofu binary (default: $TERRAFORM_BINARY_NAME, else terraform)")
     .action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string }) => {
-      exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: (line) => process.stdout.write(`${line}\n`) });
+      exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: (line) => process.stdout.write(`${line}\n`), ask: askOnStdin });
     });
 
   program

@@ -72,6 +72,26 @@ test("a code-only change uploads the changed file and serves it", async () => {
   expect((await httpGet(target.url)).body).toContain("Howdy");
 });
 
+test("without --auto-approve: the plan and a question; only 'yes' applies, and no change asks nothing", async () => {
+  project.write("app.py", project.read("app.py").replace(/Howdy/g, "Hiya"));
+  const declined = project.webshareDeploy({}, ["cli"], "no\n");
+  expect(declined.code).toBe(1);
+  expect(declined.output).toMatch(/Plan: 1 to add, 0 to change, 1 to destroy\./);
+  expect(declined.output).toContain("Apply these changes? Only 'yes' applies them: ");
+  expect(declined.output).toContain("webshare: deploy cancelled: the answer was not 'yes', so nothing was applied");
+  expect((await httpGet(target.url)).body).toContain("Howdy");
+
+  const accepted = project.webshareDeploy({}, ["cli"], "yes\n");
+  expect(accepted.code).toBe(0);
+  expect(accepted.output).toMatch(/Apply complete! Resources: 1 added, 0 changed, 1 destroyed\./);
+  expect((await httpGet(target.url)).body).toContain("Hiya");
+
+  const unchanged = project.webshareDeploy({}, ["cli"]);
+  expect(unchanged.code).toBe(0);
+  expect(unchanged.output).toContain("webshare deploy: cli has no changes: nothing to apply");
+  expect(unchanged.output).not.toContain("Apply these changes?");
+});
+
 test("a failed deploy exits 1 with the unit's error and the engine's, and the old version keeps serving", async () => {
   project.write("requirements.lock", "webshare-greeting==2.0.0\nwebshare-missing==1.0\n");
   const result = deployCounted();

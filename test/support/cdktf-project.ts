@@ -73,8 +73,8 @@ export class CdktfProject {
   }
 
   /** `webshare deploy`: the same stack and state, synth + engine run by our CLI instead of cdktf's. */
-  webshareDeploy(extraEnv: Record<string, string> = {}, args: string[] = ["--auto-approve", this.env.WEBSHARE_STACK]): RunResult {
-    const result = spawnSync("node", [path.join(REPO, "dist/lib/cli/main.js"), "deploy", ...args], { cwd: this.dir, encoding: "utf8", timeout: 300_000, env: this.environment(extraEnv) });
+  webshareDeploy(extraEnv: Record<string, string> = {}, args: string[] = ["--auto-approve", this.env.WEBSHARE_STACK], input = ""): RunResult {
+    const result = spawnSync("node", [path.join(REPO, "dist/lib/cli/main.js"), "deploy", ...args], { cwd: this.dir, encoding: "utf8", timeout: 300_000, env: this.environment(extraEnv), input });
     return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
   }
 
