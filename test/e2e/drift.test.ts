@@ -8,7 +8,8 @@ import { httpGet, localHost, makeWheelhouse, REPO, resetHome, sshRun, Target } f
 /**
  * `webshare drift`, `drift --fix` and `webshare lock` against the real local host: deploy
  * the demo, change the live venv and app by hand over SSH the way an operator would, and
- * read what the CLI says. Tests run in order and build on each other.
+ * read what the CLI says. Tests run in order and build on each other. Deploys go through
+ * `webshare deploy` (same state and provisioners, seconds faster than `cdktf deploy`).
  */
 let target: Target;
 let project: CdktfProject;
@@ -42,7 +43,7 @@ beforeAll(() => {
   project = new CdktfProject(target, wheelhouse, "drifty");
   project.write("requirements.txt", "webshare-greeting>=1.0\nwebshare-extra\n");
   project.write("requirements.lock", "webshare-greeting==1.0.0\nwebshare-extra==1.0.0\n");
-  const first = project.deploy();
+  const first = project.webshareDeploy();
   if (first.code !== 0) throw new Error(`setup deploy failed:\n${first.output}`);
 }, 300_000);
 
@@ -173,7 +174,7 @@ describe("self-managed Apache", () => {
     self = localHost().self;
     resetHome(self.user);
     site = new CdktfProject(self, wheelhouse, "driftself");
-    const first = site.deploy();
+    const first = site.webshareDeploy();
     if (first.code !== 0) throw new Error(`setup deploy failed:\n${first.output}`);
   }, 300_000);
 

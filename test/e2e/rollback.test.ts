@@ -7,7 +7,9 @@ import { webshare } from "../support/webshare-cli";
 
 /**
  * Verified reload, `webshare releases` and `webshare rollback` against the real host. Tests
- * run in order: two deploys give each unit something to roll back to.
+ * run in order: two deploys give each unit something to roll back to. Deploys go through
+ * `webshare deploy` (same state and provisioners, seconds faster); deploy.test.ts,
+ * failures.test.ts and faults.test.ts cover `cdktf deploy`.
  */
 let target: Target;
 let project: CdktfProject;
@@ -27,7 +29,7 @@ beforeAll(() => {
   makeWheelhouse(wheelhouse);
   project = new CdktfProject(target, wheelhouse, "rb");
   project.env.WEBSHARE_HEALTH_TIMEOUT = "8";
-  const first = project.deploy();
+  const first = project.webshareDeploy();
   if (first.code !== 0) throw new Error(`setup deploy failed:\n${first.output}`);
   ids.venv1 = fs.readlinkSync(home("private/venv")).split("/").pop()!;
   ids.release1 = fs.readlinkSync(home("public")).split("/").pop()!;
@@ -38,7 +40,7 @@ afterAll(() => project?.remove());
 test("after a deploy every daemon process answers with the new release (verified reload)", async () => {
   project.write("app.py", project.read("app.py").replace(/Hello/g, "Howdy"));
   project.write("requirements.lock", "webshare-greeting==2.0.0\n");
-  const result = project.deploy();
+  const result = project.webshareDeploy();
   expect(result.code).toBe(0);
   ids.venv2 = idFrom(result.output, /\[rb\/venv\] verify reload \(venv ([0-9a-f]{16}) serves: pid \d+/);
   ids.release2 = idFrom(result.output, /\[rb\/app\] verify reload \(release ([0-9a-f]{16}) serves: pid \d+/);
@@ -97,7 +99,7 @@ test("rollback of the app, then once more: refused, because nothing older is kep
 
 test("a rollback to a release that does not serve is switched back, with the app's error", async () => {
   project.write("app.py", "import greeting\nraise RuntimeError('broken release')\n");
-  const failed = project.deploy();
+  const failed = project.webshareDeploy();
   expect(failed.code).not.toBe(0);
   const broken = idFrom(failed.output, /upload app \(\d+ file\(s\) uploaded, \d+ removed, release ([0-9a-f]{16})\)/);
   expect(webshare(project, ["releases", "rb/app"]).output).toMatch(new RegExp(`x ${broken} .*never served \\(its deploy failed\\)`));
@@ -113,7 +115,7 @@ test("--to goes forward again, and the next deploy that changes a unit deploys t
   expect(webshare(project, ["rollback", "rb/venv", "--to", ids.venv2]).output).toContain(`rb/venv: switched from venv ${ids.venv1} to ${ids.venv2}`);
   expect((await httpGet(target.url)).body).toBe("Hello from the webshare demo app: greeting 2.0.0\n");
   project.write("app.py", fs.readFileSync(path.join(__dirname, "../../../examples/demo-app/app.py"), "utf8").replace(/Hello/g, "Hi"));
-  const result = project.deploy();
+  const result = project.webshareDeploy();
   expect(result.code).toBe(0);
   expect((await httpGet(target.url)).body).toBe("Hi from the webshare demo app: greeting 2.0.0\n");
 });
