@@ -21,6 +21,11 @@ export interface LocalRunOptions {
   readonly onStart?: (stop: (signal: NodeJS.Signals) => void) => void;
 }
 
+/** Why a run failed, for a message: `exit 3`, or the signal / spawn error as it is. */
+export function exitText(code: number | string): string {
+  return typeof code === "number" ? `exit ${code}` : code;
+}
+
 export function runLocal(program: string, args: readonly string[], options: LocalRunOptions): Promise<LocalRun> {
   return new Promise((resolve) => {
     const output: Buffer[] = [];

@@ -2,7 +2,7 @@ import { errors } from "../errors";
 import { readCdktfProject, readStack, SynthesizedStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
 import { engineBinary } from "../cdktf/engine";
-import { runLocal } from "../local-process";
+import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
 import { startBroker } from "../ssh/broker";
 import * as fs from "node:fs";
@@ -43,7 +43,7 @@ export async function deployCommand(stackName: string | undefined, options: Depl
 
   step = performance.now();
   const init = await runLocal(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
-  if (init.code !== 0) throw errors.engineFailed(binary, "init", typeof init.code === "number" ? `exit ${init.code}` : init.code, init.output);
+  if (init.code !== 0) throw errors.engineFailed(binary, "init", exitText(init.code), init.output);
   io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
 
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));
@@ -53,8 +53,6 @@ export async function deployCommand(stackName: string | undefined, options: Depl
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
-
-const exitWhy = (code: number | string) => (typeof code === "number" ? `exit ${code}` : code);
 
 /**
  * Without --auto-approve: `plan -out` (the user reads it), nothing to do when it has no
@@ -72,7 +70,7 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
       io.log(`webshare deploy: ${stack.name} has no changes: nothing to apply`);
       return 0;
     }
-    if (planned.code !== 2) throw errors.engineFailed(binary, "plan", exitWhy(planned.code), "");
+    if (planned.code !== 2) throw errors.engineFailed(binary, "plan", exitText(planned.code), "");
     const answer = await io.ask("Apply these changes? Only 'yes' applies them: ");
     if (answer.trim() !== "yes") throw errors.deployCancelled();
     applyArgs = ["apply", "-input=false", ...color, planFile];
@@ -94,7 +92,7 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
   }
   const connections = broker?.connectionsOpened();
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
-  if (applied.code !== 0) throw errors.engineFailed(binary, "apply", exitWhy(applied.code), "");
+  if (applied.code !== 0) throw errors.engineFailed(binary, "apply", exitText(applied.code), "");
   io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${connections} SSH connection${connections === 1 ? "" : "s"}`})`);
   return 0;
 }

@@ -6,7 +6,7 @@ import { commandLine } from "../shell";
 import { hashFlatDir } from "../local-files";
 import { majorMinor } from "../python-compat";
 import { Progress } from "../progress";
-import { runLocal } from "../local-process";
+import { exitText, runLocal } from "../local-process";
 import { pipSourceArgs } from "../lifecycle/venv";
 import { loadUnits, UnitSource } from "../drift/load";
 import { plural } from "../summary/markdown";
@@ -74,14 +74,11 @@ export function compiledWheels(names: readonly string[]): string[] {
   });
 }
 
-/** Why a local run failed: its exit code, or the signal / spawn error that ended it. */
-const failure = (code: number | string) => (typeof code === "number" ? `exit ${code}` : code);
-
 const PROBE = "import json, sys, sysconfig, importlib.util; print(json.dumps({'executable': sys.executable, 'version': '%d.%d.%d' % sys.version_info[:3], 'platform': sysconfig.get_platform(), 'pip': importlib.util.find_spec('pip') is not None}))";
 
 async function probeLocalPython(command: string, io: HostCommandIo): Promise<LocalPython> {
   const run = await runLocal(command, ["-c", PROBE], { cwd: io.cwd, env: io.env, passThrough: false });
-  if (run.code !== 0) throw errors.localPythonUnusable(command, failure(run.code), run.output);
+  if (run.code !== 0) throw errors.localPythonUnusable(command, exitText(run.code), run.output);
   let info: { executable: string; version: string; platform: string; pip: boolean };
   try {
     info = JSON.parse(run.output.trim().split("\n").pop() ?? "");
@@ -107,7 +104,7 @@ async function fillWheelhouse(spec: VenvUnitSpec, local: LocalPython, io: HostCo
   progress.info(commandLine(argv));
   const after = await progress.step("pip wheel", async () => {
     const run = await runLocal(argv[0], argv.slice(1), { cwd: io.cwd, env: io.env, passThrough: false });
-    if (run.code !== 0) throw errors.pipWheelFailed(spec.unit, commandLine(argv), failure(run.code), run.output);
+    if (run.code !== 0) throw errors.pipWheelFailed(spec.unit, commandLine(argv), exitText(run.code), run.output);
     return hashFlatDir(dir);
   }, (files) => `(${plural(wheelhouseChanges(before, files).added.length, "new wheel")})`);
 

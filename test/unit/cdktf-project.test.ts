@@ -1,4 +1,7 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { synthesize } from "../../lib/cdktf/synth";
 import { parseCdktfJson, pickStack } from "../../lib/cdktf/project";
 import { engineBinary } from "../../lib/cdktf/engine";
 
@@ -34,4 +37,24 @@ test("engine: --engine, else TERRAFORM_BINARY_NAME, else terraform (what cdktf u
   expect(engineBinary({}, "tofu")).toBe("tofu");
   expect(engineBinary({ TERRAFORM_BINARY_NAME: "/x/tofu" })).toBe("/x/tofu");
   expect(engineBinary({ TERRAFORM_BINARY_NAME: "" })).toBe("terraform");
+});
+
+describe("synthesize: the app command through the shell, as cdktf runs it", () => {
+  test("it gets CDKTF_OUTDIR (a temp dir unless one is given) and runs in the project dir", async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-synth-test-"));
+    try {
+      const result = await synthesize('mkdir -p "$CDKTF_OUTDIR" && pwd > "$CDKTF_OUTDIR/where"', cwd, process.env);
+      expect(fs.readFileSync(path.join(result.outdir, "where"), "utf8").trim()).toBe(fs.realpathSync(cwd));
+      result.cleanup();
+      expect(fs.existsSync(result.outdir)).toBe(false);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test("a failing app command: its exit and the tail of its output", async () => {
+    const failure = synthesize("echo 'Error: boom in main.ts' >&2; exit 3", os.tmpdir(), process.env);
+    await expect(failure).rejects.toThrow('the cdktf app command "echo \'Error: boom in main.ts\' >&2; exit 3" failed (exit 3)');
+    await expect(failure).rejects.toMatchObject({ detail: "Error: boom in main.ts" });
+  });
 });
