@@ -30,7 +30,7 @@ import { quote } from "../lib/shell";
 import { readSynthesizedUnits } from "../lib/drift/stacks";
 import type { VenvUnitSpec } from "../lib/spec";
 import type { DriftReport } from "../lib/drift/model";
-import { makeWheelhouse, REPO, Target } from "../test/support/local-host";
+import { connectionEnv, makeWheelhouse, REPO, Target } from "../test/support/local-host";
 
 const BENCH_HOST_DEFAULTS: Record<string, string> = {
   WEBSHARE_HOST_DIR: "/var/tmp/webshare-host-drift-bench",
@@ -145,12 +145,7 @@ async function main(): Promise<void> {
     const env = {
       ...process.env,
       BENCH_DRIFT_VENVS: String(VENVS),
-      WEBSHARE_HOST: target.host,
-      WEBSHARE_PORT: String(target.port),
-      WEBSHARE_USER: target.user,
-      WEBSHARE_KEY: target.key,
-      WEBSHARE_HOST_KEY: target.hostKey,
-      WEBSHARE_HOME: target.home,
+      ...connectionEnv(target),
       CDKTF_OUTDIR: path.join(project, "cdktf.out"),
     };
     must(sh("node", [path.join(REPO, "dist/bench/drift-stack.js")], { cwd: project, env }), "synth of bench/drift-stack.ts");

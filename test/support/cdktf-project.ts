@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO, Target } from "./local-host";
+import { connectionEnv, REPO, Target } from "./local-host";
 
 /**
  * A throwaway cdktf project outside the repository whose app is this repo's compiled
@@ -27,12 +27,7 @@ export class CdktfProject {
       WEBSHARE_STACK: stack,
       WEBSHARE_APP_DIR: "app",
       WEBSHARE_WHEELHOUSE: wheelhouse,
-      WEBSHARE_HOST: target.host,
-      WEBSHARE_PORT: String(target.port),
-      WEBSHARE_USER: target.user,
-      WEBSHARE_KEY: target.key,
-      WEBSHARE_HOST_KEY: target.hostKey,
-      WEBSHARE_HOME: target.home,
+      ...connectionEnv(target),
       WEBSHARE_PYTHON: target.python,
       WEBSHARE_URL: target.url,
       WEBSHARE_APACHE: target.apache,

@@ -29,6 +29,18 @@ export interface Target {
   errorLog: string;
 }
 
+/** The WEBSHARE_* variables main.ts (and bench stacks) read to reach a target over SSH. */
+export function connectionEnv(target: Target): Record<string, string> {
+  return {
+    WEBSHARE_HOST: target.host,
+    WEBSHARE_PORT: String(target.port),
+    WEBSHARE_USER: target.user,
+    WEBSHARE_KEY: target.key,
+    WEBSHARE_HOST_KEY: target.hostKey,
+    WEBSHARE_HOME: target.home,
+  };
+}
+
 let started = false;
 
 /** Start (or keep) the local host and return both targets. */
