@@ -10,7 +10,7 @@ import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
 import { sha256Hex } from "../lib/hash";
 import { hashFlatDir } from "../lib/local-files";
-import { packagesFromEntries, parseRequirements } from "../lib/requirements";
+import { packagesFromEntries, parseRequirements, requirementLines } from "../lib/requirements";
 import { WebshareHost } from "./webshare-host";
 import { createUnitResource } from "./unit-resource";
 
@@ -183,10 +183,6 @@ export class Venv extends Construct {
         }
       }
     }
-    const lines = text
-      .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line !== "" && !line.startsWith("#"));
-    return { file, text, lines };
+    return { file, text, lines: requirementLines(text) };
   }
 }

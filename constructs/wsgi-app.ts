@@ -8,10 +8,9 @@ import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
-import { sha256Hex } from "../lib/hash";
 import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
-import { renderApacheConfig } from "../lib/render/apache-config";
-import { HEALTH_PATH, renderEntryPoint } from "../lib/render/entry-point";
+import { renderedHashes } from "../lib/render/unit-files";
+import { HEALTH_PATH } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
 import { readDescriptor } from "../lib/descriptor";
 import { WebshareHost } from "./webshare-host";
@@ -271,27 +270,10 @@ export class WsgiApp extends Construct {
       kind: this.host.lifecycleResource,
       dependsOn: () => [this.venv.resource],
       spec: (): AppUnitSpec => {
-        const apacheConfig = renderApacheConfig({
-          unit: this.node.path,
-          home,
-          appDir: this.appDir,
-          entryPoint: this.entryPoint,
-          venvPath: this.venv.path,
-          mount: this.mount,
-          staticDirs: this.staticDirs,
-          daemon,
-        });
-        const entryPointText = renderEntryPoint({ unit: this.node.path, module, callable, environment });
-        return {
-          kind: "app",
-          specVersion: SPEC_VERSION,
+        const rendered = {
           unit: this.node.path,
           host: this.host.spec,
-          source: p.source,
-          exclude,
-          files: hashTree(p.source, exclude),
           appDir: this.appDir,
-          releasesDir: `${layout.privateDir}/releases/${slug(this.appDir)}`,
           entryPoint: this.entryPoint,
           module,
           callable,
@@ -300,10 +282,30 @@ export class WsgiApp extends Construct {
           daemon,
           environment,
           venvPath: this.venv.path,
+        };
+        // Same key order as always: the synthesized JSON (and its snapshot) does not move.
+        return {
+          kind: "app",
+          specVersion: SPEC_VERSION,
+          unit: rendered.unit,
+          host: rendered.host,
+          source: p.source,
+          exclude,
+          files: hashTree(p.source, exclude),
+          appDir: rendered.appDir,
+          releasesDir: `${layout.privateDir}/releases/${slug(this.appDir)}`,
+          entryPoint: rendered.entryPoint,
+          module,
+          callable,
+          mount: rendered.mount,
+          staticDirs: rendered.staticDirs,
+          daemon,
+          environment,
+          venvPath: rendered.venvPath,
           healthCheck,
           databaseYml,
-          apacheConfigSha256: sha256Hex(apacheConfig),
-          entryPointSha256: sha256Hex(entryPointText),
+          // The one spec-to-host mapping: apply renders the same text and checks it against these.
+          ...renderedHashes(rendered),
           keep: p.keep ?? 2,
         };
       },

@@ -157,10 +157,11 @@ export const errors = {
       tail(output),
     ),
 
-  appFilesChanged: (place: Place, files: readonly string[]) =>
+  /** Inputs read again at apply differ from what the plan was made from: nothing was deployed. */
+  changedSincePlan: (place: Place, changes: readonly string[]) =>
     new WebshareError(
-      `${at(place)}: app files changed since the plan was made: ${files.slice(0, 10).join(", ")}`,
-      "run cdktf deploy again so the plan and the uploaded files agree",
+      `${at(place)}: ${changes.length === 1 ? "an input" : "inputs"} changed since the plan was made, so nothing was deployed: ${changes.slice(0, 10).join("; ")}${changes.length > 10 ? `; and ${changes.length - 10} more` : ""}`,
+      "plan again (cdktf deploy, or webshare deploy) so the plan shows what will be deployed; keep the inputs unchanged until the apply ends",
     ),
 
   databaseYmlUnavailable: (place: Place, problem: string) =>
@@ -213,9 +214,9 @@ export const errors = {
       selector === undefined ? "check that the app synthesizes WebshareHost, Venv and WsgiApp constructs" : "give a construct path such as demo/venv, a prefix of one, or a stack name",
     ),
 
-  localInputChanged: (place: Place, file: string) =>
+  localInputChanged: (place: Place, changes: readonly string[]) =>
     new WebshareError(
-      `${at(place)}: ${file} changed since the stacks were synthesized, so it is not the desired state they describe`,
+      `${at(place)}: changed since the stacks were synthesized, so not the desired state they describe: ${changes.slice(0, 10).join("; ")}${changes.length > 10 ? `; and ${changes.length - 10} more` : ""}`,
       "synthesize again (cdktf synth, or run with --app) and check drift again",
     ),
 

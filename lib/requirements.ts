@@ -473,3 +473,11 @@ export function packagesFromEntries(entries: readonly RequirementEntry[]): Recor
   }
   return Object.fromEntries([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+/** The readable requirement lines a plan shows: trimmed, without blanks and comments. */
+export function requirementLines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+}

@@ -54,7 +54,7 @@ async function lockHost(group: HostGroup, io: HostCommandIo): Promise<{ lines: s
   let ok = true;
   try {
     for (const spec of venvs) {
-      const ctx: StepContext = { session, place: { unit: spec.unit, target: group.target }, progress: new Progress(spec.unit, io.log), instance: "webshare-lock" };
+      const ctx: StepContext = { session, place: { unit: spec.unit, target: group.target }, progress: new Progress(spec.unit, io.log), instance: "webshare-lock", env: io.env };
       try {
         lines.push(...(await lockOne(ctx, spec, io)));
       } catch (e) {

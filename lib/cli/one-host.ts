@@ -34,7 +34,7 @@ export async function onHostOf<T>(spec: UnitSpec, io: HostCommandIo, command: st
   const target = targetOf(spec.host.connection);
   const session = await HostSession.open(spec.host.connection, io.env, io.log);
   try {
-    return await work({ session, place: { unit: spec.unit, target }, progress: new Progress(spec.unit, io.log), instance: command });
+    return await work({ session, place: { unit: spec.unit, target }, progress: new Progress(spec.unit, io.log), instance: command, env: io.env });
   } finally {
     session.dispose();
   }

@@ -47,7 +47,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const session = new CountingSession(connection);
   try {
     const abortScripts = new Set<string>();
-    const ctx: StepContext = { session, place, progress, instance, abortScripts };
+    const ctx: StepContext = { session, place, progress, instance, abortScripts, env: options.env };
     const lock = await acquireHostLock(ctx, spec.host);
     // Stop at once: drop the connection (no further step runs on it), then clean up and
     // release over a fresh one.

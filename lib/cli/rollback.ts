@@ -17,7 +17,7 @@ export async function rollbackCommand(path: string, options: RollbackCommandOpti
   const { spec } = await oneUnit(path, options, io);
   const started = performance.now();
   const result = await onHostOf(spec, io, "webshare rollback", async (ctx) => {
-    const lock = await acquireHostLock(ctx, spec.host, 600, io.env);
+    const lock = await acquireHostLock(ctx, spec.host);
     try {
       return await rollback(ctx, spec, { to: options.to });
     } finally {

@@ -7,7 +7,7 @@ import { hashFlatDir } from "../local-files";
 import { majorMinor } from "../python-compat";
 import { Progress } from "../progress";
 import { exitText, runLocal } from "../local-process";
-import { pipSourceArgs } from "../lifecycle/venv";
+import { pipCommand, pipSourceArgs } from "../lifecycle/pip";
 import { loadUnits, UnitSource } from "../drift/load";
 import { plural } from "../summary/markdown";
 import type { HostCommandIo } from "./drift";
@@ -41,7 +41,7 @@ export function pipWheelArgv(python: string, spec: VenvUnitSpec): string[] {
   const wheelhouse = spec.source.wheelhouse;
   if (wheelhouse === undefined) throw new Error(`${spec.unit} has no wheelhouse`);
   const requirements = spec.lockFile ?? spec.requirementsFile!;
-  return [python, "-m", "pip", "--disable-pip-version-check", "--no-input", "wheel", "--wheel-dir", wheelhouse, ...pipSourceArgs(spec, wheelhouse), "-r", requirements];
+  return [...pipCommand(python), "wheel", "--wheel-dir", wheelhouse, ...pipSourceArgs(spec, wheelhouse), "-r", requirements];
 }
 
 /**

@@ -75,7 +75,7 @@ async function checkHost(group: HostGroup, options: DriftOptions, started: numbe
 async function fixAndRecheck(host: CheckedHost, options: DriftOptions): Promise<FixedHost> {
   if (host.session === undefined) return { fixes: [], after: [] };
   const targets = host.group.units.map((unit, i) => ({ unit, drift: host.units[i]! }));
-  const fixes = await fixHost(host.session, host.group.target, targets, options.log);
+  const fixes = await fixHost(host.session, host.group.target, targets, options.log, options.env);
   if (fixes.length === 0) return { fixes, after: host.units };
   try {
     return { fixes, after: await observe(host.session, host.group) };

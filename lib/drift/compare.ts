@@ -1,9 +1,8 @@
-import * as path from "node:path";
 import type { AppUnitSpec, VenvUnitSpec } from "../spec";
 import { compareVersions } from "../pep440";
 import { normalizeName, packagesFromEntries, parseRequirements } from "../requirements";
 import { isExcluded } from "../local-files";
-import { apacheConfigOf, apacheConfigPath } from "../lifecycle/app";
+import { apacheConfigOf, apacheConfigPath, releaseFilesOf } from "../render/unit-files";
 import { abs } from "../lifecycle/context";
 import type { AppObservation, LivePackage, VenvObservation } from "./probe";
 import type { AppDrift, FileRow, FixAction, LiveState, PackageProblem, PackageRow, VenvDrift } from "./model";
@@ -122,9 +121,7 @@ export function compareVenv(spec: VenvUnitSpec, obs: VenvObservation, where: { s
 }
 
 /** What a release must hold: the app's files plus the generated entry point (as deployApp writes it). */
-export function desiredReleaseFiles(spec: AppUnitSpec): Record<string, string> {
-  return { ...spec.files, [path.posix.basename(spec.entryPoint)]: spec.entryPointSha256 };
-}
+export const desiredReleaseFiles: (spec: AppUnitSpec) => Record<string, string> = releaseFilesOf;
 
 /** Lines of `a` not in `b`, as a multiset (order is kept, repeats counted). */
 function linesNotIn(a: readonly string[], b: readonly string[]): string[] {

@@ -1,13 +1,14 @@
-import * as fs from "node:fs";
 import type { AppUnitSpec, UnitSpec, VenvUnitSpec } from "../spec";
 import { commandLine } from "../shell";
 import { errors, errorText, WebshareError } from "../errors";
-import { sha256Hex } from "../hash";
 import type { RemoteSession } from "../ssh/remote-session";
 import { Progress, Writer } from "../progress";
 import { abs, StepContext } from "../lifecycle/context";
 import { acquireHostLock, HeldLock, lockDir } from "../lifecycle/host-lock";
-import { deployVenv, errorLogTail } from "../lifecycle/venv";
+import { deployVenv } from "../lifecycle/venv";
+import { errorLogTail } from "../lifecycle/verify";
+import { pipFreezeCommand } from "../lifecycle/pip";
+import { appAsPlanned } from "../lifecycle/as-planned";
 import { deployApp, installApacheConfig } from "../lifecycle/app";
 import { waitForHealthy } from "../lifecycle/health";
 import type { FixAction, FixOutcome, UnitDrift } from "./model";
@@ -32,23 +33,17 @@ export function fixOrder(targets: readonly FixTarget[]): FixTarget[] {
   return targets.filter((t) => t.drift.fix !== "none").sort((a, b) => (a.drift.kind === b.drift.kind ? 0 : a.drift.kind === "venv" ? -1 : 1));
 }
 
-/** The desired state is the synthesized spec: refuse to build from a local file edited since. */
-function assertLocalInputsMatch(ctx: StepContext, spec: VenvUnitSpec): void {
-  const file = (spec.lockFile ?? spec.requirementsFile)!;
-  if (!fs.existsSync(file)) throw errors.localFileMissing(ctx.place, spec.lockFile ? "lock file" : "requirements file", file);
-  if (sha256Hex(fs.readFileSync(file, "utf8")) !== spec.installSha256) throw errors.localInputChanged(ctx.place, file);
-}
-
 async function rewriteFreeze(ctx: StepContext, spec: VenvUnitSpec): Promise<void> {
   const python = `${abs(spec.host, spec.venvPath)}/bin/python`;
   await ctx.progress.step("record pip freeze", async () => {
-    const freeze = await ctx.session.run(ctx.place, "record pip freeze", commandLine([python, "-m", "pip", "--disable-pip-version-check", "freeze", "--local"]));
+    const freeze = await ctx.session.run(ctx.place, "record pip freeze", commandLine(pipFreezeCommand(python)));
     await ctx.session.writeFileAtomic(ctx.place, "write freeze.txt", abs(spec.host, spec.freezePath), freeze.stdout);
   }, () => `(${spec.freezePath} from the live venv)`);
 }
 
 async function reinstallApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promise<void> {
-  const change = await installApacheConfig(ctx, spec);
+  // The desired state is the synthesized spec: the as-planned check refuses inputs edited since.
+  const change = await installApacheConfig(ctx, spec, appAsPlanned(ctx, spec, errors.localInputChanged).apacheConfig);
   if (!change.changed) return;
   const apache = spec.host.apache;
   if (apache.mode === "self") await ctx.progress.step("reload Apache", () => ctx.session.run(ctx.place, "reload Apache", commandLine(apache.reloadCommand)));
@@ -59,21 +54,19 @@ async function reinstallApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promi
 }
 
 async function apply(ctx: StepContext, spec: UnitSpec, action: FixAction): Promise<void> {
-  if (spec.kind === "venv" && action === "rebuild-venv") {
-    assertLocalInputsMatch(ctx, spec);
-    return deployVenv(ctx, spec, { forceRebuild: true });
-  }
+  // The desired state is the synthesized spec: the as-planned check refuses inputs edited since.
+  if (spec.kind === "venv" && action === "rebuild-venv") return deployVenv(ctx, spec, { forceRebuild: true, changedError: errors.localInputChanged });
   if (spec.kind === "venv" && action === "rewrite-freeze") return rewriteFreeze(ctx, spec);
-  if (spec.kind === "app" && action === "redeploy-app") return deployApp(ctx, spec, { forceRebuild: true });
+  if (spec.kind === "app" && action === "redeploy-app") return deployApp(ctx, spec, { forceRebuild: true, changedError: errors.localInputChanged });
   if (spec.kind === "app" && action === "reinstall-apache-config") return reinstallApacheConfig(ctx, spec);
   if (action !== "none") throw new WebshareError(`${spec.unit}: no fix "${action}" for a ${spec.kind}`);
 }
 
 /** Fix the drifted units of one host over its open session; one failure does not stop the rest. */
-export async function fixHost(session: RemoteSession, target: string, targets: readonly FixTarget[], write: Writer): Promise<FixOutcome[]> {
+export async function fixHost(session: RemoteSession, target: string, targets: readonly FixTarget[], write: Writer, env: NodeJS.ProcessEnv): Promise<FixOutcome[]> {
   const ordered = fixOrder(targets);
   if (ordered.length === 0) return [];
-  const lockCtx: StepContext = { session, place: { unit: "webshare drift --fix", target }, progress: new Progress("drift --fix", write), instance: INSTANCE };
+  const lockCtx: StepContext = { session, place: { unit: "webshare drift --fix", target }, progress: new Progress("drift --fix", write), instance: INSTANCE, env };
   // One lock per host home (units of one connection normally share it).
   const homes = new Map(ordered.map((t) => [lockDir(t.unit.spec.host), t.unit.spec.host]));
   const locks: HeldLock[] = [];
@@ -81,7 +74,7 @@ export async function fixHost(session: RemoteSession, target: string, targets: r
   try {
     for (const host of homes.values()) locks.push(await acquireHostLock(lockCtx, host));
     for (const { unit, drift } of ordered) {
-      const ctx: StepContext = { session, place: { unit: unit.spec.unit, target }, progress: new Progress(unit.spec.unit, write), instance: INSTANCE };
+      const ctx: StepContext = { session, place: { unit: unit.spec.unit, target }, progress: new Progress(unit.spec.unit, write), instance: INSTANCE, env };
       try {
         await apply(ctx, unit.spec, drift.fix);
         outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: true });

@@ -13,6 +13,8 @@ export interface StepContext {
   readonly progress: Progress;
   /** The Terraform resource instance id (terraform_data's `id`) doing this run. */
   readonly instance: string;
+  /** The environment of the command that runs (variables named by the spec are read here, never from process.env). */
+  readonly env: NodeJS.ProcessEnv;
   /** Remote shell snippets to run if this run is interrupted while they are registered (stop a build). */
   readonly abortScripts?: Set<string>;
 }

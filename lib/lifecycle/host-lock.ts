@@ -59,7 +59,8 @@ export function unlockHint(host: HostSpec): string {
   return `webshare unlock --host ${quote(host.name)} --force`;
 }
 
-export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeconds = 600, env: NodeJS.ProcessEnv = process.env): Promise<HeldLock> {
+export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeconds = 600): Promise<HeldLock> {
+  const env = ctx.env;
   const dir = lockDir(host);
   const staleAfter = staleAfterSeconds(env);
   const token = randomBytes(8).toString("hex");
@@ -116,7 +117,7 @@ export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeco
 async function releaseOverNewSession(ctx: StepContext, host: HostSpec, script: string): Promise<string | undefined> {
   let session: HostSession | undefined;
   try {
-    session = await HostSession.open({ ...host.connection, connectTimeoutSeconds: Math.min(host.connection.connectTimeoutSeconds, 10) }, process.env, () => undefined);
+    session = await HostSession.open({ ...host.connection, connectTimeoutSeconds: Math.min(host.connection.connectTimeoutSeconds, 10) }, ctx.env, () => undefined);
     await session.run(ctx.place, "release host lock", script);
     return undefined;
   } catch (e) {

@@ -1,13 +1,10 @@
 import * as path from "node:path";
-import type { AppUnitSpec, UnitSpec, VenvUnitSpec } from "../spec";
-import { commandLine, quote } from "../shell";
+import type { UnitSpec } from "../spec";
+import { commandLine } from "../shell";
 import { errors } from "../errors";
-import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
-import { switchSymlinkScript, touchExistingScript } from "./switch";
-import { verifyServing, VerifyFailure } from "./verify";
-import { errorLogTail } from "./venv";
-import { ensureInitRecordScript } from "./serving-record";
-import { keptDir, listKept, pathsOf, UnitPaths, VENV_REQUIREMENTS_COPY } from "./kept";
+import { StepContext, unitRecordPath, UnitRecord } from "./context";
+import { keptDir, listKept, pathsOf, UnitPaths } from "./kept";
+import { releaseLinkScript, Switchover, switchVerifyRevert, touchedSet, touchEntryPointScript, venvSwitchScript, verifyRelease, verifyVenv } from "./unit-switch";
 import { neverServed, orderKept, previousOf } from "../releases/model";
 
 /**
@@ -30,12 +27,6 @@ export interface RollbackResult {
   readonly switched: boolean;
 }
 
-/** Shell text: copy a file over another in one rename (readers never see half a file). */
-function copyAtomicScript(from: string, to: string): string {
-  const temp = `${to}.webshare-tmp`;
-  return `if [ -f ${quote(from)} ]; then ${commandLine(["cp", from, temp])} && ${commandLine(["mv", "-f", temp, to])}; fi`;
-}
-
 export async function rollback(ctx: StepContext, spec: UnitSpec, options: RollbackOptions = {}): Promise<RollbackResult> {
   const unit = pathsOf(spec);
   const state = await ctx.progress.step("list kept", () => listKept(ctx, unit), (s) => `(${orderKept(s).length} ready, ${s.current ?? "none"} serves)`);
@@ -48,57 +39,33 @@ export async function rollback(ctx: StepContext, spec: UnitSpec, options: Rollba
     ctx.progress.info(`${target} already serves: nothing to do`);
     return { from: state.current, to: target, switched: false };
   }
-
-  const failure = await switchAndVerify(ctx, spec, unit, target);
-  if (failure !== undefined) {
-    const log = await errorLogTail(ctx, spec.host);
-    let restored = `there was no ${unit.kind === "venv" ? "venv" : "release"} serving before to switch back to`;
-    if (state.current !== undefined) {
-      await ctx.progress.step("switch back", () => switchOnly(ctx, spec, unit, state.current!), () => `(${unit.link} -> ${state.current})`);
-      restored = `switched back to ${state.current}, which served before`;
-    }
-    throw errors.healthCheckFailed(ctx.place, failure.url, failure.reason, log, restored);
-  }
+  await switchVerifyRevert(ctx, rollbackSwitchover(ctx, spec, unit, target, state.current), spec.host);
   await recordRollback(ctx, spec, state.record, state.current, target);
   return { from: state.current, to: target, switched: true };
 }
 
-/** Switch the link to `id`, restore its venv's records, touch the entry points. */
-async function switchOnly(ctx: StepContext, spec: UnitSpec, unit: UnitPaths, id: string): Promise<void> {
-  const host = spec.host;
-  const link = abs(host, unit.link);
-  const dir = keptDir(unit, id);
-  const steps = [switchSymlinkScript(link, dir, `${link}.before-webshare-${Date.now()}`)];
-  if (spec.kind === "venv") {
-    steps.unshift(ensureInitRecordScript(`${dir}/bin/python`));
-    steps.push(copyAtomicScript(`${dir}/.webshare-freeze.txt`, abs(host, spec.freezePath)), copyAtomicScript(`${dir}/${VENV_REQUIREMENTS_COPY}`, abs(host, spec.requirementsPath)));
-  }
-  steps.push(touchExistingScript(entryPoints(spec).map((e) => abs(host, e))));
-  await ctx.session.run(ctx.place, "switch", steps.join(" && "));
-}
-
-function entryPoints(spec: UnitSpec): string[] {
-  return spec.kind === "venv" ? spec.apps.map((a) => a.entryPoint) : [spec.entryPoint];
-}
-
-async function switchAndVerify(ctx: StepContext, spec: UnitSpec, unit: UnitPaths, id: string): Promise<VerifyFailure | undefined> {
-  await ctx.progress.step(unit.kind === "venv" ? "switch venv" : "switch release", () => switchOnly(ctx, spec, unit, id), () => `(${unit.link} -> ${id}, no rebuild)`);
-  return spec.kind === "venv" ? verifyVenv(ctx, spec, id) : verifyApp(ctx, spec, id);
-}
-
-async function verifyVenv(ctx: StepContext, spec: VenvUnitSpec, id: string): Promise<VerifyFailure | undefined> {
-  for (const app of spec.apps) {
-    if (app.healthCheck === undefined) continue;
-    const failure = await verifyServing(ctx, app.healthCheck, { venv: id }, { allowUnreporting: true });
-    if (failure !== undefined) return failure;
-  }
-  return undefined;
-}
-
-async function verifyApp(ctx: StepContext, spec: AppUnitSpec, id: string): Promise<VerifyFailure | undefined> {
-  if (spec.healthCheck === undefined) return undefined;
-  // A release deployed before verified reload existed has an entry point that does not report.
-  return verifyServing(ctx, spec.healthCheck, { release: id }, { allowUnreporting: true });
+/** Switch to a kept dir (no rebuild), verify it like a deploy, and go back to `current` if it does not serve. */
+function rollbackSwitchover(ctx: StepContext, spec: UnitSpec, unit: UnitPaths, id: string, current: string | undefined): Switchover {
+  const switchTo = async (to: string) => {
+    const script = spec.kind === "venv" ? venvSwitchScript(spec, keptDir(unit, to)) : `${releaseLinkScript(spec, keptDir(unit, to))} && ${touchEntryPointScript(spec)}`;
+    return touchedSet((await ctx.session.run(ctx.place, "switch", script)).stdout);
+  };
+  let touched = new Set<string>();
+  return {
+    noun: spec.kind === "venv" ? "venv" : "release",
+    link: unit.link,
+    to: `${id}, no rebuild`,
+    switchIn: async () => {
+      touched = await switchTo(id);
+    },
+    // A release deployed before verified reload existed has an entry point that does not report.
+    verify: () => (spec.kind === "venv" ? verifyVenv(ctx, spec, id, touched) : verifyRelease(ctx, spec, id, true)),
+    revert: async () => {
+      if (current === undefined) return `there was no ${unit.kind === "venv" ? "venv" : "release"} serving before to switch back to`;
+      await switchTo(current);
+      return `switched back to ${current}, which served before`;
+    },
+  };
 }
 
 async function recordRollback(ctx: StepContext, spec: UnitSpec, previous: UnitRecord | undefined, from: string | undefined, to: string): Promise<void> {

@@ -54,3 +54,9 @@ export function pruneScript(python: string, dir: string, historyFile: string, cu
   ].join("\n");
   return commandLine([python, "-c", py, dir, historyFile, current, String(keep)]);
 }
+
+/** Remove a directory the tool made for its own content, but only once nothing is left in it. */
+export function removeIfEmpty(dir: string): string {
+  // A unit destroyed before it ever deployed has no such directory: nothing to remove.
+  return `{ [ ! -d ${quote(dir)} ] || ${commandLine(["rmdir", "--ignore-fail-on-non-empty", dir])}; }`;
+}

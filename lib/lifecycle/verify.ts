@@ -1,4 +1,5 @@
-import type { HealthCheckSpec } from "../spec";
+import type { HealthCheckSpec, HostSpec } from "../spec";
+import { commandLine } from "../shell";
 import type { StepContext } from "./context";
 import { Expected, healthyBy, waitForServing } from "./health";
 
@@ -37,4 +38,11 @@ export async function verifyServing(ctx: StepContext, check: HealthCheckSpec, ex
   }
   const failure = await ctx.progress.step("health check", () => healthyBy(check.url, check.expectStatus, deadline), (r) => `(${check.url} ${r === undefined ? "OK" : "FAILED"})`);
   return failure === undefined ? undefined : { url: check.url, reason: failure };
+}
+
+/** Tail of the Apache error log (when the host names one): it usually says why an app failed. */
+export async function errorLogTail(ctx: StepContext, host: HostSpec): Promise<string> {
+  if (host.errorLog === undefined) return "";
+  const result = await ctx.session.runRaw(ctx.place, "read error log", commandLine(["tail", "-n", "20", host.errorLog]));
+  return result.code === 0 ? result.stdout : "";
 }

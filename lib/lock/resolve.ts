@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { VenvUnitSpec } from "../spec";
 import { allOf, commandLine } from "../shell";
 import { abs, StepContext } from "../lifecycle/context";
-import { pipSourceArgs, uploadWheelhouse } from "../lifecycle/venv";
+import { pipCommand, pipSourceArgs, uploadWheelhouse } from "../lifecycle/pip";
 import { plural } from "../summary/markdown";
 import { probePython } from "../lifecycle/python-probe";
 import { linkFromSeed, pipSeedDir, seedReadyFile } from "../lifecycle/pip-seed";
@@ -38,7 +38,7 @@ export async function resolveOnHost(ctx: StepContext, spec: VenvUnitSpec, requir
 
   const venv = `${tmp}/venv`;
   const python = `${venv}/bin/python`;
-  const pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"];
+  const pip = pipCommand(python);
   const source = pipSourceArgs(spec, wheelhouse);
   // The Venv's pip seed, if a deploy built one for this Python, saves ensurepip's seconds. It is
   // only read (a ready seed is never changed or rebuilt); if it is missing or cannot be linked

@@ -5,6 +5,7 @@
  */
 import { type PackageDiff, diffPackages } from "../package-diff";
 import { type RequirementLineChange, diffRequirementLines } from "./requirements-diff";
+import { APACHE_CONFIG_FIELDS, ENTRY_POINT_FIELDS } from "../render/unit-files";
 import { type PlanUnits, type Spec, type UnitAction, type UnitChange, type Value, Opaque, unitsFromPlan } from "./plan";
 
 /** A readable setting that differs, e.g. `daemon.processes` 2 -> 4. */
@@ -189,10 +190,9 @@ function settingChanges(before: Spec | undefined, after: Spec | undefined, skip:
 const IDENTITY = ["kind", "specVersion", "unit"];
 const VENV_HANDLED = [...IDENTITY, "packages", "requirements", "installSha256", "wheelhouseFiles"];
 const APP_HANDLED = [...IDENTITY, "files", "apacheConfigSha256", "entryPointSha256"];
-/** Readable fields rendered into the Apache config (render/apache-config.ts). */
-const APACHE_FIELDS = ["mount", "daemon", "staticDirs", "appDir", "entryPoint", "venvPath", "host.home"];
-/** Readable fields rendered into the entry point (render/entry-point.ts); environment by key only. */
-const ENTRY_FIELDS = ["module", "callable", "environment"];
+/** Readable fields rendered into the Apache config and the entry point: the renderers' own lists (environment by key only). */
+const APACHE_FIELDS: readonly string[] = APACHE_CONFIG_FIELDS.filter((f) => !IDENTITY.includes(f));
+const ENTRY_FIELDS: readonly string[] = ENTRY_POINT_FIELDS.filter((f) => !IDENTITY.includes(f));
 const pick = (changes: SettingChange[], fields: readonly string[]) =>
   changes.filter((c) => fields.some((f) => c.setting === f || c.setting.startsWith(`${f}.`) || c.setting.startsWith(`${f}[`)));
 

@@ -77,7 +77,7 @@ test("a code-only change redeploys the app without rebuilding the venv", async (
   const result = project.deploy();
   expect(result.code).toBe(0);
   expect(result.output).not.toMatch(/pip install/);
-  expect(result.output).toMatch(/upload app \(1 file\(s\) uploaded/);
+  expect(result.output).toMatch(/upload app \(1 file uploaded/);
   expect(fs.readlinkSync(home("private/venv"))).toBe(venvBefore);
   expect((await httpGet(target.url)).body).toContain("Howdy");
 });

@@ -67,7 +67,7 @@ test("a code-only change uploads the changed file and serves it", async () => {
   project.write("app.py", project.read("app.py").replace(/Hello/g, "Howdy"));
   const result = deployCounted();
   expect(result.code).toBe(0);
-  expect(result.output).toMatch(/\[cli\/app\] upload app \(1 file\(s\) uploaded, 0 removed/);
+  expect(result.output).toMatch(/\[cli\/app\] upload app \(1 file uploaded, 0 removed/);
   expect(result.output).not.toMatch(/pip install/);
   expect((await httpGet(target.url)).body).toContain("Howdy");
 });

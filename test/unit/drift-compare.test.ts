@@ -3,7 +3,7 @@ import { appSpec, venvSpec } from "./drift-fixtures";
 import { compareApp, compareVenv, desiredReleaseFiles, sameVersion } from "../../lib/drift/compare";
 import type { AppObservation, VenvObservation } from "../../lib/drift/probe";
 import { exitCodeOf, type DriftReport, type PackageRow } from "../../lib/drift/model";
-import { apacheConfigOf } from "../../lib/lifecycle/app";
+import { apacheConfigOf } from "../../lib/render/unit-files";
 
 /** The three-way comparison (desired / recorded / live) and the app comparison, on plain data. */
 const live = (packages: [string, string][], extra: Partial<VenvObservation> = {}): VenvObservation => ({

@@ -1,7 +1,7 @@
 import { compareApp, compareVenv, desiredReleaseFiles } from "../../lib/drift/compare";
 import type { DriftReport } from "../../lib/drift/model";
 import { renderDriftMarkdown, renderDriftText } from "../../lib/drift/render";
-import { apacheConfigOf } from "../../lib/lifecycle/app";
+import { apacheConfigOf } from "../../lib/render/unit-files";
 import { appSpec, venvSpec } from "./drift-fixtures";
 
 /** What a user reads: the terminal table and the Markdown of `webshare drift`. */

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pruneScript, switchSymlinkScript, touchExistingScript } from "../../lib/lifecycle/switch";
 import { planUpload } from "../../lib/lifecycle/app";
-import { removeIfEmpty } from "../../lib/lifecycle/venv";
+import { removeIfEmpty } from "../../lib/lifecycle/switch";
 import { pipScriptNames, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
 import { deployKey } from "../../constructs/unit-resource";
 import { ApacheMode, Venv, WebshareHost } from "../../constructs";
