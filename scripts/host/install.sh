@@ -16,6 +16,21 @@ PACKAGES=(
   python3-wheel-whl
   python3.11-dbg # /usr/bin/python3.11d: a Python that mod_wsgi was NOT built against
   curl
+  # Real Flask/Django test apps (issue 13): scripts/real-wheels/build.py turns these
+  # installed packages into wheels (no PyPI here). libjs-jquery: Django admin's and
+  # Werkzeug's jquery.js are symlinks into it.
+  python3-flask
+  python3-werkzeug
+  python3-jinja2
+  python3-markupsafe
+  python3-itsdangerous
+  python3-click
+  python3-django
+  python3-asgiref
+  python3-sqlparse
+  python3-tz
+  python3-yaml
+  libjs-jquery
 )
 
 log() { printf '[host/install] %s\n' "$*"; }
