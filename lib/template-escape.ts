@@ -12,6 +12,9 @@
  * its token bit pattern (e.g. `-8.15e298`). Those are spelled with a constant interpolation
  * the engine folds back: the `T` of `{TfToken[` as `${"T"}`, the exponent `e` as `${"e"}`.
  * Each one follows a character other than `$` and `%`, so it never reads as an escape.
+ *
+ * The engine also turns every string into Unicode NFC (cty strings are NFC), which no escape
+ * can prevent, so text that is not NFC is refused at synth ({@link nonNfcStrings}).
  */
 
 /** cdktf's number-token pattern (cdktf/lib/tokens/private/encoding.js, NUMBER_TOKEN_REGEX). */
@@ -58,6 +61,22 @@ function mapStrings(value: unknown, f: (s: string) => string): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [f(k), mapStrings(v, f)]));
   }
   return value;
+}
+
+/** A JSON string with non-ASCII as `\uXXXX`: the two forms look alike on a terminal. */
+const visible = (s: string) => JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * Problems for every string (key or value) of `value` that is not in Unicode NFC: the engine
+ * would hand the provisioner other bytes (e.g. a decomposed file name no longer names the file).
+ */
+export function nonNfcStrings(value: unknown): string[] {
+  const problems: string[] = [];
+  mapStrings(value, (s) => {
+    if (s !== s.normalize("NFC")) problems.push(`${visible(s)} is not in Unicode NFC (Terraform and OpenTofu store it as ${visible(s.normalize("NFC"))}); rename it or write it composed`);
+    return s;
+  });
+  return problems;
 }
 
 /** {@link escapeTemplate} on every string and key of `value`, recursively. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { DefaultTokenResolver, StringConcat, Testing, TerraformStack, Tokenization } from "cdktf";
-import { escapeTemplate, escapeTemplates, TemplateExpressionError, unescapeTemplate, unescapeTemplates } from "../../lib/template-escape";
+import { escapeTemplate, escapeTemplates, nonNfcStrings, TemplateExpressionError, unescapeTemplate, unescapeTemplates } from "../../lib/template-escape";
 import { trickyText } from "../support/tricky-text";
 
 /** User text in synthesized JSON stays text: for the engine (template escapes) and for cdktf (token markers). */
@@ -45,4 +45,12 @@ test("cdktf resolves escaped text to itself (no token substituted, no synth fail
 test("a real expression is not escaped text: reading it back says so", () => {
   expect(() => unescapeTemplate("${self.id}")).toThrow(TemplateExpressionError);
   expect(() => unescapeTemplate("a %{if x}")).toThrow(/template sequence at 2/);
+});
+
+test("text the engine would normalize (not NFC) is reported, keys included", () => {
+  expect(nonNfcStrings({ "Cafe\u0301.txt": "x", env: ["Caf\u00e9", "n\u0303"] })).toEqual([
+    '"Cafe\\u0301.txt" is not in Unicode NFC (Terraform and OpenTofu store it as "Caf\\u00e9.txt"); rename it or write it composed',
+    '"n\\u0303" is not in Unicode NFC (Terraform and OpenTofu store it as "\\u00f1"); rename it or write it composed',
+  ]);
+  expect(nonNfcStrings({ a: "Caf\u00e9 ${x}", n: 1 })).toEqual([]);
 });
