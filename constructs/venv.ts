@@ -11,6 +11,7 @@ import { homePathChecker, slug } from "../lib/paths";
 import { sha256Hex } from "../lib/hash";
 import { hashFlatDir } from "../lib/local-files";
 import { packagesFromEntries, parseRequirements } from "../lib/requirements";
+import { requirementCredentialProblems, urlCredentialProblems } from "../lib/redact";
 import { WebshareHost } from "./webshare-host";
 import { createUnitResource } from "./unit-resource";
 
@@ -99,7 +100,8 @@ export class Venv extends Construct {
     const p = parsed.value;
     this.host = p.host;
     const home = this.host.spec.home;
-    const problems: string[] = [];
+    const { host: _host, ...plainProps } = p;
+    const problems: string[] = urlCredentialProblems(plainProps);
     const remote = homePathChecker(home, problems);
     const layout = this.host.layout;
     this.path = remote("path", p.path ?? layout.venv);
@@ -173,6 +175,7 @@ export class Venv extends Construct {
     }
     const text = fs.readFileSync(file, "utf8");
     const parsed = parseRequirements(text);
+    problems.push(...requirementCredentialProblems(text).map((problem) => `${field} ${file} ${problem}`));
     for (const error of parsed.errors) problems.push(`${field} ${file}: ${error.message}`);
     if (!allowOptions) {
       for (const entry of parsed.entries) {

@@ -8,6 +8,7 @@ import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker } from "../lib/paths";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
+import { urlCredentialProblems } from "../lib/redact";
 
 /** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
 export const HOST_KEY_INSECURE_ACCEPT_ANY = HOST_KEY_INSECURE_ACCEPT_ANY_VALUE;
@@ -153,7 +154,7 @@ export class WebshareHost extends Construct {
     const home = path.posix.normalize(p.home ?? `/home/${p.user}`).replace(/\/+$/, "");
 
     const layoutIn = p.layout ?? {};
-    const problems: string[] = [];
+    const problems: string[] = urlCredentialProblems({ ...p, apache: p.apache.spec });
     const checkPath = homePathChecker(home, problems);
     const inHome = (field: string, value: string): string => checkPath(`layout.${field}`, value);
     const publicDir = inHome("publicDir", layoutIn.publicDir ?? "public");

@@ -14,6 +14,7 @@ import { renderApacheConfig } from "../lib/render/apache-config";
 import { HEALTH_PATH, renderEntryPoint } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
 import { readDescriptor } from "../lib/descriptor";
+import { urlCredentialProblems } from "../lib/redact";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
@@ -212,7 +213,8 @@ export class WsgiApp extends Construct {
     this.venv = p.venv;
     this.mount = p.mount ?? "/";
     const home = this.host.spec.home;
-    const problems: string[] = [];
+    const { host: _host, venv: _venv, ...plainProps } = p;
+    const problems: string[] = urlCredentialProblems(plainProps);
     const remote = homePathChecker(home, problems);
     const layout = this.host.layout;
     this.appDir = remote("appDir", p.appDir ?? layout.publicDir);

@@ -1,17 +1,21 @@
+import { redactUrls } from "./redact";
+
 /**
  * Every failure a user can see is made here: what happened, where (host, construct, step),
  * why, and what to do next. Subprocess failures carry the command and the tail of its output.
+ * Message, hint and detail pass through redactUrls, so no error prints URL credentials.
  */
 export class WebshareError extends Error {
-  constructor(
-    message: string,
-    /** What the user can do about it. */
-    readonly hint?: string,
-    /** Extra text shown below the message (remote output, Apache's own error). */
-    readonly detail?: string,
-  ) {
-    super(message);
+  /** What the user can do about it. */
+  readonly hint?: string;
+  /** Extra text shown below the message (remote output, Apache's own error). */
+  readonly detail?: string;
+
+  constructor(message: string, hint?: string, detail?: string) {
+    super(redactUrls(message));
     this.name = "WebshareError";
+    if (hint !== undefined) this.hint = redactUrls(hint);
+    if (detail !== undefined) this.detail = redactUrls(detail);
   }
 
   /** Full text for a terminal: message, detail, then the hint. */
@@ -24,7 +28,7 @@ export class WebshareError extends Error {
 
 /** The text a user sees for any thrown value: a WebshareError in full, else its message. */
 export function errorText(e: unknown): string {
-  return e instanceof WebshareError ? e.render() : e instanceof Error ? e.message : String(e);
+  return redactUrls(e instanceof WebshareError ? e.render() : e instanceof Error ? e.message : String(e));
 }
 
 /** Where an error happened, e.g. `demo/blog/venv on wwwshare@127.0.0.1:2222`. */
