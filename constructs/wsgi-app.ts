@@ -9,7 +9,7 @@ import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
 import { sha256Hex } from "../lib/hash";
-import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
+import { DEFAULT_EXCLUDES, hashTree, sourceTreeProblems } from "../lib/local-files";
 import { renderApacheConfig } from "../lib/render/apache-config";
 import { HEALTH_PATH, renderEntryPoint } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
@@ -223,8 +223,16 @@ export class WsgiApp extends Construct {
       problems.push(`entryPoint ${JSON.stringify(this.entryPoint)} must be a file directly inside appDir ${JSON.stringify(this.appDir)}`);
     }
     if (this.venv.host !== this.host) problems.push(`venv ${this.venv.node.path} is on host ${this.venv.host.node.path}, not on ${this.host.node.path}`);
+    const projectRelative = (file: string) => path.relative(p.source, file).split(path.sep).join("/");
+    const exclude = [
+      ...(p.exclude ?? DEFAULT_EXCLUDES),
+      // The venv's own local files (requirements, lock, freeze, wheelhouse) are not app code.
+      ...this.venv.localFiles.map(projectRelative).filter((f) => !f.startsWith("..")),
+    ];
     if (!fs.existsSync(p.source) || !fs.statSync(p.source).isDirectory()) {
       problems.push(`source ${JSON.stringify(p.source)} must be an existing local directory (paths are relative to ${process.cwd()})`);
+    } else {
+      problems.push(...sourceTreeProblems(p.source, exclude).map((problem) => `source ${JSON.stringify(p.source)}: ${problem}`));
     }
     let databaseYml: AppUnitSpec["databaseYml"];
     if (p.databaseYml !== undefined) {
@@ -262,12 +270,6 @@ export class WsgiApp extends Construct {
     };
     const [module, callable] = p.entry.split(":");
     const environment = p.environment ?? {};
-    const projectRelative = (file: string) => path.relative(p.source, file).split(path.sep).join("/");
-    const exclude = [
-      ...(p.exclude ?? DEFAULT_EXCLUDES),
-      // The venv's own local files (requirements, lock, freeze, wheelhouse) are not app code.
-      ...this.venv.localFiles.map(projectRelative).filter((f) => !f.startsWith("..")),
-    ];
 
     this.resource = createUnitResource(this, {
       kind: this.host.lifecycleResource,

@@ -170,6 +170,12 @@ export const errors = {
   databaseYmlUnavailable: (place: Place, problem: string) =>
     new WebshareError(`${at(place)}: cannot read the database.yml source: ${problem}`, "set the variables or create the file, then deploy again; its content is read at apply time"),
 
+  unsafeSourceTree: (root: string, problems: readonly string[]) =>
+    new WebshareError(
+      `the app source ${JSON.stringify(root)} cannot be uploaded:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      "only regular files inside the source tree are uploaded; fix or remove the entries named above (or list them in the WsgiApp's exclude), then synthesize and deploy again",
+    ),
+
   localFileMissing: (place: Place, what: string, file: string) =>
     new WebshareError(`${at(place)}: ${what} ${file} does not exist`, "check the path in the construct's props; paths are relative to the project directory"),
 
