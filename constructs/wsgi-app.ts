@@ -15,6 +15,7 @@ import { HEALTH_PATH, renderEntryPoint } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
 import { readDescriptor } from "../lib/descriptor";
 import { urlCredentialProblems } from "../lib/redact";
+import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
@@ -234,6 +235,11 @@ export class WsgiApp extends Construct {
     } else {
       problems.push(...sourceTreeProblems(p.source, exclude).map((problem) => `source ${JSON.stringify(p.source)}: ${problem}`));
     }
+    const releasesDir = `${layout.privateDir}/releases/${slug(this.appDir)}`;
+    const ownPaths = [
+      { field: "appDir", path: this.appDir },
+      { field: "releases directory (from appDir)", path: releasesDir },
+    ];
     let databaseYml: AppUnitSpec["databaseYml"];
     if (p.databaseYml !== undefined) {
       const read = readDatabaseYml(p.databaseYml, process.env);
@@ -241,14 +247,15 @@ export class WsgiApp extends Construct {
       else {
         const ymlPath = `${layout.privateDir}/database.yml`;
         databaseYml = { path: ymlPath, ...p.databaseYml, digest: databaseYmlDigest(this.node.path, read.text!) };
-        this.host.claim("database.yml", ymlPath, this.node.path);
+        ownPaths.push({ field: "databaseYml path", path: ymlPath });
       }
     }
+    if (problems.length === 0) problems.push(...unitOverlapProblems(ownPaths.map((c) => ({ ...c, by: this.node.path }))));
     if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
     for (const [urlPath, dir] of Object.entries(p.staticDirs ?? {})) this.addStaticDir(urlPath, dir);
 
     this.host.claim("URL path", this.mount, this.node.path);
-    this.host.claim("app directory", this.appDir, this.node.path);
+    this.host.claimPaths(this.node.path, ownPaths);
     const healthCheck = p.healthCheck
       ? {
           url: p.healthCheck.url,
@@ -295,7 +302,7 @@ export class WsgiApp extends Construct {
           exclude,
           files: hashTree(p.source, exclude),
           appDir: this.appDir,
-          releasesDir: `${layout.privateDir}/releases/${slug(this.appDir)}`,
+          releasesDir,
           entryPoint: this.entryPoint,
           module,
           callable,
