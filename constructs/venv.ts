@@ -11,6 +11,8 @@ import { homePathChecker, slug } from "../lib/paths";
 import { sha256Hex } from "../lib/hash";
 import { hashFlatDir } from "../lib/local-files";
 import { packagesFromEntries, parseRequirements, requirementLines } from "../lib/requirements";
+import { requirementCredentialProblems, urlCredentialProblems } from "../lib/redact";
+import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { createUnitResource } from "./unit-resource";
 
@@ -99,13 +101,22 @@ export class Venv extends Construct {
     const p = parsed.value;
     this.host = p.host;
     const home = this.host.spec.home;
-    const problems: string[] = [];
+    const { host: _host, ...plainProps } = p;
+    const problems: string[] = urlCredentialProblems(plainProps);
     const remote = homePathChecker(home, problems);
     const layout = this.host.layout;
     this.path = remote("path", p.path ?? layout.venv);
     const custom = p.path !== undefined && this.path !== layout.venv;
     const requirementsPath = remote("requirementsPath", p.requirementsPath ?? (custom ? `${path.posix.dirname(this.path)}/requirements.txt` : layout.requirements));
     const freezePath = remote("freezePath", p.freezePath ?? (custom ? `${path.posix.dirname(this.path)}/freeze.txt` : layout.freeze));
+    const venvsDir = `${layout.privateDir}/venvs/${slug(this.path)}`;
+    const ownPaths = [
+      { field: "path", path: this.path },
+      { field: "venvs directory (from path)", path: venvsDir },
+      { field: "requirementsPath", path: requirementsPath },
+      { field: "freezePath", path: freezePath },
+    ];
+    if (problems.length === 0) problems.push(...unitOverlapProblems(ownPaths.map((c) => ({ ...c, by: this.node.path }))));
 
     const requirements = p.requirements ? this.readRequirements("requirements", p.requirements, p.allowRequirementOptions, problems) : undefined;
     const lock = p.lock ? this.readRequirements("lock", p.lock, p.allowRequirementOptions, problems) : undefined;
@@ -120,9 +131,7 @@ export class Venv extends Construct {
     const installed = (lock ?? requirements)!;
     const localFreezeFile = p.localFreezeFile ?? path.join(path.dirname(installed.file), "freeze.txt");
     this.localFiles = [p.requirements, p.lock, localFreezeFile, p.wheelhouse].filter((f): f is string => f !== undefined);
-    this.host.claim("venv path", this.path, this.node.path);
-    this.host.claim("requirements path", requirementsPath, this.node.path);
-    this.host.claim("freeze path", freezePath, this.node.path);
+    this.host.claimPaths(this.node.path, ownPaths);
 
     const packages = lock ? packagesFromEntries(parseRequirements(lock.text).entries) : undefined;
     this.resource = createUnitResource(this, {
@@ -133,7 +142,7 @@ export class Venv extends Construct {
         unit: this.node.path,
         host: this.host.spec,
         venvPath: this.path,
-        venvsDir: `${layout.privateDir}/venvs/${slug(this.path)}`,
+        venvsDir,
         requirementsPath,
         freezePath,
         requirementsFile: p.requirements,
@@ -173,6 +182,7 @@ export class Venv extends Construct {
     }
     const text = fs.readFileSync(file, "utf8");
     const parsed = parseRequirements(text);
+    problems.push(...requirementCredentialProblems(text).map((problem) => `${field} ${file} ${problem}`));
     for (const error of parsed.errors) problems.push(`${field} ${file}: ${error.message}`);
     if (!allowOptions) {
       for (const entry of parsed.entries) {

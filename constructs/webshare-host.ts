@@ -6,8 +6,10 @@ import * as path from "node:path";
 import type { ApacheSpec, HostSpec } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
-import { homePathChecker } from "../lib/paths";
+import { homePathChecker, toHomeRelative } from "../lib/paths";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
+import { urlCredentialProblems } from "../lib/redact";
+import { hostOverlapProblems, PathClaim, STATE_DIR } from "../lib/remote-paths";
 
 /** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
 export const HOST_KEY_INSECURE_ACCEPT_ANY = HOST_KEY_INSECURE_ACCEPT_ANY_VALUE;
@@ -144,6 +146,7 @@ export class WebshareHost extends Construct {
   readonly layout: ResolvedLayout;
   readonly lifecycleResource: LifecycleResource;
   private readonly claims: { kind: string; what: string; by: string }[] = [];
+  private readonly pathClaims: PathClaim[] = [];
 
   constructor(scope: Construct, id: string, props: WebshareHostProps) {
     super(scope, id);
@@ -153,7 +156,7 @@ export class WebshareHost extends Construct {
     const home = path.posix.normalize(p.home ?? `/home/${p.user}`).replace(/\/+$/, "");
 
     const layoutIn = p.layout ?? {};
-    const problems: string[] = [];
+    const problems: string[] = urlCredentialProblems({ ...p, apache: p.apache.spec });
     const checkPath = homePathChecker(home, problems);
     const inHome = (field: string, value: string): string => checkPath(`layout.${field}`, value);
     const publicDir = inHome("publicDir", layoutIn.publicDir ?? "public");
@@ -166,8 +169,11 @@ export class WebshareHost extends Construct {
       requirements: inHome("requirements", layoutIn.requirements ?? `${privateDir}/requirements.txt`),
       freeze: inHome("freeze", layoutIn.freeze ?? `${privateDir}/freeze.txt`),
     };
+    let confDirInHome: string | undefined;
     if (p.apache.spec.mode === "self") {
       if (!p.apache.spec.confDir.startsWith("/")) problems.push(`apache.confDir ${JSON.stringify(p.apache.spec.confDir)} must be an absolute path`);
+      // Outside the home it is the hoster's business; inside, it is one more path to keep apart.
+      else if (toHomeRelative(p.apache.spec.confDir, home) !== undefined) confDirInHome = checkPath("apache.confDir", p.apache.spec.confDir);
       if (p.apache.spec.testCommand.length === 0) problems.push("apache.testCommand must not be empty");
       if (p.apache.spec.reloadCommand.length === 0) problems.push("apache.reloadCommand must not be empty");
     }
@@ -190,9 +196,10 @@ export class WebshareHost extends Construct {
       python: p.python ?? "/usr/bin/python3",
       modWsgiModules: p.checkModWsgiPython === false ? [] : p.modWsgiModule ? [p.modWsgiModule] : DEFAULT_MOD_WSGI,
       apache: p.apache.spec,
-      stateDir: ".webshare",
+      stateDir: STATE_DIR,
       errorLog: p.errorLog,
     };
+    if (confDirInHome !== undefined) this.claimPaths(this.node.path, [{ field: "apache.confDir", path: confDirInHome }]);
     if (this.lifecycleResource === "null_resource") this.ensureNullProvider();
     this.node.addValidation({ validate: () => this.conflicts() });
   }
@@ -212,6 +219,15 @@ export class WebshareHost extends Construct {
     this.claims.push({ kind, what, by });
   }
 
+  /**
+   * Record the remote paths a construct owns; paths of different constructs that are equal or
+   * contain one another fail validation at synth (a construct's own are checked by it).
+   * @internal
+   */
+  claimPaths(by: string, paths: readonly Omit<PathClaim, "by">[]): void {
+    this.pathClaims.push(...paths.map((c) => ({ ...c, by })));
+  }
+
   private conflicts(): string[] {
     const seen = new Map<string, string>();
     const problems: string[] = [];
@@ -222,7 +238,7 @@ export class WebshareHost extends Construct {
         problems.push(`${c.by} and ${first} both use ${c.kind} ${JSON.stringify(c.what)} on host ${this.node.path}; give each its own`);
       } else seen.set(key, c.by);
     }
-    return problems;
+    return [...problems, ...hostOverlapProblems(this.pathClaims, this.node.path)];
   }
 
   private ensureNullProvider(): void {

@@ -8,11 +8,13 @@ import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
-import { DEFAULT_EXCLUDES, hashTree } from "../lib/local-files";
+import { DEFAULT_EXCLUDES, hashTree, sourceTreeProblems } from "../lib/local-files";
 import { renderedHashes } from "../lib/render/unit-files";
 import { HEALTH_PATH } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
 import { readDescriptor } from "../lib/descriptor";
+import { urlCredentialProblems } from "../lib/redact";
+import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
@@ -211,7 +213,8 @@ export class WsgiApp extends Construct {
     this.venv = p.venv;
     this.mount = p.mount ?? "/";
     const home = this.host.spec.home;
-    const problems: string[] = [];
+    const { host: _host, venv: _venv, ...plainProps } = p;
+    const problems: string[] = urlCredentialProblems(plainProps);
     const remote = homePathChecker(home, problems);
     const layout = this.host.layout;
     this.appDir = remote("appDir", p.appDir ?? layout.publicDir);
@@ -220,9 +223,22 @@ export class WsgiApp extends Construct {
       problems.push(`entryPoint ${JSON.stringify(this.entryPoint)} must be a file directly inside appDir ${JSON.stringify(this.appDir)}`);
     }
     if (this.venv.host !== this.host) problems.push(`venv ${this.venv.node.path} is on host ${this.venv.host.node.path}, not on ${this.host.node.path}`);
+    const projectRelative = (file: string) => path.relative(p.source, file).split(path.sep).join("/");
+    const exclude = [
+      ...(p.exclude ?? DEFAULT_EXCLUDES),
+      // The venv's own local files (requirements, lock, freeze, wheelhouse) are not app code.
+      ...this.venv.localFiles.map(projectRelative).filter((f) => !f.startsWith("..")),
+    ];
     if (!fs.existsSync(p.source) || !fs.statSync(p.source).isDirectory()) {
       problems.push(`source ${JSON.stringify(p.source)} must be an existing local directory (paths are relative to ${process.cwd()})`);
+    } else {
+      problems.push(...sourceTreeProblems(p.source, exclude).map((problem) => `source ${JSON.stringify(p.source)}: ${problem}`));
     }
+    const releasesDir = `${layout.privateDir}/releases/${slug(this.appDir)}`;
+    const ownPaths = [
+      { field: "appDir", path: this.appDir },
+      { field: "releases directory (from appDir)", path: releasesDir },
+    ];
     let databaseYml: AppUnitSpec["databaseYml"];
     if (p.databaseYml !== undefined) {
       const read = readDatabaseYml(p.databaseYml, process.env);
@@ -230,14 +246,15 @@ export class WsgiApp extends Construct {
       else {
         const ymlPath = `${layout.privateDir}/database.yml`;
         databaseYml = { path: ymlPath, ...p.databaseYml, digest: databaseYmlDigest(this.node.path, read.text!) };
-        this.host.claim("database.yml", ymlPath, this.node.path);
+        ownPaths.push({ field: "databaseYml path", path: ymlPath });
       }
     }
+    if (problems.length === 0) problems.push(...unitOverlapProblems(ownPaths.map((c) => ({ ...c, by: this.node.path }))));
     if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
     for (const [urlPath, dir] of Object.entries(p.staticDirs ?? {})) this.addStaticDir(urlPath, dir);
 
     this.host.claim("URL path", this.mount, this.node.path);
-    this.host.claim("app directory", this.appDir, this.node.path);
+    this.host.claimPaths(this.node.path, ownPaths);
     const healthCheck = p.healthCheck
       ? {
           url: p.healthCheck.url,
@@ -259,12 +276,6 @@ export class WsgiApp extends Construct {
     };
     const [module, callable] = p.entry.split(":");
     const environment = p.environment ?? {};
-    const projectRelative = (file: string) => path.relative(p.source, file).split(path.sep).join("/");
-    const exclude = [
-      ...(p.exclude ?? DEFAULT_EXCLUDES),
-      // The venv's own local files (requirements, lock, freeze, wheelhouse) are not app code.
-      ...this.venv.localFiles.map(projectRelative).filter((f) => !f.startsWith("..")),
-    ];
 
     this.resource = createUnitResource(this, {
       kind: this.host.lifecycleResource,
@@ -293,7 +304,7 @@ export class WsgiApp extends Construct {
           exclude,
           files: hashTree(p.source, exclude),
           appDir: rendered.appDir,
-          releasesDir: `${layout.privateDir}/releases/${slug(this.appDir)}`,
+          releasesDir,
           entryPoint: rendered.entryPoint,
           module,
           callable,

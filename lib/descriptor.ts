@@ -63,17 +63,41 @@ export function readDescriptor(dir: string): ParsedDescriptor {
   if (!parsed.ok) return parsed;
   const d = parsed.descriptor;
   const problems: string[] = [];
-  for (const [field, relative] of [["requirements", d.requirements], ["lock", d.lock]] as const) {
-    if (relative !== undefined && !fs.existsSync(path.join(dir, relative))) problems.push(`${file}: ${field} ${JSON.stringify(relative)} does not exist in ${dir}`);
-  }
-  for (const [urlPath, relative] of Object.entries(d.staticDirs ?? {})) {
-    if (!fs.existsSync(path.join(dir, relative))) problems.push(`${file}: staticDirs[${JSON.stringify(urlPath)}] ${JSON.stringify(relative)} does not exist in ${dir}`);
+  const named: [string, string | undefined][] = [
+    ["requirements", d.requirements],
+    ["lock", d.lock],
+    ...Object.entries(d.staticDirs ?? {}).map(([urlPath, relative]): [string, string] => [`staticDirs[${JSON.stringify(urlPath)}]`, relative]),
+  ];
+  for (const [field, relative] of named) {
+    if (relative === undefined) continue;
+    const outside = outsideProblem(dir, relative);
+    if (outside !== undefined) problems.push(`${file}: ${field} ${JSON.stringify(relative)} ${outside}`);
+    else if (!fs.existsSync(path.join(dir, relative))) problems.push(`${file}: ${field} ${JSON.stringify(relative)} does not exist in ${dir}`);
   }
   const moduleFile = d.entry.split(":")[0].split(".").join("/");
   if (!fs.existsSync(path.join(dir, `${moduleFile}.py`)) && !fs.existsSync(path.join(dir, moduleFile, "__init__.py"))) {
     problems.push(`${file}: entry ${JSON.stringify(d.entry)} names module ${moduleFile.split("/").join(".")}, but neither ${moduleFile}.py nor ${moduleFile}/__init__.py exists in ${dir}`);
   }
   return problems.length > 0 ? { ok: false, problems } : parsed;
+}
+
+/**
+ * Why a path the descriptor names is not inside the app directory (absolute, climbing out
+ * with "..", or a symlink resolving outside), or undefined when it is: a descriptor may only
+ * name the app's own files, never e.g. "../../.ssh/id_ed25519" as its requirements.
+ */
+function outsideProblem(dir: string, relative: string): string | undefined {
+  const must = `must be a path inside the app directory ${dir}, relative to it`;
+  if (path.isAbsolute(relative)) return must;
+  const lexical = path.relative(path.resolve(dir), path.resolve(dir, relative));
+  if (lexical === "" || lexical === ".." || lexical.startsWith(".." + path.sep)) return must;
+  try {
+    const real = path.relative(fs.realpathSync(dir), fs.realpathSync(path.join(dir, relative)));
+    if (real === ".." || real.startsWith(".." + path.sep) || path.isAbsolute(real)) return `${must} (it is a symlink leading out of it)`;
+  } catch {
+    // Missing: reported as such by the caller.
+  }
+  return undefined;
 }
 
 /** JSON Schema of the current descriptor version, generated from the zod schema. */

@@ -1,17 +1,21 @@
+import { redactUrls } from "./redact";
+
 /**
  * Every failure a user can see is made here: what happened, where (host, construct, step),
  * why, and what to do next. Subprocess failures carry the command and the tail of its output.
+ * Message, hint and detail pass through redactUrls, so no error prints URL credentials.
  */
 export class WebshareError extends Error {
-  constructor(
-    message: string,
-    /** What the user can do about it. */
-    readonly hint?: string,
-    /** Extra text shown below the message (remote output, Apache's own error). */
-    readonly detail?: string,
-  ) {
-    super(message);
+  /** What the user can do about it. */
+  readonly hint?: string;
+  /** Extra text shown below the message (remote output, Apache's own error). */
+  readonly detail?: string;
+
+  constructor(message: string, hint?: string, detail?: string) {
+    super(redactUrls(message));
     this.name = "WebshareError";
+    if (hint !== undefined) this.hint = redactUrls(hint);
+    if (detail !== undefined) this.detail = redactUrls(detail);
   }
 
   /** Full text for a terminal: message, detail, then the hint. */
@@ -24,7 +28,7 @@ export class WebshareError extends Error {
 
 /** The text a user sees for any thrown value: a WebshareError in full, else its message. */
 export function errorText(e: unknown): string {
-  return e instanceof WebshareError ? e.render() : e instanceof Error ? e.message : String(e);
+  return redactUrls(e instanceof WebshareError ? e.render() : e instanceof Error ? e.message : String(e));
 }
 
 /** Where an error happened, e.g. `demo/blog/venv on wwwshare@127.0.0.1:2222`. */
@@ -166,6 +170,12 @@ export const errors = {
 
   databaseYmlUnavailable: (place: Place, problem: string) =>
     new WebshareError(`${at(place)}: cannot read the database.yml source: ${problem}`, "set the variables or create the file, then deploy again; its content is read at apply time"),
+
+  unsafeSourceTree: (root: string, problems: readonly string[]) =>
+    new WebshareError(
+      `the app source ${JSON.stringify(root)} cannot be uploaded:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      "only regular files inside the source tree are uploaded; fix or remove the entries named above (or list them in the WsgiApp's exclude), then synthesize and deploy again",
+    ),
 
   localFileMissing: (place: Place, what: string, file: string) =>
     new WebshareError(`${at(place)}: ${what} ${file} does not exist`, "check the path in the construct's props; paths are relative to the project directory"),

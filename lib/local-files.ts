@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
+import { errors } from "./errors";
+import { walkSourceTree } from "./source-tree";
 
 /**
  * Local file I/O for synth and apply: hashing an app's source tree and reading small
@@ -32,24 +34,23 @@ export function fileSha256(file: string): string {
   return sha256;
 }
 
-/** Relative path (posix) -> sha256 for every regular file under `root`, sorted. */
+/**
+ * Why the app source tree under `root` cannot be uploaded (a symlink leaving the tree, a
+ * dangling link, a non-UTF-8 name, an unreadable entry), one line each; empty when it can.
+ */
+export function sourceTreeProblems(root: string, excludes: readonly string[]): string[] {
+  return walkSourceTree(root, (relative) => isExcluded(relative, excludes)).problems;
+}
+
+/**
+ * Relative path (posix) -> sha256 for every regular file under `root`, sorted; a symlink to
+ * a file inside the tree counts with its target's content (what the upload reads). Throws
+ * when the tree holds anything lib/source-tree.ts refuses, so apply's re-hash refuses too.
+ */
 export function hashTree(root: string, excludes: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string, prefix: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
-      if (isExcluded(relative, excludes)) continue;
-      const full = path.join(dir, entry.name);
-      const stat = fs.statSync(full); // follows symlinks: the target's content is what gets uploaded
-      if (stat.isDirectory()) {
-        if (!entry.isSymbolicLink()) walk(full, relative);
-      } else if (stat.isFile()) {
-        out[relative] = fileSha256(full);
-      }
-    }
-  };
-  walk(root, "");
-  return out;
+  const walked = walkSourceTree(root, (relative) => isExcluded(relative, excludes));
+  if (walked.problems.length > 0) throw errors.unsafeSourceTree(root, walked.problems);
+  return Object.fromEntries(Object.entries(walked.files).map(([relative, full]) => [relative, fileSha256(full)]));
 }
 
 /** Files of a flat directory (a wheelhouse) -> sha256. */

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { plumbingProblem } from "./remote-paths";
 
 /**
  * Remote paths are always relative to the host's home. These helpers normalise a path and
@@ -42,12 +43,14 @@ export function slug(text: string): string {
 
 /**
  * A checker for the remote-path props of one construct: each call returns the path relative
- * to the home, and records a problem (naming the field and value) when it escapes the home.
+ * to the home, and records a problem (naming the field and value) when it escapes the home
+ * or hits the account's plumbing (.ssh, shell startup files, webshare's state dir).
  */
 export function homePathChecker(home: string, problems: string[]): (field: string, value: string) => string {
   return (field, value) => {
-    const problem = homePathProblem(value, home);
+    const relative = toHomeRelative(value, home);
+    const problem = homePathProblem(value, home) ?? plumbingProblem(relative!);
     if (problem) problems.push(`${field} ${JSON.stringify(value)} ${problem}`);
-    return toHomeRelative(value, home) ?? value;
+    return relative ?? value;
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redactUrls } from "./redact";
 
 /**
  * Turns zod issues into lines that name the field, the value and what is allowed, e.g.
@@ -25,10 +26,8 @@ function valueAt(input: unknown, at: readonly PropertyKey[]): unknown {
   return current;
 }
 
-/** Credentials in a URL (`//user:pass@`) never reach a message. */
-export function redact(text: string): string {
-  return text.replace(/\/\/[^/@\s"]*@/g, "//***@");
-}
+/** Credentials in a URL (`//user:pass@`) never reach a message: lib/redact.ts's one function. */
+export const redact = redactUrls;
 
 function shown(value: unknown): string {
   if (typeof value === "string") return redact(JSON.stringify(value));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { WebshareError } from "../errors";
+import { redactUrls } from "../redact";
 import { provision } from "./provision";
 import { watchInterrupts } from "./interrupt";
 import { diffCommand } from "./diff";
@@ -176,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as { code?: string; exitCode?: number };
     if (typeof err.code === "string" && err.code.startsWith("commander.")) return err.exitCode ?? 1;
-    process.stderr.write(`webshare: ${e instanceof WebshareError ? e.render() : (e as Error).stack ?? String(e)}\n`);
+    process.stderr.write(`webshare: ${redactUrls(e instanceof WebshareError ? e.render() : (e as Error).stack ?? String(e))}\n`);
     exitCode = 1;
   }
   return exitCode;

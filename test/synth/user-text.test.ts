@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { Venv, WsgiApp } from "../../constructs";
 import { unitsOfStack } from "../../lib/drift/stacks";
 import { parseUnit } from "../../lib/cli/provision";
-import { apacheConfigOf } from "../../lib/lifecycle/app";
+import { apacheConfigOf } from "../../lib/render/unit-files";
 import { sha256Hex } from "../../lib/hash";
 import { parseRequirements } from "../../lib/requirements";
 import { AppUnitSpec, unitSpec, UnitSpec, VenvUnitSpec } from "../../lib/spec";

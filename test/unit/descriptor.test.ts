@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { App, TerraformStack, Testing } from "cdktf";
 import { descriptorJsonSchema, parseDescriptor, readDescriptor } from "../../lib/descriptor";
@@ -48,6 +50,36 @@ describe("readDescriptor", () => {
       `staticDirs["/static"] "static" does not exist in ${dir}`,
       `entry "missing_module:app" names module missing_module, but neither missing_module.py nor missing_module/__init__.py exists in ${dir}`,
     ]);
+  });
+});
+
+describe("paths a descriptor names stay inside the app directory", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-descriptor-"));
+  const dir = path.join(root, "app");
+  fs.mkdirSync(path.join(dir, "static"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "app.py"), "app = None\n");
+  fs.writeFileSync(path.join(root, "outside.txt"), "flask\n");
+  fs.symlinkSync("../outside.txt", path.join(dir, "linked.txt"));
+  const write = (d: Record<string, unknown>) => fs.writeFileSync(path.join(dir, "webshare.json"), JSON.stringify({ version: 1, entry: "app:app", ...d }));
+  const must = `must be a path inside the app directory ${dir}, relative to it`;
+
+  test.each<[Record<string, unknown>, string]>([
+    [{ requirements: "../outside.txt" }, `requirements "../outside.txt" ${must}`],
+    [{ lock: path.join(root, "outside.txt") }, `lock ${JSON.stringify(path.join(root, "outside.txt"))} ${must}`],
+    [{ lock: "linked.txt" }, `lock "linked.txt" ${must} (it is a symlink leading out of it)`],
+    [{ requirements: "app.py", staticDirs: { "/s": "../app" } }, `staticDirs["/s"] "../app" ${must}`],
+  ])("%j is refused by readDescriptor and by webshare validate", (d, message) => {
+    write(d);
+    const result = readDescriptor(dir);
+    expect(!result.ok && result.problems).toEqual([`${dir}/webshare.json: ${message}`]);
+    const cli = spawnSync("node", [CLI, "validate", dir], { encoding: "utf8" });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain(message);
+  });
+
+  test("paths inside are fine", () => {
+    write({ requirements: "./app.py", staticDirs: { "/s": "static" } });
+    expect(readDescriptor(dir).ok).toBe(true);
   });
 });
 
