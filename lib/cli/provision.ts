@@ -1,6 +1,7 @@
 import { removalSpec, unitSpec } from "../spec";
 import type { z } from "zod";
 import { errors } from "../errors";
+import { describeIssues } from "../props-validation";
 import { targetOf } from "../ssh/session";
 import { isShared, openSession } from "../ssh/broker-client";
 import { CountingSession } from "../ssh/counting-session";
@@ -33,7 +34,7 @@ export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefin
     throw errors.invalidSpec(`WEBSHARE_UNIT is not JSON: ${(e as Error).message}`);
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw errors.invalidSpec(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  if (!parsed.success) throw errors.invalidSpec(describeIssues(parsed.error, raw).join("; "));
   return parsed.data;
 }
 

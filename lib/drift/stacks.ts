@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { unitSpec, UnitSpec } from "../spec";
 import { errors } from "../errors";
+import { describeIssues } from "../props-validation";
 
 /**
  * The webshare units of synthesized stacks (`<outdir>/stacks/<stack>/cdk.tf.json`), read
@@ -55,7 +56,7 @@ export function unitsOfStack(stack: string, json: unknown): SynthesizedUnit[] {
       const parsed = unitSpec.safeParse(raw);
       const address = `${type}.${name}`;
       if (!parsed.success) {
-        throw errors.unreadableStack(`${stack}: ${address}`, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+        throw errors.unreadableStack(`${stack}: ${address}`, describeIssues(parsed.error, raw).join("; "));
       }
       units.push({ stack, address, spec: parsed.data });
     }
