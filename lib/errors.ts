@@ -1,17 +1,29 @@
+import * as path from "node:path";
+import { inspect } from "node:util";
+
 /**
  * Every failure a user can see is made here: what happened, where (host, construct, step),
  * why, and what to do next. Subprocess failures carry the command and the tail of its output.
  */
 export class WebshareError extends Error {
-  constructor(
-    message: string,
-    /** What the user can do about it. */
-    readonly hint?: string,
-    /** Extra text shown below the message (remote output, Apache's own error). */
-    readonly detail?: string,
-  ) {
+  /** What the user can do about it. */
+  declare readonly hint?: string;
+  /** Extra text shown below the message (remote output, Apache's own error). */
+  declare readonly detail?: string;
+
+  constructor(message: string, hint?: string, detail?: string) {
     super(message);
-    this.name = "WebshareError";
+    // Own, non-enumerable and only when given: an uncaught one (a bad prop at synth) then
+    // prints as its text, not a stack trace followed by `hint: undefined, detail: undefined`.
+    const hidden = (value: string) => ({ value, enumerable: false, writable: false, configurable: true });
+    if (hint !== undefined) Object.defineProperty(this, "hint", hidden(hint));
+    if (detail !== undefined) Object.defineProperty(this, "detail", hidden(detail));
+    // The stack is the text a person reads, plus at most the one line of the caller's own
+    // code that led here (e.g. the `new WsgiApp(...)` in their stack): where in webshare's
+    // code the error was made helps no user.
+    const caller = callerFrame(this.stack ?? "");
+    const stack = `${this.name}: ${this.render()}${caller === undefined ? "" : `\n${caller}`}`;
+    Object.defineProperty(this, "stack", { value: stack, enumerable: false, writable: true, configurable: true });
   }
 
   /** Full text for a terminal: message, detail, then the hint. */
@@ -20,6 +32,23 @@ export class WebshareError extends Error {
       .filter((part): part is string => part !== undefined && part !== "")
       .join("\n");
   }
+
+  /** What `console.log`/`util.inspect` (and so an uncaught throw) print: the text only. */
+  [inspect.custom](): string {
+    return this.stack ?? this.render();
+  }
+}
+Object.defineProperty(WebshareError.prototype, "name", { value: "WebshareError", enumerable: false, writable: true, configurable: true });
+
+/** This package's own compiled code (lib/, constructs/, index.js), whose frames a user never needs. */
+const OWN_CODE = [path.join(__dirname, path.sep), path.join(__dirname, "..", "constructs", path.sep), path.join(__dirname, "..", "index.js")];
+
+/** The first stack frame in the user's code: not ours, not a dependency's, not Node's. */
+function callerFrame(stack: string): string | undefined {
+  return stack
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line))
+    .find((line) => !OWN_CODE.some((own) => line.includes(own)) && !line.includes(`${path.sep}node_modules${path.sep}`) && !/\(?node:/.test(line.replace(/^\s+at /, "")));
 }
 
 /** The text a user sees for any thrown value: a WebshareError in full, else its message. */
@@ -40,6 +69,16 @@ export function tail(text: string, lines = 25): string {
   const all = text.trimEnd().split("\n");
   return (all.length > lines ? ["...", ...all.slice(-lines)] : all).join("\n");
 }
+
+/** For a host-wide resource two constructs claim: the prop that gives one of them its own. */
+const CLAIM_FIX: Record<string, string> = {
+  "URL path": "give one app another mount (or another staticDirs URL path)",
+  "app directory": "give one app another appDir",
+  "venv path": "give one Venv another path",
+  "requirements path": "give one Venv another requirementsPath (or path)",
+  "freeze path": "give one Venv another freezePath (or path)",
+  "database.yml": "only one WsgiApp per host can have databaseYml (it is written to the host's private dir)",
+};
 
 export const errors = {
   invalidProps: (constructPath: string, problems: readonly string[]) =>
@@ -98,6 +137,12 @@ export const errors = {
     new WebshareError(
       `${at(place)}: another deploy still holds the host lock after ${waitedSeconds}s of waiting: ${holder} (${dir})`,
       `let it finish and deploy again; if that deploy is gone (ask its user), remove the lock from the project directory: ${unlock}`,
+    ),
+
+  claimConflict: (by: string, first: string, kind: string, what: string, host: string) =>
+    new WebshareError(
+      `${by}: ${kind} ${JSON.stringify(what)} on host ${host} is already used by ${first}`,
+      `${CLAIM_FIX[kind] ?? `give each construct its own ${kind}`}; two units sharing one would overwrite each other on the host`,
     ),
 
   invalidSetting: (name: string, value: string, expected: string) =>
