@@ -9,7 +9,7 @@ import { Progress } from "../progress";
 import { exitText, runLocal } from "../local-process";
 import { pipSourceArgs } from "../lifecycle/venv";
 import { loadUnits, UnitSource } from "../drift/load";
-import { plural } from "../summary/markdown";
+import { plural } from "../plural";
 import type { HostCommandIo } from "./drift";
 
 /**

@@ -3,6 +3,7 @@ import type { AppRemovalSpec, AppUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId, sha256Hex } from "../hash";
 import { errors } from "../errors";
+import { plural } from "../plural";
 import { slug } from "../paths";
 import { hashTree } from "../local-files";
 import { renderApacheConfig } from "../render/apache-config";
@@ -109,7 +110,7 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
       await session.writeFileAtomic(place, "write entry point", `${releaseDir}/${entryPointName}`, entryPointText);
       await session.writeFileAtomic(place, "upload app", `${releaseDir}/${MANIFEST}`, JSON.stringify(releaseFiles, null, 2) + "\n");
       return { uploaded: upload.length, removed: remove.filter((f) => !(f in releaseFiles)).length };
-    }, (r) => `(${r.uploaded} file(s) uploaded, ${r.removed} removed, release ${releaseId})`);
+    }, (r) => `(${plural(r.uploaded, "file")} uploaded, ${r.removed} removed, release ${releaseId})`);
   }
 
   if (spec.databaseYml !== undefined) await installDatabaseYml(ctx, spec, spec.databaseYml);

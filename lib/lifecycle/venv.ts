@@ -4,6 +4,7 @@ import type { HostSpec, VenvRemovalSpec, VenvUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId } from "../hash";
 import { errors } from "../errors";
+import { plural } from "../plural";
 import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
 import { assertMatchesModWsgi, probePython } from "./python-probe";
 import { majorMinor } from "../python-compat";
@@ -51,7 +52,7 @@ export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Pr
     const missing = Object.keys(spec.wheelhouseFiles).filter((name) => !present.has(name));
     await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${wheelhouse}/${name}` })));
     return missing.length;
-  }, (n) => `(${n} new of ${Object.keys(spec.wheelhouseFiles).length} wheels)`);
+  }, (n) => `(${n} new of ${plural(Object.keys(spec.wheelhouseFiles).length, "wheel")})`);
   return wheelhouse;
 }
 
@@ -137,7 +138,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
       await progress.step(
         "pip install",
         () => session.run(place, "pip install", recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile])),
-        () => `(${spec.packages ? Object.keys(spec.packages).length : spec.requirements.length} requirements)`,
+        () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
       );
     } catch (e) {
       // A failed build never becomes current; remove it so the next run starts clean.
@@ -162,7 +163,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
     await session.writeFileAtomic(place, "write requirements", `${venvDir}/${VENV_REQUIREMENTS_COPY}`, requirementsText);
     const out = await session.run(place, "switch venv", `${ensureInitRecordScript(python)} && ${switchSymlinkScript(link, venvDir, `${link}.before-webshare-${Date.now()}`)} && ${touchExistingScript(entryPoints)}`);
     return new Set(out.stdout.split("\n").filter((l) => l !== ""));
-  }, (t) => `(${spec.venvPath} -> ${venvId}; touched ${t.size} entry point(s))`);
+  }, (t) => `(${spec.venvPath} -> ${venvId}; touched ${plural(t.size, "entry point")})`);
 
   // Apps not deployed yet (first deploy: the venv goes first) have nothing to check.
   for (const app of spec.apps) {
@@ -193,7 +194,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   if (spec.localFreezeFile !== undefined) fs.writeFileSync(spec.localFreezeFile, freeze);
   await writeUnitRecord(ctx, spec, venvId);
   await session.run(place, "prune old venvs", pruneScript(host.python, venvsDir, `${venvsDir}/.history`, venvId, spec.keep));
-  progress.info(`venv ready: ${freeze.trim().split("\n").filter((l) => l !== "").length} packages recorded in ${spec.freezePath}${spec.localFreezeFile ? ` and ${spec.localFreezeFile}` : ""}`);
+  progress.info(`venv ready: ${plural(freeze.trim().split("\n").filter((l) => l !== "").length, "package")} recorded in ${spec.freezePath}${spec.localFreezeFile ? ` and ${spec.localFreezeFile}` : ""}`);
 }
 
 export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; kind: "venv" | "app"; host: VenvUnitSpec["host"] }, current: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { plural } from "../plural";
 import { diffPackages, PackageDiff } from "../package-diff";
 import { packagesFromEntries, parseRequirements } from "../requirements";
 
@@ -32,7 +33,7 @@ export function renderLockDiff(diff: PackageDiff, previousExisted: boolean): str
     ...diff.added.map((p) => [p.name, p.version, previousExisted ? "added" : "pinned"]),
     ...diff.removed.map((p) => [p.name, p.version, "removed"]),
   ];
-  if (rows.length === 0) return [`  no changes (${diff.unchanged} package${diff.unchanged === 1 ? "" : "s"} pinned as before)`];
+  if (rows.length === 0) return [`  no changes (${plural(diff.unchanged, "package")} pinned as before)`];
   const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => `  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`);
 }

@@ -4,7 +4,8 @@
  * readable as raw text too. Pure: model in, text out.
  */
 import type { PackageDiff, VersionChange } from "../package-diff";
-import { capped, code, codeCell, plural, table } from "./markdown";
+import { capped, code, codeCell, table } from "./markdown";
+import { plural } from "../plural";
 import type { AppChanges, NameChanges, PlanSummary, SettingChange, UnitSummary, VenvChanges } from "./model";
 import { hasDetails } from "./model";
 import type { RequirementLineChange, RequirementsFileDiff } from "./requirements-diff";

@@ -96,7 +96,7 @@ describe("WsgiApp props", () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toBe("s/a: invalid props:\n  - databaseYml needs environment variable(s) WEBSHARE_TEST_DB_UNSET, which are not set");
+    expect(message).toBe("s/a: invalid props:\n  - databaseYml needs environment variable WEBSHARE_TEST_DB_UNSET, which is not set");
     expect(() => new WsgiApp(stack, "b", { ...base, databaseYml: { file: "nope/database.yml" } })).toThrow('databaseYml file "nope/database.yml" cannot be read (ENOENT)');
     expect(() => new WsgiApp(stack, "c", { ...base, databaseYml: { fromEnv: { password: "not a name" } } })).toThrow("databaseYml");
   });
