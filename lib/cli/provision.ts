@@ -26,7 +26,7 @@ export interface ProvisionOptions {
 }
 
 export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
-  if (json === undefined || json === "") throw errors.invalidSpec("WEBSHARE_UNIT is not set; this command is run by the Terraform provisioner");
+  if (json === undefined || json === "") throw errors.provisionByHand();
   let raw: unknown;
   try {
     raw = JSON.parse(json);
