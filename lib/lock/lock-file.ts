@@ -1,5 +1,5 @@
 import { plural } from "../plural";
-import { diffPackages, PackageDiff } from "../package-diff";
+import { changeText, diffPackages, PackageDiff } from "../package-diff";
 import { packagesFromEntries, parseRequirements } from "../requirements";
 
 /**
@@ -27,8 +27,8 @@ export function lockDiff(previous: string | undefined, next: string): PackageDif
 /** Indented lines for a terminal: one per changed package, or a one-line verdict. */
 export function renderLockDiff(diff: PackageDiff, previousExisted: boolean): string[] {
   const rows = [
-    ...diff.upgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `upgraded (${c.changeKind})`]),
-    ...diff.downgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `downgraded (${c.changeKind})`]),
+    ...diff.upgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `upgraded (${changeText(c)})`]),
+    ...diff.downgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `downgraded (${changeText(c)})`]),
     ...diff.changedSource.map((c) => [c.name, `${c.from} -> ${c.to}`, "source changed"]),
     ...diff.added.map((p) => [p.name, p.version, previousExisted ? "added" : "pinned"]),
     ...diff.removed.map((p) => [p.name, p.version, "removed"]),
