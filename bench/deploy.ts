@@ -247,7 +247,7 @@ function ansibleTool(target: BenchTarget, root: string, wheelhouse: string): Too
   };
 }
 
-/** `[demo/venv] pip install (1 requirements) 0.6s` -> unit, step, seconds. */
+/** `[demo/venv] pip install (1 requirement) 0.6s` -> unit, step, seconds. */
 function parseSteps(output: string): Step[] {
   const steps: Step[] = [];
   for (const match of output.matchAll(/\[([\w./-]+)\] ([^\n]*?) (\d+\.\d)s\s*$/gm)) {

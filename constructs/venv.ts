@@ -131,6 +131,9 @@ export class Venv extends Construct {
     const installed = (lock ?? requirements)!;
     const localFreezeFile = p.localFreezeFile ?? path.join(path.dirname(installed.file), "freeze.txt");
     this.localFiles = [p.requirements, p.lock, localFreezeFile, p.wheelhouse].filter((f): f is string => f !== undefined);
+    this.host.claim("venv path", this.path, this.node.path);
+    this.host.claim("requirements path", requirementsPath, this.node.path);
+    this.host.claim("freeze path", freezePath, this.node.path);
     this.host.claimPaths(this.node.path, ownPaths);
 
     const packages = lock ? packagesFromEntries(parseRequirements(lock.text).entries) : undefined;

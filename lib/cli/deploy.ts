@@ -1,7 +1,8 @@
+import { plural } from "../plural";
 import { errors } from "../errors";
 import { readCdktfProject, readStack, SynthesizedStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
-import { engineBinary } from "../cdktf/engine";
+import { absoluteEngine, engineBinary, engineSource, engineUnrunnable } from "../cdktf/engine";
 import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
 import { startBroker } from "../ssh/broker";
@@ -32,7 +33,9 @@ const seconds = (since: number) => `${((performance.now() - since) / 1000).toFix
 export async function deployCommand(stackName: string | undefined, options: DeployOptions, io: DeployIo): Promise<number> {
   const started = performance.now();
   const project = readCdktfProject(io.cwd);
-  const binary = engineBinary(io.env, options.engine);
+  const binary = absoluteEngine(engineBinary(io.env, options.engine), io.cwd);
+  const unrunnable = engineUnrunnable(binary, io.env);
+  if (unrunnable !== undefined) throw errors.engineUnrunnable(binary, engineSource(io.env, options.engine), unrunnable);
   // The synth's engine check and the deploy must use the same engine.
   const env = { ...io.env, TERRAFORM_BINARY_NAME: binary };
 
@@ -93,7 +96,7 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
   const connections = broker?.connectionsOpened();
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
   if (applied.code !== 0) throw errors.engineFailed(binary, "apply", exitText(applied.code), "");
-  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${connections} SSH connection${connections === 1 ? "" : "s"}`})`);
+  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${plural(connections, "SSH connection")}`})`);
   return 0;
 }
 
@@ -101,9 +104,9 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
 async function waitForProvisioners(runDir: string, log: (line: string) => void): Promise<void> {
   let left = await waitUntilIdle(runDir, 0);
   if (left.length === 0) return;
-  log(`webshare deploy: waiting for ${left.length} provisioner(s) to stop and release the host lock (pid ${left.join(", ")})`);
+  log(`webshare deploy: waiting for ${plural(left.length, "provisioner")} to stop and release the host lock (pid ${left.join(", ")})`);
   left = await waitUntilIdle(runDir, 30_000);
-  if (left.length > 0) log(`webshare deploy: provisioner(s) ${left.join(", ")} still running after 30s; if a host stays locked, see webshare unlock`);
+  if (left.length > 0) log(`webshare deploy: ${left.length === 1 ? "provisioner" : "provisioners"} ${left.join(", ")} still running after 30s; if a host stays locked, see webshare unlock`);
 }
 
 /**

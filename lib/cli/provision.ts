@@ -1,6 +1,7 @@
 import { removalSpec, unitSpec } from "../spec";
 import type { z } from "zod";
 import { errors } from "../errors";
+import { describeIssues } from "../props-validation";
 import { targetOf } from "../ssh/session";
 import { isShared, openSession } from "../ssh/broker-client";
 import { CountingSession } from "../ssh/counting-session";
@@ -25,7 +26,7 @@ export interface ProvisionOptions {
 }
 
 export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
-  if (json === undefined || json === "") throw errors.invalidSpec("WEBSHARE_UNIT is not set; this command is run by the Terraform provisioner");
+  if (json === undefined || json === "") throw errors.provisionByHand();
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -33,7 +34,7 @@ export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefin
     throw errors.invalidSpec(`WEBSHARE_UNIT is not JSON: ${(e as Error).message}`);
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw errors.invalidSpec(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  if (!parsed.success) throw errors.invalidSpec(describeIssues(parsed.error, raw).join("; "));
   return parsed.data;
 }
 
@@ -46,14 +47,15 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const connection = await progress.step("connect", () => openSession(spec.host.connection, options.env), (s) => `(${place.target}${isShared(s) ? ", shared connection" : ""})`);
   const session = new CountingSession(connection);
   try {
-    const abortScripts = new Set<string>();
+    const abortScripts = new Map<string, string>();
     const ctx: StepContext = { session, place, progress, instance, abortScripts, env: options.env };
     const lock = await acquireHostLock(ctx, spec.host);
     // Stop at once: drop the connection (no further step runs on it), then clean up and
     // release over a fresh one.
     options.onInterrupt?.(async () => {
       session.dispose();
-      await lock.release([...abortScripts]);
+      for (const note of abortScripts.values()) if (note !== "") progress.info(note);
+      await lock.release([...abortScripts.keys()]);
     });
     try {
       if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));

@@ -18,7 +18,7 @@ export interface UnlockOptions extends Omit<UnitSource, "selector"> {
 
 export async function unlockCommand(construct: string | undefined, options: UnlockOptions, io: HostCommandIo): Promise<number> {
   if ((construct === undefined) === (options.host === undefined)) {
-    throw errors.usage("name the lock by a unit's construct path or by --host <WebshareHost construct path> (one of them)", "webshare unlock demo/venv --force, or webshare unlock --host demo/host --force");
+    throw errors.unlockUsage(construct !== undefined);
   }
   const { spec } = construct !== undefined ? await oneUnit(construct, options, io) : await unitOnHost(options.host!, options, io);
   const host = spec.host;

@@ -1,8 +1,18 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { descriptorJsonSchema, DESCRIPTOR_FILE, readDescriptor } from "../descriptor";
 import { WebshareError } from "../errors";
 
 /** `webshare validate DIR`: check an app directory's webshare.json and the files it names. */
 export async function validateCommand(dir: string, opts: { json?: boolean }, io: { write: (text: string) => void }): Promise<void> {
+  const file = path.join(dir, DESCRIPTOR_FILE);
+  if (!fs.existsSync(file)) {
+    if (opts.json) io.write(JSON.stringify({ valid: false, problems: [`${file} does not exist`] }, null, 2) + "\n");
+    throw new WebshareError(
+      `${dir} has no ${DESCRIPTOR_FILE}, so there is nothing to validate`,
+      `create ${file}, e.g. {"version": 1, "entry": "app:app", "requirements": "requirements.txt"}, then validate again; webshare schema prints every field it can have (JSON Schema, for an editor)`,
+    );
+  }
   const result = readDescriptor(dir);
   if (opts.json) {
     io.write(JSON.stringify(result.ok ? { valid: true, descriptor: result.descriptor } : { valid: false, problems: result.problems }, null, 2) + "\n");

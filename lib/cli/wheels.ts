@@ -9,7 +9,7 @@ import { Progress } from "../progress";
 import { exitText, runLocal } from "../local-process";
 import { pipCommand, pipSourceArgs } from "../lifecycle/pip";
 import { loadUnits, UnitSource } from "../drift/load";
-import { plural } from "../summary/markdown";
+import { plural } from "../plural";
 import type { HostCommandIo } from "./drift";
 
 /**

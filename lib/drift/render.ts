@@ -1,4 +1,5 @@
-import { code, codeCell, plural, table } from "../summary/markdown";
+import { code, codeCell, table } from "../summary/markdown";
+import { plural } from "../plural";
 import type { AppDrift, DriftReport, FileProblem, FixAction, HostFailure, PackageProblem, PackageRow, UnitDrift, VenvDrift } from "./model";
 
 /**

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { unitSpec, UnitSpec } from "../spec";
 import { errors } from "../errors";
 import { TemplateExpressionError, unescapeTemplate, unescapeTemplates } from "../template-escape";
+import { describeIssues } from "../props-validation";
 
 /**
  * The webshare units of synthesized stacks (`<outdir>/stacks/<stack>/cdk.tf.json`), read
@@ -66,7 +67,7 @@ export function unitsOfStack(stack: string, json: unknown): SynthesizedUnit[] {
       if (raw === undefined) continue;
       const parsed = unitSpec.safeParse(raw);
       if (!parsed.success) {
-        throw errors.unreadableStack(`${stack}: ${address}`, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+        throw errors.unreadableStack(`${stack}: ${address}`, describeIssues(parsed.error, raw).join("; "));
       }
       units.push({ stack, address, spec: parsed.data });
     }

@@ -10,7 +10,7 @@ import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
 import { writeUnitRecord } from "./venv";
 import { rebuildId } from "./rebuild";
 import { AppInputs, appAsPlanned, ChangedError } from "./as-planned";
-import { releaseLinkScript, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
+import { lastVerifiedScript, releaseLinkScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
 
 /**
  * App lifecycle. Create: check the inputs against the plan, upload only changed files into a
@@ -54,6 +54,8 @@ interface ReleaseState {
   readonly previousDir?: string;
   /** Id of the live release when it is one of ours (a content-addressed dir). */
   readonly previousId?: string;
+  /** The unit record's last verified release id, when that release is still ready. */
+  readonly lastVerified?: string;
   readonly ready: boolean;
   readonly previousManifest: Record<string, string>;
 }
@@ -91,13 +93,16 @@ async function readReleaseState(ctx: StepContext, spec: AppUnitSpec, target: Rel
     ctx.place,
     "read current release",
     `${readLinkScript(appLink)}; echo '--'; { [ -f ${quote(target.releaseDir + "/" + READY)} ] && echo ready; } || echo missing; echo '--'; ` +
+      `${lastVerifiedScript(unitRecordPath(spec.host, spec.unit), target.releasesDir)}; echo '--'; ` +
       `{ cd ${quote(path.posix.dirname(appLink))} 2>/dev/null && cat -- "$(readlink ${quote(path.posix.basename(appLink))})/${MANIFEST}" 2>/dev/null; } || true`,
   );
-  const [linkOut, readyOut, manifestOut] = state.stdout.split("--\n");
+  const [linkOut, readyOut, verifiedOut, ...manifest] = state.stdout.split("--\n");
+  const manifestOut = manifest.join("--\n");
   const previousTarget = linkOut.trim();
   const previousDir = previousTarget === "" ? undefined : path.posix.resolve(path.posix.dirname(appLink), previousTarget);
   const previousId = previousDir !== undefined && path.posix.dirname(previousDir) === target.releasesDir ? path.posix.basename(previousDir) : undefined;
-  return { previousDir, previousId, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut) };
+  const lastVerified = verifiedOut.trim() === "" ? undefined : verifiedOut.trim();
+  return { previousDir, previousId, lastVerified, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut) };
 }
 
 /** Seed the new release from the live one (hard links), then send only what changed. */
@@ -125,34 +130,36 @@ async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: Releas
   }, (r) => `(${plural(r.uploaded, "file")} uploaded, ${r.removed} removed, release ${releaseId})`);
 }
 
-/** Switch the app dir to the new release (reloading Apache between when its config changed), verify, or go back. */
-function releaseSwitchover(ctx: StepContext, spec: AppUnitSpec, target: ReleaseTarget, state: ReleaseState, config: ConfigChange) {
+/** Switch the app dir to the new release (reloading Apache between when its config changed), verify, or go back to the last verified one. */
+function releaseSwitchover(ctx: StepContext, spec: AppUnitSpec, target: ReleaseTarget, state: ReleaseState, config: ConfigChange): Switchover {
   const { session, place } = ctx;
   const host = spec.host;
-  const reloadFirst = config.changed && host.apache.mode === "self";
+  const reload = config.changed && host.apache.mode === "self" ? commandLine(host.apache.reloadCommand) : undefined;
+  const back = switchBackId(target.releasesDir, path.posix.dirname(abs(host, spec.appDir)), state.previousDir === undefined ? "" : state.previousDir, state.lastVerified, target.releaseId);
+  // Going back: the last verified release, and a changed self-managed config restored and reloaded.
+  const backSteps = [
+    ...(back !== undefined ? [releaseLinkScript(spec, `${target.releasesDir}/${back}`)] : []),
+    ...(reload !== undefined ? [restoreConfigScript(apacheConfigPath(spec), config.previous), `{ ${reload}; }`] : []),
+  ];
   return {
-    noun: "release" as const,
+    noun: "release",
     link: spec.appDir,
     to: target.releaseId,
+    back,
     switchIn: async () => {
       // Marked ready (complete, reusable) only now that every file is there.
       const sw = `${commandLine(["touch", `${target.releaseDir}/${READY}`])} && ${releaseLinkScript(spec, target.releaseDir)}`;
-      if (reloadFirst && host.apache.mode === "self") {
+      if (reload !== undefined) {
         await session.run(place, "switch release", sw);
-        await session.run(place, "reload Apache", commandLine(host.apache.reloadCommand));
+        await session.run(place, "reload Apache", reload);
         await session.run(place, "touch entry point", touchEntryPointScript(spec));
       } else await session.run(place, "switch release", `${sw} && ${touchEntryPointScript(spec)}`);
     },
     verify: () => verifyRelease(ctx, spec, target.releaseId, false),
-    revert: async () => {
-      if (state.previousDir !== undefined) await session.run(place, "switch back", releaseLinkScript(spec, state.previousDir));
-      if (reloadFirst && host.apache.mode === "self") {
-        await restoreConfig(ctx, apacheConfigPath(spec), config.previous);
-        await session.runRaw(place, "reload Apache", commandLine(host.apache.reloadCommand));
-      }
-      await session.run(place, "touch entry point", touchEntryPointScript(spec));
-      return state.previousDir ? `switched back to the previous release ${path.posix.basename(state.previousDir)}` : "there was no previous release to switch back to";
-    },
+    ...(backSteps.length > 0 && { backScript: [...backSteps, touchEntryPointScript(spec)].join(" && ") }),
+    // A release deployed before verified reload existed has an entry point that does not report.
+    verifyBack: () => verifyRelease(ctx, spec, back!, true),
+    ...(host.apache.mode === "managed" && { restartWedged: () => restartWedged(ctx, host) }),
   };
 }
 
@@ -219,6 +226,13 @@ export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, t
     }
     return { changed: true, previous };
   }, () => `(${target})`);
+}
+
+/** Shell text: put the previous config back (or remove the new one when there was none). */
+function restoreConfigScript(target: string, previous: string | undefined): string {
+  if (previous === undefined) return commandLine(["rm", "-f", target]);
+  const temp = `${target}.webshare-tmp`;
+  return `printf '%s' ${quote(previous)} > ${quote(temp)} && ${commandLine(["mv", "-f", temp, target])}`;
 }
 
 async function restoreConfig(ctx: StepContext, target: string, previous: string | undefined): Promise<void> {

@@ -15,8 +15,12 @@ export interface StepContext {
   readonly instance: string;
   /** The environment of the command that runs (variables named by the spec are read here, never from process.env). */
   readonly env: NodeJS.ProcessEnv;
-  /** Remote shell snippets to run if this run is interrupted while they are registered (stop a build). */
-  readonly abortScripts?: Set<string>;
+  /**
+   * Remote shell snippets to run (over a fresh connection, before the host lock is released)
+   * if this run is interrupted while they are registered: stop a build, switch back to the
+   * last verified version. The value is printed when it runs ("" prints nothing).
+   */
+  readonly abortScripts?: Map<string, string>;
 }
 
 /** Absolute remote path of a home-relative one. */

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import type { VenvUnitSpec } from "../spec";
 import { commandLine } from "../shell";
 import { abs, StepContext } from "./context";
+import { plural } from "../plural";
 
 /**
  * pip's argv, built in one place: the quiet, non-interactive invocation of a venv's pip, the
@@ -41,6 +42,6 @@ export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Pr
     const missing = Object.keys(spec.wheelhouseFiles).filter((name) => !present.has(name));
     await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${wheelhouse}/${name}` })));
     return missing.length;
-  }, (n) => `(${n} new of ${Object.keys(spec.wheelhouseFiles).length} wheels)`);
+  }, (n) => `(${n} new of ${plural(Object.keys(spec.wheelhouseFiles).length, "wheel")})`);
   return wheelhouse;
 }

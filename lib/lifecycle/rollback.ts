@@ -4,7 +4,7 @@ import { commandLine } from "../shell";
 import { errors } from "../errors";
 import { StepContext, unitRecordPath, UnitRecord } from "./context";
 import { keptDir, listKept, pathsOf, UnitPaths } from "./kept";
-import { releaseLinkScript, Switchover, switchVerifyRevert, touchedSet, touchEntryPointScript, venvSwitchScript, verifyRelease, verifyVenv } from "./unit-switch";
+import { releaseLinkScript, restartWedged, Switchover, switchVerifyRevert, touchedSet, touchEntryPointScript, venvSwitchScript, verifyRelease, verifyVenv } from "./unit-switch";
 import { neverServed, orderKept, previousOf } from "../releases/model";
 
 /**
@@ -44,27 +44,24 @@ export async function rollback(ctx: StepContext, spec: UnitSpec, options: Rollba
   return { from: state.current, to: target, switched: true };
 }
 
-/** Switch to a kept dir (no rebuild), verify it like a deploy, and go back to `current` if it does not serve. */
+/** Switch to a kept dir (no rebuild), verify it like a deploy, and go back to `current` (proven serving) if it does not serve. */
 function rollbackSwitchover(ctx: StepContext, spec: UnitSpec, unit: UnitPaths, id: string, current: string | undefined): Switchover {
-  const switchTo = async (to: string) => {
-    const script = spec.kind === "venv" ? venvSwitchScript(spec, keptDir(unit, to)) : `${releaseLinkScript(spec, keptDir(unit, to))} && ${touchEntryPointScript(spec)}`;
-    return touchedSet((await ctx.session.run(ctx.place, "switch", script)).stdout);
-  };
+  const switchScript = (to: string) => (spec.kind === "venv" ? venvSwitchScript(spec, keptDir(unit, to)) : `${releaseLinkScript(spec, keptDir(unit, to))} && ${touchEntryPointScript(spec)}`);
+  // A release deployed before verified reload existed has an entry point that does not report.
+  const verify = (to: string) => (spec.kind === "venv" ? verifyVenv(ctx, spec, to, touched) : verifyRelease(ctx, spec, to, true));
   let touched = new Set<string>();
   return {
     noun: spec.kind === "venv" ? "venv" : "release",
     link: unit.link,
     to: `${id}, no rebuild`,
+    back: current,
     switchIn: async () => {
-      touched = await switchTo(id);
+      touched = touchedSet((await ctx.session.run(ctx.place, "switch", switchScript(id))).stdout);
     },
-    // A release deployed before verified reload existed has an entry point that does not report.
-    verify: () => (spec.kind === "venv" ? verifyVenv(ctx, spec, id, touched) : verifyRelease(ctx, spec, id, true)),
-    revert: async () => {
-      if (current === undefined) return `there was no ${unit.kind === "venv" ? "venv" : "release"} serving before to switch back to`;
-      await switchTo(current);
-      return `switched back to ${current}, which served before`;
-    },
+    verify: () => verify(id),
+    ...(current !== undefined && { backScript: switchScript(current) }),
+    verifyBack: () => verify(current!),
+    ...(spec.host.apache.mode === "managed" && { restartWedged: () => restartWedged(ctx, spec.host) }),
   };
 }
 

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import type { AppUnitSpec, VenvUnitSpec } from "../spec";
 import { commandLine, quote } from "../shell";
 import { errors } from "../errors";
+import { plural } from "../plural";
 import { abs, StepContext } from "./context";
 import { switchSymlinkScript, touchExistingScript } from "./switch";
 import { errorLogTail, verifyServing, VerifyFailure } from "./verify";
@@ -22,21 +23,111 @@ export interface Switchover {
   /** Home-relative link and the id switched in, for the progress line. */
   readonly link: string;
   readonly to: string;
+  /** The id a failure goes back to: the last VERIFIED one, never the one being switched in. */
+  readonly back?: string;
   /** Switch in (and touch); resolves when the new one is live, with a detail for the progress line. */
   switchIn(): Promise<string | void>;
   /** The verified reload of what `switchIn` made live; undefined when it serves. */
   verify(): Promise<VerifyFailure | undefined>;
-  /** Put back what served before; returns what the failure message says was restored. */
-  revert(): Promise<string>;
+  /** Shell text that switches back to `back` (and touches): the revert, also run if the deploy is interrupted before verify ends. */
+  readonly backScript?: string;
+  /** After the switch back: verify that `back` serves again. */
+  verifyBack(): Promise<VerifyFailure | undefined>;
+  /** Restart daemon processes a failed start left hanging (only where this user may signal them). */
+  readonly restartWedged?: () => Promise<number>;
+  /** Extra work of a revert beside the switch back (a self-managed config restored, Apache reloaded). */
+  readonly afterBack?: () => Promise<void>;
 }
 
 export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: VenvUnitSpec["host"]): Promise<void> {
-  await ctx.progress.step(`switch ${s.noun}`, () => s.switchIn(), (detail) => `(${s.link} -> ${s.to}${detail ? `; ${detail}` : ""})`);
-  const failure = await s.verify();
-  if (failure === undefined) return;
-  const log = await errorLogTail(ctx, host);
-  const restored = await ctx.progress.step("switch back", () => s.revert(), (r) => `(${r})`);
-  throw errors.healthCheckFailed(ctx.place, failure.url, failure.reason, log, restored);
+  // From the switch until verify ends, an interrupt switches back to the last verified version
+  // (run by the interrupt handler over a fresh connection, before the host lock is released).
+  const onInterrupt = s.backScript ?? "true";
+  ctx.abortScripts?.set(
+    onInterrupt,
+    s.back !== undefined
+      ? `interrupted before ${s.noun} ${s.to} was verified: switching back to ${s.back}, the last verified ${s.noun}`
+      : `interrupted before ${s.noun} ${s.to} was verified: it stays live, unverified (no verified ${s.noun} to go back to); deploy again to verify it`,
+  );
+  try {
+    await ctx.progress.step(`switch ${s.noun}`, () => s.switchIn(), (detail) => `(${s.link} -> ${s.to}${detail ? `; ${detail}` : ""})`);
+    const failure = await s.verify();
+    if (failure === undefined) return;
+    const log = await errorLogTail(ctx, host);
+    const restored = await ctx.progress.step("switch back", () => switchBack(ctx, s), (r) => `(${r})`);
+    throw errors.healthCheckFailed(ctx.place, failure.url, failure.reason, log, restored);
+  } finally {
+    ctx.abortScripts?.delete(onInterrupt);
+  }
+}
+
+/**
+ * Go back to the last verified version and PROVE it serves again before saying so. A start
+ * that hangs (an import that never returns) can leave the daemon processes wedged, so that
+ * the old code does not answer either: where this user may signal them (managed mode: they
+ * run as the deploy user), they are restarted once and the proof is tried again.
+ */
+async function switchBack(ctx: StepContext, s: Switchover): Promise<string> {
+  if (s.backScript !== undefined) await ctx.session.run(ctx.place, "switch back", s.backScript);
+  await s.afterBack?.();
+  if (s.back === undefined) return `there was no verified ${s.noun} to switch back to`;
+  let failure = await s.verifyBack();
+  if (failure !== undefined && s.restartWedged !== undefined) {
+    const restarted = await s.restartWedged();
+    ctx.progress.info(`${s.back} did not answer after the switch back (${failure.reason}); restarted ${plural(restarted, "daemon process", "daemon processes")}`);
+    failure = await s.verifyBack();
+  }
+  return failure === undefined
+    ? `switched back to the previous ${s.noun} ${s.back}, which serves again (verified)`
+    : `switched back to the previous ${s.noun} ${s.back}, but it does not serve either: ${failure.reason}`;
+}
+
+/**
+ * What a failed switch goes back to (pure): the last verified id from the unit record (an
+ * interrupted deploy may have left an unverified one live), else what the link pointed at
+ * when it is one of ours; never the id being switched in.
+ */
+export function switchBackId(contentDir: string, linkDir: string, previousTarget: string, lastVerified: string | undefined, deploying: string): string | undefined {
+  if (lastVerified !== undefined) return lastVerified === deploying ? undefined : lastVerified;
+  if (previousTarget === "") return undefined;
+  const dir = path.posix.resolve(linkDir, previousTarget);
+  return path.posix.dirname(dir) === contentDir && path.posix.basename(dir) !== deploying ? path.posix.basename(dir) : undefined;
+}
+
+/**
+ * Shell text printing the unit record's `current` id (the last verified one) when its dir is
+ * still ready, else nothing. The record is written by writeUnitRecord as indented JSON.
+ */
+export function lastVerifiedScript(recordFile: string, contentDir: string): string {
+  return (
+    `cur=$(sed -n 's/^  "current": "\\([0-9a-f]*\\)",$/\\1/p' ${quote(recordFile)} 2>/dev/null); ` +
+    `if [ -n "$cur" ] && [ -f ${quote(contentDir)}/"$cur"/.webshare-ready ]; then printf '%s\\n' "$cur"; fi`
+  );
+}
+
+/**
+ * Shell text: stop (SIGTERM) this user's own Apache/mod_wsgi daemon processes so Apache starts
+ * them afresh, and print how many. Only for managed mode, where every Apache process of the
+ * deploy user is a mod_wsgi daemon process (self-managed Apache runs as the user itself);
+ * never as root, where Apache's master and other users' daemons would match too.
+ */
+export function restartDaemonsScript(python: string): string {
+  const py = [
+    "import os, signal",
+    "me, n = os.getuid(), 0",
+    // Never as root: there, Apache's own master and every other user's daemons would match.
+    "if me == 0: print(0); raise SystemExit",
+    "for pid in filter(str.isdigit, os.listdir('/proc')):",
+    "    try:",
+    "        if os.stat('/proc/' + pid).st_uid != me: continue",
+    "        argv0 = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\\0')[0].decode(errors='replace')",
+    "    except OSError: continue",
+    "    if argv0.startswith('(wsgi:') or os.path.basename(argv0) in ('apache2', 'httpd'):",
+    "        try: os.kill(int(pid), signal.SIGTERM); n += 1",
+    "        except OSError: pass",
+    "print(n)",
+  ].join("\n");
+  return commandLine([python, "-c", py]);
 }
 
 /** Shell text: copy a file over another in one rename (readers never see half a file); nothing if it is missing. */
@@ -47,6 +138,12 @@ function copyAtomicScript(from: string, to: string): string {
 
 /** The recorded `pip freeze` inside each built venv dir. */
 export const VENV_FREEZE_RECORD = ".webshare-freeze.txt";
+
+/** Restart the deploy user's wedged daemon processes (managed mode); returns how many were signalled. */
+export async function restartWedged(ctx: StepContext, host: VenvUnitSpec["host"]): Promise<number> {
+  const out = await ctx.session.run(ctx.place, "restart daemon processes", restartDaemonsScript(host.python));
+  return Number.parseInt(out.stdout.trim(), 10) || 0;
+}
 
 /**
  * Shell text that makes `dir` the live venv: its serving record, the symlink, the venv's own

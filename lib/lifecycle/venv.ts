@@ -15,7 +15,7 @@ import { rebuildId } from "./rebuild";
 import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-seed";
 import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
-import { switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
+import { lastVerifiedScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 
 /**
  * Venv lifecycle. Create: check the inputs against the plan and the interpreter against
@@ -45,6 +45,8 @@ interface VenvTarget {
 interface VenvState {
   /** Target of the venv link before this deploy ("" when there was none). */
   readonly previousTarget: string;
+  /** The unit record's last verified venv id, when that venv is still ready. */
+  readonly lastVerified?: string;
   /** The recorded freeze when a venv for these inputs is already built and ready. */
   readonly builtFreeze?: string;
 }
@@ -97,12 +99,15 @@ async function readVenvState(ctx: StepContext, spec: VenvUnitSpec, target: VenvT
     ctx.place,
     "look for an existing venv",
     `${commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))])} && ` +
-      `{ ${readLinkScript(abs(host, spec.venvPath))}; echo '--'; if [ -f ${quote(ready)} ] && [ -f ${quote(freezeFile)} ]; then echo ready && cat ${quote(freezeFile)}; else echo missing; fi; }`,
+      `{ ${readLinkScript(abs(host, spec.venvPath))}; echo '--'; ${lastVerifiedScript(unitRecordPath(host, spec.unit), target.venvsDir)}; echo '--'; ` +
+      `if [ -f ${quote(ready)} ] && [ -f ${quote(freezeFile)} ]; then echo ready && cat ${quote(freezeFile)}; else echo missing; fi; }`,
   );
-  const [linkOut, builtOut] = splitOnce(state.stdout, "--\n");
-  if (!builtOut.startsWith("ready\n")) return { previousTarget: linkOut.trim() };
+  const [linkOut, rest] = splitOnce(state.stdout, "--\n");
+  const [verifiedOut, builtOut] = splitOnce(rest, "--\n");
+  const known = { previousTarget: linkOut.trim(), ...(verifiedOut.trim() !== "" && { lastVerified: verifiedOut.trim() }) };
+  if (!builtOut.startsWith("ready\n")) return known;
   ctx.progress.info(`venv ${target.venvId} already built for these inputs: reusing it`);
-  return { previousTarget: linkOut.trim(), builtFreeze: builtOut.slice("ready\n".length) };
+  return { ...known, builtFreeze: builtOut.slice("ready\n".length) };
 }
 
 /** Build the venv beside the live one: wheels, a fresh dir with pip from the seed, pip install, freeze. */
@@ -134,7 +139,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   }
   // Interrupted (Ctrl+C): stop the remote pip too, not only this process.
   const stopBuild = stopOrphanScript(pidFile, venvDir);
-  ctx.abortScripts?.add(stopBuild);
+  ctx.abortScripts?.set(stopBuild, "");
   try {
     await progress.step(
       "pip install",
@@ -155,16 +160,16 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   return recorded.stdout;
 }
 
-/** Switch the venv link to the new venv (its freeze and requirements with it), verify, or go back. */
-function venvSwitchover(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, state: VenvState, inputs: VenvInputs) {
+/** Switch the venv link to the new venv (its freeze and requirements with it), verify, or go back to the last verified one. */
+function venvSwitchover(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, state: VenvState, inputs: VenvInputs): Switchover {
   const { session, place } = ctx;
-  const link = abs(spec.host, spec.venvPath);
-  const previousDir = state.previousTarget === "" ? undefined : path.posix.resolve(path.posix.dirname(link), state.previousTarget);
+  const back = switchBackId(target.venvsDir, path.posix.dirname(abs(spec.host, spec.venvPath)), state.previousTarget, state.lastVerified, target.venvId);
   let touched = new Set<string>();
   return {
-    noun: "venv" as const,
+    noun: "venv",
     link: spec.venvPath,
     to: target.venvId,
+    back,
     switchIn: async () => {
       // The venv keeps the requirements it serves: the switch copies them into place, and so does a rollback.
       await session.writeFileAtomic(place, "write requirements", `${target.venvDir}/${VENV_REQUIREMENTS_COPY}`, inputs.requirementsText);
@@ -172,11 +177,9 @@ function venvSwitchover(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget
       return `touched ${plural(touched.size, "entry point")}`;
     },
     verify: () => verifyVenv(ctx, spec, target.venvId, touched),
-    revert: async () => {
-      if (previousDir === undefined) return "there was no previous venv to switch back to";
-      await session.run(place, "switch back", venvSwitchScript(spec, previousDir));
-      return `switched back to the previous venv ${path.posix.basename(previousDir)}`;
-    },
+    ...(back !== undefined && { backScript: venvSwitchScript(spec, `${target.venvsDir}/${back}`) }),
+    verifyBack: () => verifyVenv(ctx, spec, back!, touched),
+    ...(spec.host.apache.mode === "managed" && { restartWedged: () => restartWedged(ctx, spec.host) }),
   };
 }
 

@@ -1,4 +1,5 @@
-import { diffPackages, PackageDiff } from "../package-diff";
+import { plural } from "../plural";
+import { changeText, diffPackages, PackageDiff } from "../package-diff";
 import { packagesFromEntries, parseRequirements } from "../requirements";
 
 /**
@@ -26,13 +27,13 @@ export function lockDiff(previous: string | undefined, next: string): PackageDif
 /** Indented lines for a terminal: one per changed package, or a one-line verdict. */
 export function renderLockDiff(diff: PackageDiff, previousExisted: boolean): string[] {
   const rows = [
-    ...diff.upgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `upgraded (${c.changeKind})`]),
-    ...diff.downgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `downgraded (${c.changeKind})`]),
+    ...diff.upgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `upgraded (${changeText(c)})`]),
+    ...diff.downgraded.map((c) => [c.name, `${c.from} -> ${c.to}`, `downgraded (${changeText(c)})`]),
     ...diff.changedSource.map((c) => [c.name, `${c.from} -> ${c.to}`, "source changed"]),
     ...diff.added.map((p) => [p.name, p.version, previousExisted ? "added" : "pinned"]),
     ...diff.removed.map((p) => [p.name, p.version, "removed"]),
   ];
-  if (rows.length === 0) return [`  no changes (${diff.unchanged} package${diff.unchanged === 1 ? "" : "s"} pinned as before)`];
+  if (rows.length === 0) return [`  no changes (${plural(diff.unchanged, "package")} pinned as before)`];
   const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => `  ${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`);
 }

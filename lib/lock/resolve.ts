@@ -3,7 +3,7 @@ import type { VenvUnitSpec } from "../spec";
 import { allOf, commandLine } from "../shell";
 import { abs, StepContext } from "../lifecycle/context";
 import { pipCommand, pipSourceArgs, uploadWheelhouse } from "../lifecycle/pip";
-import { plural } from "../summary/markdown";
+import { plural } from "../plural";
 import { probePython } from "../lifecycle/python-probe";
 import { linkFromSeed, pipSeedDir, seedReadyFile } from "../lifecycle/pip-seed";
 

@@ -1,3 +1,4 @@
+import { plural } from "../plural";
 import type { PackageDiff } from "../package-diff";
 import type { FileChanges, KeptSummary } from "./model";
 
@@ -45,11 +46,9 @@ function fileChangeText(c: FileChanges): string {
 
 function describe(kind: "venv" | "app", e: KeptSummary): [string, string] {
   if (kind === "venv") {
-    const n = Object.keys(e.packages ?? {}).length;
-    const count = `${n} package${n === 1 ? "" : "s"}`;
-    return [count, e.current ? "serving" : e.packageChanges ? packageChangeText(e.packageChanges) : ""];
+    return [plural(Object.keys(e.packages ?? {}).length, "package"), e.current ? "serving" : e.packageChanges ? packageChangeText(e.packageChanges) : ""];
   }
-  return [`${e.fileCount ?? 0} file${e.fileCount === 1 ? "" : "s"}`, e.current ? "serving" : e.fileChanges ? fileChangeText(e.fileChanges) : ""];
+  return [plural(e.fileCount ?? 0, "file"), e.current ? "serving" : e.fileChanges ? fileChangeText(e.fileChanges) : ""];
 }
 
 export function renderReleasesText(units: readonly UnitListing[]): string {

@@ -1,3 +1,4 @@
+import { plural } from "../plural";
 import type { Place } from "../errors";
 import type { ExecResult, RemoteSession } from "./remote-session";
 
@@ -46,6 +47,6 @@ export class CountingSession implements RemoteSession {
 
   /** e.g. `12 remote commands, 4 file transfers`. */
   summary(): string {
-    return `${this.commands} remote command${this.commands === 1 ? "" : "s"}, ${this.transfers} file transfer${this.transfers === 1 ? "" : "s"}`;
+    return `${plural(this.commands, "remote command")}, ${plural(this.transfers, "file transfer")}`;
   }
 }

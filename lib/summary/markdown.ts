@@ -36,8 +36,3 @@ export function capped<T>(items: readonly T[], max: number, render: (item: T) =>
   const shown = items.slice(0, Math.max(0, max)).map(render);
   return items.length > shown.length ? [...shown, more(items.length - shown.length)] : shown;
 }
-
-/** "1 file", "2 files". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}

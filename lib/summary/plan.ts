@@ -9,6 +9,7 @@
  * Opaque marker, so nothing sensitive is ever printed and nothing unknown is guessed.
  */
 import { sha256Hex, stableStringify } from "../hash";
+import { plural } from "../plural";
 
 /** A value the plan does not show: known only after apply, or marked sensitive. */
 export class Opaque {
@@ -196,7 +197,7 @@ export function unitsFromPlan(plan: unknown): PlanUnits {
 
   for (const [unit, change] of removed) if (!deploys.has(unit)) deploys.set(unit, change);
   if (deposed > 0) {
-    notes.push(`${deposed} deposed deploy object(s) left by an earlier failed deploy will be deleted from the state; this changes nothing on the host.`);
+    notes.push(`${plural(deposed, "deposed deploy object")} left by an earlier failed deploy will be deleted from the state; this changes nothing on the host.`);
   }
   // Venvs first (apps deploy after their venv), then by construct path.
   const order = (c: UnitChange) => `${c.kind === "venv" ? 0 : 1}${c.unit}`;

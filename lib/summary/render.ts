@@ -3,8 +3,9 @@
  * files. Tables for package changes, short lists for files and settings; everything is
  * readable as raw text too. Pure: model in, text out.
  */
-import type { PackageDiff, VersionChange } from "../package-diff";
-import { capped, code, codeCell, plural, table } from "./markdown";
+import { changeText, type PackageDiff, type VersionChange } from "../package-diff";
+import { capped, code, codeCell, table } from "./markdown";
+import { plural } from "../plural";
 import type { AppChanges, NameChanges, PlanSummary, SettingChange, UnitSummary, VenvChanges } from "./model";
 import { hasDetails } from "./model";
 import type { RequirementLineChange, RequirementsFileDiff } from "./requirements-diff";
@@ -17,7 +18,7 @@ export interface RenderOptions {
 const DEFAULT_MAX_ITEMS = 100;
 const ARROW = "→";
 
-const versionKind = (c: VersionChange) => (c.changeKind === "major" ? "**major**" : c.changeKind);
+const versionKind = (c: VersionChange) => changeText(c, (word) => `**${word}**`);
 
 /** Package rows: upgrades, downgrades, source changes, additions, removals; each by name. */
 function packageRows(diff: PackageDiff, unknown: readonly string[] = []): string[][] {
@@ -45,8 +46,9 @@ export function packageTable(diff: PackageDiff, options: RenderOptions = {}, unk
 function byKind(changes: readonly VersionChange[]): string {
   const counts = new Map<string, number>();
   for (const c of changes) counts.set(c.changeKind, (counts.get(c.changeKind) ?? 0) + 1);
-  const parts = ["major", "minor", "patch", "pre", "other"].filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}`);
-  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
+  const parts = ["major", "minor", "patch", "calendar", "pre", "other"].filter((k) => counts.has(k)).map((k) => (k === "calendar" ? plural(counts.get(k)!, "calendar version") : `${counts.get(k)} ${k}`));
+  const pre = changes.filter((c) => c.preRelease).length;
+  return parts.length > 0 ? ` (${parts.join(", ")}${pre > 0 ? `; ${plural(pre, "pre-release")}` : ""})` : "";
 }
 
 /** "3 package changes: 1 upgraded (1 major), 1 added, 1 removed; 5 unchanged." */

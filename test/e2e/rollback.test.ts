@@ -106,7 +106,7 @@ test("a rollback to a release that does not serve is switched back, with the app
   const result = webshare(project, ["rollback", "rb/app", "--to", broken]);
   expect(result.code).toBe(1);
   expect(result.output).toContain(`the health check at ${target.url}.webshare/health failed after the switch: HTTP 500`);
-  expect(result.output).toContain(`switched back to ${ids.release1}, which served before`);
+  expect(result.output).toContain(`switched back to the previous release ${ids.release1}, which serves again (verified)`);
   expect(result.output).toContain("RuntimeError: broken release");
   expect((await httpGet(target.url)).body).toBe("Hello from the webshare demo app: greeting 1.0.0\n");
 });

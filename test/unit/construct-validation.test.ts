@@ -1,6 +1,9 @@
 import { App, TerraformStack, Testing } from "cdktf";
 import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../../constructs";
 import type { WebshareHostProps, WsgiAppProps, VenvProps } from "../../constructs";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { errorText } from "../../lib/errors";
 
 const FINGERPRINT = "SHA256:" + "A".repeat(43);
 const hostProps: WebshareHostProps = { host: "127.0.0.1", user: "wwwshare", privateKeyPath: "k", hostKey: FINGERPRINT, apache: ApacheMode.managed() };
@@ -31,7 +34,27 @@ describe("WebshareHost props", () => {
 
   test("unknown props are named", () => {
     const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
-    expect(() => new WebshareHost(stack, "web", { ...hostProps, password: "x" } as WebshareHostProps)).toThrow('unknown prop(s) "password"');
+    expect(() => new WebshareHost(stack, "web", { ...hostProps, password: "x" } as WebshareHostProps)).toThrow('unknown prop "password"');
+  });
+
+  test("a wrong type is said in plain words, not zod's", () => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    expect(() => new WebshareHost(stack, "web", { ...hostProps, port: "22" } as unknown as WebshareHostProps)).toThrow(
+      's/web: invalid props:\n  - port must be a number (got the string "22")',
+    );
+  });
+
+  test("an uncaught props error prints as its text and the caller's line, without a stack through webshare or undefined fields", () => {
+    const script = `
+      const { App, TerraformStack } = require(${JSON.stringify(require.resolve("cdktf"))});
+      const { WebshareHost, ApacheMode } = require(${JSON.stringify(path.resolve(__dirname, "../../constructs"))});
+      new WebshareHost(new TerraformStack(new App(), "s"), "web", { host: "127.0.0.1", user: "u", hostKey: ${JSON.stringify(FINGERPRINT)}, port: "22", apache: ApacheMode.managed() });`;
+    const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('WebshareError: s/web: invalid props:\n  - port must be a number (got the string "22")\n    at [eval]');
+    expect(run.stderr).not.toContain("undefined");
+    expect(run.stderr).not.toMatch(/\n\s+at .*(errors|webshare-host)\.js/);
+    expect(run.stderr.match(/invalid props/g)).toHaveLength(1);
   });
 });
 
@@ -44,7 +67,7 @@ describe("WsgiApp props", () => {
     [{ entry: "os;system:x" }, 'entry "os;system:x" must be "module:callable"'],
     [{ daemon: { processes: 0 } }, "daemon.processes 0 must be 1-64"],
     [{ daemon: { threads: 1000 } }, "daemon.threads 1000 must be 1-256"],
-    [{ environment: { "BAD NAME": "x" } }, "environment.BAD NAME"],
+    [{ environment: { "BAD NAME": "x" } }, 'environment key "BAD NAME" must be an environment variable NAME'],
     [{ appDir: "../other" }, 'appDir "../other" must stay inside the home directory /home/wwwshare'],
     [{ source: "does/not/exist" }, 'source "does/not/exist" must be an existing local directory'],
     [{ healthCheck: { url: "https://user:pw@example.com/" } }, "healthCheck.url"],
@@ -53,6 +76,13 @@ describe("WsgiApp props", () => {
     const { stack, host, venv } = setup();
     expect(() => new WsgiApp(stack, "blog", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow(message);
     expect(() => new WsgiApp(stack, "blog2", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow("s/blog2: invalid props");
+  });
+
+  test("only the first problem of a field is reported, and a bad record key says what a key must be", () => {
+    const { stack, host, venv } = setup();
+    expect(() => new WsgiApp(stack, "blog", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", mount: "app", staticDirs: { static: "static" } })).toThrow(
+      new Error('s/blog: invalid props:\n  - mount "app" must start with "/"\n  - staticDirs key "static" must start with "/"'),
+    );
   });
 
   test("databaseYml names the missing variables or file, never a value", () => {
@@ -66,7 +96,7 @@ describe("WsgiApp props", () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toBe("s/a: invalid props:\n  - databaseYml needs environment variable(s) WEBSHARE_TEST_DB_UNSET, which are not set");
+    expect(message).toBe("s/a: invalid props:\n  - databaseYml needs environment variable WEBSHARE_TEST_DB_UNSET, which is not set");
     expect(() => new WsgiApp(stack, "b", { ...base, databaseYml: { file: "nope/database.yml" } })).toThrow('databaseYml file "nope/database.yml" cannot be read (ENOENT)');
     expect(() => new WsgiApp(stack, "c", { ...base, databaseYml: { fromEnv: { password: "not a name" } } })).toThrow("databaseYml");
   });
@@ -81,13 +111,29 @@ describe("WsgiApp props", () => {
     expect(json).not.toContain("super-secret-value");
   });
 
-  test("two apps claiming one mount fail validation at synth, naming both", () => {
+  test("two apps claiming one mount fail when the second is made, naming both and the prop to change, never skipValidation", () => {
     const { stack, host, venv } = setup();
     const venv2 = new Venv(stack, "venv2", { host, requirements: "test/fixtures/apps/api/requirements.txt", path: "apps/api/venv" });
     new WsgiApp(stack, "a", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app" });
-    new WsgiApp(stack, "b", { host, venv: venv2, source: "test/fixtures/apps/api", entry: "service:application", appDir: "apps/api/public" });
-    const problems = host.node.validate();
-    expect(problems).toEqual(['s/b and s/a both use URL path "/" on host s/host; give each its own']);
+    let thrown: unknown;
+    try {
+      new WsgiApp(stack, "b", { host, venv: venv2, source: "test/fixtures/apps/api", entry: "service:application", appDir: "apps/api/public" });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(errorText(thrown)).toBe(
+      's/b: URL path "/" on host s/host is already used by s/a\nWhat to do: give one app another mount (or another staticDirs URL path); two units sharing one would overwrite each other on the host',
+    );
+    // Not a cdktf validation, whose failure text advises 'skipValidation: true'.
+    expect(host.node.validate()).toEqual([]);
+  });
+
+  test("two Venvs on one path: the fix names the Venv's path prop", () => {
+    const { stack, host } = setup();
+    expect(() => new Venv(stack, "venv2", { host, requirements: "test/fixtures/apps/api/requirements.txt" })).toThrow(
+      's/venv2: venv path "private/venv" on host s/host is already used by s/venv',
+    );
+    expect(() => new Venv(stack, "venv3", { host, requirements: "test/fixtures/apps/api/requirements.txt" })).toThrow(expect.objectContaining({ hint: expect.stringContaining("give one Venv another path") }));
   });
 });
 

@@ -54,17 +54,26 @@ describe("build guard (real /bin/sh)", () => {
   let root: string;
   beforeEach(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "webshare guard $(x) "))));
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+  /** The interpreter's own path (sys.executable), resolved once through any shim. */
+  let python: string;
+  beforeAll(() => (python = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim()));
   const alive = (pid: number) => fs.existsSync(`/proc/${pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
 
   test("stops a build left running that still works on its directory, and only that", async () => {
     const venvDir = path.join(root, "venvs", "0123456789abcdef");
     const pidFile = `${venvDir}.build-pid`;
     fs.mkdirSync(path.dirname(venvDir), { recursive: true });
-    const child = spawn("/bin/sh", ["-c", recordPidAndRun(pidFile, ["python3", "-c", "import time; time.sleep(60)", venvDir])], { stdio: "ignore" });
+    // The real interpreter, not a `python3` found on PATH: that may be a shim (pyenv's is a
+    // bash script that execs bash twice more before Python), and while a process is between
+    // two execs its /proc/<pid>/cmdline reads empty for a moment, so the guard would
+    // rightly see no build there. A build runs `exec pip` directly: one exec.
+    const argv = [python, "-c", "import time; time.sleep(60)", venvDir];
+    const child = spawn("/bin/sh", ["-c", recordPidAndRun(pidFile, argv)], { stdio: "ignore" });
     while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") await new Promise((r) => setTimeout(r, 20));
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
     expect(pid).toBe(child.pid); // exec kept the shell's pid
-    while (!fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sleep")) await new Promise((r) => setTimeout(r, 20));
+    // Act on the build itself, once the shell has exec'd it: its final argv, not the shell's.
+    while (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") !== argv.join("\0") + "\0") await new Promise((r) => setTimeout(r, 20));
     const out = execFileSync("/bin/sh", ["-c", stopOrphanScript(pidFile, venvDir)], { encoding: "utf8" });
     expect(out).toBe(`stopped ${pid}\n`);
     await new Promise((r) => setTimeout(r, 100));

@@ -23,7 +23,7 @@ describe("parseDescriptor", () => {
     [{ ...ok, env: ["NOT A NAME"] }, 'webshare.json: env.0 "NOT A NAME" must be an environment variable NAME'],
     [{ ...ok, healthPath: "health" }, 'webshare.json: healthPath "health" must start with "/"'],
     [{ version: 1, entry: "app:app" }, "webshare.json: requirements is required (needs requirements, lock, or both)"],
-    [{ ...ok, secret: "x" }, 'webshare.json: unknown prop(s) "secret"'],
+    [{ ...ok, secret: "x" }, 'webshare.json: unknown prop "secret"'],
     [[1, 2], "webshare.json must hold a JSON object"],
   ])("%j -> %s", (input, message) => {
     const result = parseDescriptor(JSON.stringify(input));

@@ -28,7 +28,7 @@ test("terraform_data inputs and null_resource spec triggers are units; remove re
 
 test("a deploy input that does not validate is an error naming the stack and resource", () => {
   const broken = { resource: { terraform_data: { venv_deploy_C546ADFE: { input: { ...venvSpec(), venvPath: "../escape" } } } } };
-  expect(() => unitsOfStack("site", broken)).toThrow(/cannot read the webshare units of site: terraform_data\.venv_deploy_C546ADFE: venvPath: must be a relative path/);
+  expect(() => unitsOfStack("site", broken)).toThrow(/cannot read the webshare units of site: terraform_data\.venv_deploy_C546ADFE: venvPath "\.\.\/escape" must be a relative path/);
 });
 
 test("a construct path selects units at or under it, or a stack by name", () => {

@@ -266,6 +266,49 @@ describe("app deploy", () => {
   });
 });
 
+describe("going back means going to the last verified version", () => {
+  it("after an interrupted deploy left an unverified release live, a failed deploy goes back to the last verified one", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
+    const verified = live("public");
+    // An interrupted deploy: its release was switched in but never verified (no unit record).
+    const unverified = appSpec({ "app.py": "app = 'unverified'\n" });
+    world.site.broken = ({ release }) => release !== verified;
+    await failure(deployApp(world.ctx, unverified));
+    const stuck = fs.readdirSync(path.join(world.home, "private/releases/public")).find((d) => /^[0-9a-f]{16}$/.test(d) && d !== verified)!;
+    fs.symlinkSync(`private/releases/public/${stuck}`, path.join(world.home, "public.tmp"));
+    fs.renameSync(path.join(world.home, "public.tmp"), path.join(world.home, "public"));
+
+    const message = await failure(deployApp(world.ctx, appSpec({ "app.py": "app = 3\n" })));
+    expect(message).toContain(`switched back to the previous release ${verified}, which serves again (verified)`);
+    expect(live("public")).toBe(verified);
+  });
+
+  it("says plainly when the version it went back to does not serve either", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
+    const first = live("public");
+    world.site.broken = () => true;
+    const message = await failure(deployApp(world.ctx, appSpec({ "app.py": "app = 2\n" })));
+    expect(message).toContain(`switched back to the previous release ${first}, but it does not serve either: HTTP 500`);
+    // Managed mode: the deploy user's own daemon processes were restarted once before that verdict.
+    expect(world.session.steps).toContain("restart daemon processes");
+  });
+
+  it("an interrupt between the switch and the end of verify leaves the switch back registered for the interrupt handler", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
+    const verified = live("public");
+    const registered = new Map<string, string>();
+    const ctx = { ...world.ctx, abortScripts: registered };
+    let seen: [string, string] | undefined;
+    world.site.onRequest = () => (seen ??= [...registered.entries()][0]);
+    await deployApp(ctx, appSpec({ "app.py": "app = 2\n" }));
+    expect(registered.size).toBe(0);
+    expect(seen![1]).toMatch(new RegExp(`^interrupted before release [0-9a-f]{16} was verified: switching back to ${verified}, the last verified release$`));
+    // What the interrupt handler runs over a fresh connection: the new release goes, the verified one serves.
+    await world.session.run(world.ctx.place, "abort", seen![0]);
+    expect(live("public")).toBe(verified);
+  });
+});
+
 describe("rollback", () => {
   it("goes back to the previous release and verifies it; a second rollback goes forward again", async () => {
     await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
@@ -285,7 +328,7 @@ describe("rollback", () => {
     const second = live("public");
     world.site.broken = ({ release }) => release === first;
     const message = await failure(rollback(world.ctx, appSpec({ "app.py": "app = 2\n" })));
-    expect(message).toContain(`switched back to ${second}, which served before`);
+    expect(message).toContain(`switched back to the previous release ${second}, which serves again (verified)`);
     expect(live("public")).toBe(second);
   });
 });

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { diffPackages } from "../../lib/package-diff";
+import { changeText, diffPackages } from "../../lib/package-diff";
 import { compareVersions } from "../../lib/pep440";
 import { packagesFromEntries, parseRequirements } from "../../lib/requirements";
 
@@ -74,6 +74,19 @@ Flask==3.0.0
     expect(diffPackages({ old: "1.0-legacy" }, { old: "1.1" }).upgraded).toEqual([{ name: "old", from: "1.0-legacy", to: "1.1", changeKind: "other" }]);
   });
 
+  test("a calendar-versioned bump is a calendar version, not major/minor; a pre-release target is marked", () => {
+    const diff = diffPackages({ certifi: "2023.7.22", flask: "1.1.0", idna: "3.6", tzdata: "2024.1" }, { certifi: "2024.2.2", flask: "2.0.0rc1", idna: "3.7.dev1", tzdata: "2024.1rc1" });
+    expect(diff.upgraded).toEqual([
+      { name: "certifi", from: "2023.7.22", to: "2024.2.2", changeKind: "calendar" },
+      { name: "flask", from: "1.1.0", to: "2.0.0rc1", changeKind: "major", preRelease: true },
+      { name: "idna", from: "3.6", to: "3.7.dev1", changeKind: "minor", preRelease: true },
+    ]);
+    // Same release, only the pre-release part differs: "pre" already says it.
+    expect(diff.downgraded).toEqual([{ name: "tzdata", from: "2024.1", to: "2024.1rc1", changeKind: "pre" }]);
+    expect(diff.upgraded.map((c) => changeText(c))).toEqual(["calendar version", "major, pre-release", "minor, pre-release"]);
+    expect(changeText(diff.upgraded[1]!, (w) => `**${w}**`)).toBe("**major**, **pre-release**");
+  });
+
   test("local and post releases are upgrades of kind pre", () => {
     expect(diffPackages({ torch: "2.1.0", x: "1.0" }, { torch: "2.1.0+cpu", x: "1.0.post1" }).upgraded.map((c) => c.changeKind)).toEqual(["pre", "pre"]);
   });
@@ -114,10 +127,12 @@ describe("diffPackages properties", () => {
         const d = diffPackages(before, after);
         const r = diffPackages(after, before);
         const flip = <T extends { from: string; to: string }>({ from, to, ...rest }: T) => ({ ...rest, from: to, to: from });
+        // preRelease describes the target, so it is the one part that does not swap.
+        const kindOnly = <T extends { preRelease?: true }>({ preRelease: _, ...rest }: T) => rest;
         expect(r.added).toEqual(d.removed);
         expect(r.removed).toEqual(d.added);
-        expect(r.upgraded.map(flip)).toEqual(d.downgraded);
-        expect(r.downgraded.map(flip)).toEqual(d.upgraded);
+        expect(r.upgraded.map(flip).map(kindOnly)).toEqual(d.downgraded.map(kindOnly));
+        expect(r.downgraded.map(flip).map(kindOnly)).toEqual(d.upgraded.map(kindOnly));
         expect(r.changedSource.map(flip)).toEqual(d.changedSource);
         expect(r.unchanged).toBe(d.unchanged);
       }),

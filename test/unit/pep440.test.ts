@@ -137,6 +137,11 @@ describe("changeKind", () => {
     ["1.0", "1.0.post1", "pre"],
     ["1.0.dev1", "1.0.dev2", "pre"],
     ["1.0", "1.0+local", "pre"],
+    ["2023.7.22", "2024.2.2", "calendar"], // a year is not a major version
+    ["2024.1", "2024.2", "calendar"],
+    ["20240101", "20240202", "calendar"],
+    ["1.2.3", "2024.1", "calendar"], // the project switched to calendar versioning
+    ["24.1", "25.1", "major"], // a two-digit year cannot be told from a major version
     ["1.0", "1.0.0", "other"], // equal versions
     ["1!1.0", "2!1.0", "other"], // new epoch: the numbering changed
     ["1.0", "legacy-1", "other"],

@@ -40,6 +40,15 @@ describe("webshare diff", () => {
     expect(json.hasChanges).toBe(true);
   });
 
+  test("calendar versions and pre-releases are named as such", async () => {
+    fs.writeFileSync(path.join(dir, "old.txt"), "certifi==2023.7.22\nflask==1.1.0\n");
+    fs.writeFileSync(path.join(dir, "new.txt"), "certifi==2024.2.2\nflask==2.0.0rc1\n");
+    await diffCommand("old.txt", "new.txt", {}, io());
+    expect(out).toContain("| `certifi` | upgraded (calendar version) | `2023.7.22` | `2024.2.2` |");
+    expect(out).toContain("| `flask` | upgraded (**major**, **pre-release**) | `1.1.0` | `2.0.0rc1` |");
+    expect(out.trim().split("\n").pop()).toBe("2 package changes: 2 upgraded (1 major, 1 calendar version; 1 pre-release).");
+  });
+
   test("a missing ref or path in git fails with git's reason", async () => {
     git("init", "-q", "-b", "main");
     fs.writeFileSync(path.join(dir, "r.txt"), "a==1\n");

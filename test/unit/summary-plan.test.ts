@@ -125,7 +125,7 @@ describe("finding units in a plan", () => {
   test("deposed objects are not unit changes, but are noted", () => {
     const s = summarizePlan(plan(change("terraform_data.app_deploy_1", ["delete"], app(), null, { deposed: "00000001" })));
     expect(s.units).toEqual([]);
-    expect(s.notes).toEqual([expect.stringContaining("1 deposed deploy object(s)")]);
+    expect(s.notes).toEqual([expect.stringContaining("1 deposed deploy object left")]);
     expect(renderPlanSummary(s)).toBe(`webshare: no changes to deployed units.\n\n> ${s.notes[0]}\n`);
   });
 
