@@ -12,10 +12,12 @@ import type { StepContext } from "./context";
 /**
  * Shell text: run `script` in its own `sh` with all output into `logFile`, then print the
  * log and exit with the script's status, so a failure still carries the output. `script`
- * keeps its own `$$` (build-guard's recorded pid is the pip that `exec` starts).
+ * keeps its own `$$` (build-guard's recorded pid is the pip that `exec` starts). Python
+ * writes to a file in blocks of 8 KiB unless PYTHONUNBUFFERED is set; with it, pip's lines
+ * reach the log as they are printed.
  */
 export function loggedScript(script: string, logFile: string): string {
-  return `sh -c ${quote(script)} > ${quote(logFile)} 2>&1; rc=$?; cat ${quote(logFile)}; exit $rc`;
+  return `PYTHONUNBUFFERED=1 sh -c ${quote(script)} > ${quote(logFile)} 2>&1; rc=$?; cat ${quote(logFile)}; exit $rc`;
 }
 
 /** A `lastLine` for Progress.long: the last line of the remote log, or undefined while there is none. */
