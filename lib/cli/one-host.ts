@@ -1,7 +1,7 @@
 import type { UnitSpec } from "../spec";
 import { errors } from "../errors";
 import { HostSession, targetOf } from "../ssh/session";
-import { Progress } from "../progress";
+import { heartbeatSecondsFrom, Progress } from "../progress";
 import type { StepContext } from "../lifecycle/context";
 import { loadUnits, UnitSource } from "../drift/load";
 import type { SynthesizedUnit } from "../drift/stacks";
@@ -34,7 +34,7 @@ export async function onHostOf<T>(spec: UnitSpec, io: HostCommandIo, command: st
   const target = targetOf(spec.host.connection);
   const session = await HostSession.open(spec.host.connection, io.env, io.log);
   try {
-    return await work({ session, place: { unit: spec.unit, target }, progress: new Progress(spec.unit, io.log), instance: command, env: io.env });
+    return await work({ session, place: { unit: spec.unit, target }, progress: new Progress(spec.unit, io.log, undefined, { heartbeatSeconds: heartbeatSecondsFrom(io.env) }), instance: command, env: io.env });
   } finally {
     session.dispose();
   }

@@ -5,7 +5,7 @@ import { describeIssues } from "../props-validation";
 import { targetOf } from "../ssh/session";
 import { isShared, openSession } from "../ssh/broker-client";
 import { CountingSession } from "../ssh/counting-session";
-import { Progress, Writer } from "../progress";
+import { heartbeatSecondsFrom, Progress, Writer } from "../progress";
 import { acquireHostLock } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
 import { deployApp, destroyApp } from "../lifecycle/app";
@@ -41,7 +41,7 @@ export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefin
 export async function provision(options: ProvisionOptions): Promise<void> {
   const spec = options.action === "create" ? parseUnit(unitSpec, options.env.WEBSHARE_UNIT) : parseUnit(removalSpec, options.env.WEBSHARE_UNIT);
   const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
-  const progress = new Progress(spec.unit, options.write);
+  const progress = new Progress(spec.unit, options.write, undefined, { heartbeatSeconds: heartbeatSecondsFrom(options.env) });
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
   // Through the connection broker of a `webshare deploy` run when there is one.
   const connection = await progress.step("connect", () => openSession(spec.host.connection, options.env), (s) => `(${place.target}${isShared(s) ? ", shared connection" : ""})`);

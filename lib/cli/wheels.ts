@@ -5,7 +5,7 @@ import { errors, errorText } from "../errors";
 import { commandLine } from "../shell";
 import { hashFlatDir } from "../local-files";
 import { majorMinor } from "../python-compat";
-import { Progress } from "../progress";
+import { heartbeatSecondsFrom, OutputTail, Progress } from "../progress";
 import { exitText, runLocal } from "../local-process";
 import { pipCommand, pipSourceArgs } from "../lifecycle/pip";
 import { loadUnits, UnitSource } from "../drift/load";
@@ -90,7 +90,7 @@ async function probeLocalPython(command: string, io: HostCommandIo): Promise<Loc
 }
 
 async function fillWheelhouse(spec: VenvUnitSpec, local: LocalPython, io: HostCommandIo): Promise<string[]> {
-  const progress = new Progress(spec.unit, io.log);
+  const progress = new Progress(spec.unit, io.log, undefined, { heartbeatSeconds: heartbeatSecondsFrom(io.env) });
   const fit = localPythonFit(local, spec);
   if (!fit.ok) throw errors.localPythonMismatch(fit.message);
   progress.info(fit.message);
@@ -102,11 +102,12 @@ async function fillWheelhouse(spec: VenvUnitSpec, local: LocalPython, io: HostCo
   const before = hashFlatDir(dir);
   const argv = pipWheelArgv(local.command, spec);
   progress.info(commandLine(argv));
-  const after = await progress.step("pip wheel", async () => {
-    const run = await runLocal(argv[0], argv.slice(1), { cwd: io.cwd, env: io.env, passThrough: false });
+  const tail = new OutputTail();
+  const after = await progress.long("pip wheel", async () => {
+    const run = await runLocal(argv[0], argv.slice(1), { cwd: io.cwd, env: io.env, passThrough: false, onOutput: (chunk) => tail.push(chunk) });
     if (run.code !== 0) throw errors.pipWheelFailed(spec.unit, commandLine(argv), exitText(run.code), run.output);
     return hashFlatDir(dir);
-  }, (files) => `(${plural(wheelhouseChanges(before, files).added.length, "new wheel")})`);
+  }, (files) => `(${plural(wheelhouseChanges(before, files).added.length, "new wheel")})`, { lastLine: () => tail.last() });
 
   const changes = wheelhouseChanges(before, after);
   const lines = [`${spec.unit}: ${wheelhouse}: ${changes.added.length === 0 ? "no new wheels" : `${plural(changes.added.length, "wheel")} added`} (${plural(Object.keys(after).length, "file")} in all)`];

@@ -111,7 +111,7 @@ async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: Releas
   const { releaseDir, releasesDir, releaseId } = target;
   const entryPoint = entryPointName(spec);
   if (spec.files[entryPoint] !== undefined) progress.info(`note: the source's own ${entryPoint} is replaced by the generated entry point`);
-  await progress.step("upload app", async () => {
+  await progress.long("upload app", async () => {
     // Never seed from a drifted release: its hard links would carry the edits over.
     const before = state.previousId !== undefined && state.previousId !== releaseId && !options.forceRebuild ? state.previousManifest : {};
     const seed = Object.keys(before).length > 0 ? [["cp", "-al", state.previousDir!, releaseDir]] : [["mkdir", "-p", releaseDir]];

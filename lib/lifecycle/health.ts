@@ -8,7 +8,8 @@
  *   answer naming the new id comes from a process that loaded the new code.
  * - `waitForHealthy` then checks the user's own health URL for the expected status.
  *
- * Both try at least once, and return undefined on success, else the last reason.
+ * Both try at least once, and return undefined on success, else the last reason. `onReason`
+ * hears why each failed try failed (a heartbeat shows the latest).
  */
 
 /** What the entry point's health path reports about the process that answered. */
@@ -80,7 +81,7 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
  * An answer below 500 that is not the entry point's report, several times in a row, is
  * reported as unverifiable (the caller decides whether that is a failure).
  */
-export async function waitForServing(url: string, expected: Expected, deadline: number): Promise<ServingResult> {
+export async function waitForServing(url: string, expected: Expected, deadline: number, onReason?: (reason: string) => void): Promise<ServingResult> {
   let reason = "no answer";
   let foreign = 0;
   for (;;) {
@@ -102,6 +103,7 @@ export async function waitForServing(url: string, expected: Expected, deadline: 
     } catch (e) {
       reason = (e as Error).message;
     }
+    onReason?.(reason);
     if (Date.now() >= deadline) return { ok: false, unverifiable: false, reason };
     await pause();
   }
@@ -113,7 +115,7 @@ export function waitForHealthy(url: string, expectStatus: number, timeoutSeconds
 }
 
 /** Poll the URL until it answers with the expected status or the deadline passes. */
-export async function healthyBy(url: string, expectStatus: number, deadline: number): Promise<string | undefined> {
+export async function healthyBy(url: string, expectStatus: number, deadline: number, onReason?: (reason: string) => void): Promise<string | undefined> {
   let reason = "no answer";
   for (;;) {
     try {
@@ -123,6 +125,7 @@ export async function healthyBy(url: string, expectStatus: number, deadline: num
     } catch (e) {
       reason = (e as Error).message;
     }
+    onReason?.(reason);
     if (Date.now() >= deadline) return reason;
     await pause();
   }

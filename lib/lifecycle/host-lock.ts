@@ -4,6 +4,7 @@ import { allOf, commandLine, quote } from "../shell";
 import { errors, WebshareError } from "../errors";
 import { abs, StepContext } from "./context";
 import type { HostSpec } from "../spec";
+import type { Heartbeat } from "../progress";
 import { HostSession } from "../ssh/session";
 import { describeOwner, HEARTBEAT_SECONDS, isRunningLocally, LockOwner, parseOwner, renderOwner, staleAfterSeconds, staleness } from "./lock-owner";
 
@@ -71,21 +72,31 @@ export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeco
     `else ${inspectScript(dir)}; fi`;
   const here = { machine: os.hostname(), isRunning: isRunningLocally };
   const deadline = Date.now() + waitSeconds * 1000;
-  let announced = false;
-  for (;;) {
-    const { stdout } = await ctx.session.run(ctx.place, "take host lock", tryLock);
-    if (stdout.trim() === "acquired") break;
-    const state = parseLockState(stdout);
-    if (state.held) {
-      const holder = describeOwner(state.owner, state.raw);
-      const verdict = staleness(state.owner, state.ageSeconds, here, staleAfter);
-      if (verdict.stale) throw errors.lockStale(ctx.place, holder, verdict.why, dir, unlockHint(host));
-      if (Date.now() > deadline) throw errors.lockHeld(ctx.place, holder, waitSeconds, dir, unlockHint(host));
-      if (!announced) ctx.progress.info(`waiting for the host lock held by ${holder}`);
-      announced = true;
+  // While it waits, a heartbeat says so and names the current holder (it may change).
+  let waiting: { holder: string; since: number; beat: Heartbeat } | undefined;
+  try {
+    for (;;) {
+      const { stdout } = await ctx.session.run(ctx.place, "take host lock", tryLock);
+      if (stdout.trim() === "acquired") break;
+      const state = parseLockState(stdout);
+      if (state.held) {
+        const holder = describeOwner(state.owner, state.raw);
+        const verdict = staleness(state.owner, state.ageSeconds, here, staleAfter);
+        if (verdict.stale) throw errors.lockStale(ctx.place, holder, verdict.why, dir, unlockHint(host));
+        if (Date.now() > deadline) throw errors.lockHeld(ctx.place, holder, waitSeconds, dir, unlockHint(host));
+        if (waiting === undefined) {
+          ctx.progress.info(`waiting for the host lock held by ${holder}`);
+          const beat = ctx.progress.heartbeat("wait for the host lock", { status: () => `held by ${waiting?.holder}` });
+          waiting = { holder, since: Date.now(), beat };
+        }
+        waiting.holder = holder;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 500));
     }
-    await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 500));
+  } finally {
+    waiting?.beat.stop();
   }
+  if (waiting !== undefined) ctx.progress.info(`took the host lock after waiting ${((Date.now() - waiting.since) / 1000).toFixed(1)}s`);
 
   const ownerFile = `${dir}/owner`;
   const heartbeat = setInterval(() => void ctx.session.runRaw(ctx.place, "refresh host lock", commandLine(["touch", "-c", ownerFile])).catch(() => undefined), HEARTBEAT_SECONDS * 1000);

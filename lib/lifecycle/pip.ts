@@ -36,7 +36,7 @@ export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Pr
   if (spec.source.wheelhouse === undefined) return undefined;
   const { session, place, progress } = ctx;
   const wheelhouse = abs(spec.host, `${spec.host.stateDir}/wheelhouse`);
-  await progress.step("upload wheelhouse", async () => {
+  await progress.long("upload wheelhouse", async () => {
     const listing = await session.run(place, "upload wheelhouse", `${commandLine(["mkdir", "-p", wheelhouse])} && ${commandLine(["ls", "-1", wheelhouse])}`);
     const present = new Set(listing.stdout.split("\n"));
     const missing = Object.keys(spec.wheelhouseFiles).filter((name) => !present.has(name));

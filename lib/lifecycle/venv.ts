@@ -16,6 +16,7 @@ import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-
 import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
+import { loggedScript, remoteLastLine } from "./remote-log";
 
 /**
  * Venv lifecycle. Create: check the inputs against the plan and the interpreter against
@@ -135,16 +136,19 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   const pip = pipCommand(python);
   const sourceArgs = pipSourceArgs(spec, remoteWheelhouse);
   if (spec.upgradePip) {
-    await progress.step("upgrade pip, setuptools, wheel", () => session.run(place, "upgrade pip", commandLine([...pip, "install", "--upgrade", ...sourceArgs, "pip", "setuptools", "wheel"])));
+    await progress.long("upgrade pip, setuptools, wheel", () => session.run(place, "upgrade pip", commandLine([...pip, "install", "--upgrade", ...sourceArgs, "pip", "setuptools", "wheel"])));
   }
   // Interrupted (Ctrl+C): stop the remote pip too, not only this process.
   const stopBuild = stopOrphanScript(pidFile, venvDir);
   ctx.abortScripts?.set(stopBuild, "");
   try {
-    await progress.step(
+    // pip's output goes to a log in the venv, so the heartbeat can show its last line.
+    const log = `${venvDir}/.webshare-pip-install.log`;
+    await progress.long(
       "pip install",
-      () => session.run(place, "pip install", recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile])),
+      () => session.run(place, "pip install", loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log)),
       () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
+      { lastLine: remoteLastLine(ctx, log) },
     );
   } catch (e) {
     // A failed build never becomes current; remove it so the next run starts clean.

@@ -28,15 +28,20 @@ export async function verifyServing(ctx: StepContext, check: HealthCheckSpec, ex
   const what = expected.release !== undefined ? `release ${expected.release}` : `venv ${expected.venv}`;
   if (check.releaseUrl !== undefined) {
     const url = check.releaseUrl;
-    const result = await ctx.progress.step("verify reload", () => waitForServing(url, expected, deadline), (r) =>
+    let latest: string | undefined;
+    const result = await ctx.progress.long("verify reload", () => waitForServing(url, expected, deadline, (r) => (latest = r)), (r) =>
       r.ok ? `(${what} serves: pid ${r.serving.pid}${r.serving.started !== null ? `, process started ${new Date(r.serving.started * 1000).toISOString()}` : ""})` : `(${url} FAILED)`,
-    );
+    { quietStart: true, status: () => latest });
     if (!result.ok) {
       if (!(result.unverifiable && options.allowUnreporting)) return { url, reason: `${result.reason} (${what} was not serving within ${check.timeoutSeconds}s)` };
       ctx.progress.info(`note: the app's entry point does not report what it serves (deployed by an older version?); checking ${check.url} only`);
     }
   }
-  const failure = await ctx.progress.step("health check", () => healthyBy(check.url, check.expectStatus, deadline), (r) => `(${check.url} ${r === undefined ? "OK" : "FAILED"})`);
+  let latest: string | undefined;
+  const failure = await ctx.progress.long("health check", () => healthyBy(check.url, check.expectStatus, deadline, (r) => (latest = r)), (r) => `(${check.url} ${r === undefined ? "OK" : "FAILED"})`, {
+    quietStart: true,
+    status: () => latest,
+  });
   return failure === undefined ? undefined : { url: check.url, reason: failure };
 }
 
