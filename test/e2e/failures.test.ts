@@ -50,6 +50,18 @@ test("an app that fails on import is switched back, with the error log in the me
   expect(response.body).toContain("greeting 1.0.0");
 });
 
+test("an app that hangs at start in its daemon: the old release is proven serving again before the tool says so", async () => {
+  // Hangs only under mod_wsgi, so nothing before the switch can catch it: both daemon processes
+  // wedge in the import. The switch back must bring the old release back, not just the link.
+  project.write("app.py", "import sys, time\nif 'mod_wsgi' in sys.modules:\n    time.sleep(600)\nimport greeting\n");
+  const result = project.deploy();
+  expect(result.code).not.toBe(0);
+  expect(result.output).toMatch(/switched back to the previous release [0-9a-f]{16}, which serves again \(verified\)/);
+  const response = await httpGet(target.url);
+  expect(response.status).toBe(200);
+  expect(response.body).toContain("greeting 1.0.0");
+});
+
 test("an unreachable host fails fast, naming the host", () => {
   project.write("app.py", project.read("app.py") + "\n# a change that needs a deploy\n");
   const started = Date.now();
