@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { AppUnitSpec, VenvUnitSpec } from "../spec";
-import { commandLine, quote } from "../shell";
+import { allOf, commandLine, quote } from "../shell";
 import { errors } from "../errors";
 import { abs, StepContext } from "./context";
 import { switchSymlinkScript, touchExistingScript } from "./switch";
@@ -39,10 +39,13 @@ export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: 
   throw errors.healthCheckFailed(ctx.place, failure.url, failure.reason, log, restored);
 }
 
-/** Shell text: copy a file over another in one rename (readers never see half a file); nothing if it is missing. */
+/**
+ * Shell text: copy a file over another in one rename (readers never see half a file); nothing
+ * if it is missing. The copy is 0600 (the freeze and requirements copies are the deploy user's).
+ */
 function copyAtomicScript(from: string, to: string): string {
   const temp = `${to}.webshare-tmp`;
-  return `if [ -f ${quote(from)} ]; then ${commandLine(["cp", from, temp])} && ${commandLine(["mv", "-f", temp, to])}; fi`;
+  return `if [ -f ${quote(from)} ]; then ${allOf([["rm", "-f", temp], ["cp", from, temp], ["chmod", "0600", temp], ["mv", "-f", temp, to]])}; fi`;
 }
 
 /** The recorded `pip freeze` inside each built venv dir. */
