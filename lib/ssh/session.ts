@@ -176,9 +176,9 @@ export class HostSession implements RemoteSession {
       await new Promise<void>((resolve, reject) => sftp.ext_openssh_rename(temp, remotePath, (e) => (e ? reject(e) : resolve())));
     } catch (e) {
       if (this.dropped) throw errors.connectionLost(place, step);
-      // No temp file stays behind (a full disk leaves a partial one).
-      await new Promise<void>((resolve) => sftp.unlink(temp, () => resolve()));
+      // Looked at before the partial temp file is removed (that frees what it took), then no temp file stays behind.
       const full = await this.fullFilesystem(place, step, remotePath, Buffer.byteLength(content));
+      await new Promise<void>((resolve) => sftp.unlink(temp, () => resolve()));
       if (full !== undefined) throw full;
       throw new WebshareError(`${place.unit} on ${place.target}: step "${step}" failed: cannot write ${remotePath}: ${(e as Error).message}`);
     }
@@ -205,9 +205,11 @@ export class HostSession implements RemoteSession {
       }
     } catch (e) {
       if (this.dropped) throw errors.connectionLost(place, step);
-      // No partial file stays behind: a later run would take a cut-off wheel for a whole one.
-      await Promise.all(files.filter((f) => !done.has(f.remote)).map((f) => new Promise<void>((resolve) => sftp.unlink(f.remote, () => resolve()))));
-      const full = await this.fullFilesystem(place, step, files.find((f) => !done.has(f.remote))?.remote ?? files[0].remote);
+      // Free space is looked at before the partial files go (that frees what they took); then no
+      // partial file stays behind: a later run would take a cut-off wheel for a whole one.
+      const left = files.filter((f) => !done.has(f.remote));
+      const full = await this.fullFilesystem(place, step, (left[0] ?? files[0]).remote);
+      await Promise.all(left.map((f) => new Promise<void>((resolve) => sftp.unlink(f.remote, () => resolve()))));
       if (full !== undefined) throw full;
       throw new WebshareError(`${place.unit} on ${place.target}: step "${step}" failed: upload error: ${(e as Error).message}`);
     }
