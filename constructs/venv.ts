@@ -92,7 +92,7 @@ export class Venv extends Construct {
   readonly resource: TerraformResource;
   /** Local files this venv reads or writes (apps exclude them from their uploads). */
   readonly localFiles: readonly string[];
-  private readonly apps: { entryPoint: string; healthCheck?: HealthCheckSpec }[] = [];
+  private readonly apps: { entryPoint: string; healthCheck?: HealthCheckSpec; daemonUser?: string }[] = [];
 
   constructor(scope: Construct, id: string, props: VenvProps) {
     super(scope, id);
@@ -174,8 +174,9 @@ export class Venv extends Construct {
    * then run its health check (and switch back if it fails).
    * @internal called by WsgiApp
    */
-  addApp(entryPoint: string, healthCheck: HealthCheckSpec | undefined): void {
-    if (!this.apps.some((a) => a.entryPoint === entryPoint)) this.apps.push({ entryPoint, healthCheck });
+  addApp(entryPoint: string, healthCheck: HealthCheckSpec | undefined, daemonUser?: string): void {
+    // daemonUser only when it is another user than the deploy user: the venv stays traversable for it.
+    if (!this.apps.some((a) => a.entryPoint === entryPoint)) this.apps.push({ entryPoint, healthCheck, ...(daemonUser !== undefined ? { daemonUser } : {}) });
   }
 
   private readRequirements(field: string, file: string, allowOptions: boolean | undefined, problems: string[]): LocalRequirements | undefined {

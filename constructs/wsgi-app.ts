@@ -8,7 +8,7 @@ import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
-import { DEFAULT_EXCLUDES, hashTree, sourceTreeProblems } from "../lib/local-files";
+import { effectiveExcludes, hashTree, sourceTreeProblems } from "../lib/local-files";
 import { renderedHashes } from "../lib/render/unit-files";
 import { HEALTH_PATH } from "../lib/render/entry-point";
 import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
@@ -18,6 +18,7 @@ import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
+import { otherDaemonUser } from "../lib/lifecycle/modes";
 
 /** mod_wsgi daemon process options (WSGIDaemonProcess). */
 export interface DaemonOptions {
@@ -74,8 +75,17 @@ export interface WsgiAppProps {
   readonly appDir?: string;
   /** Entry point on the host. @default - "wwwshare.wsgi" in the app directory */
   readonly entryPoint?: string;
-  /** File and directory names (globs `*`, `?`) left out of the upload. @default - __pycache__, *.pyc, .git, .gitignore, .venv, venv, node_modules, .DS_Store */
+  /**
+   * More file and directory names (globs `*`, `?`) or relative paths left out of the upload,
+   * ADDED to the defaults: __pycache__, *.pyc, .git, .gitignore, .venv, venv, node_modules,
+   * .DS_Store, .env* (dotenv files). @default - only the defaults
+   */
   readonly exclude?: string[];
+  /**
+   * Default excludes to upload after all, each named exactly as in the defaults (e.g.
+   * `[".git"]` uploads the repository, `[".env*"]` dotenv files). @default - none
+   */
+  readonly include?: string[];
   /** Previous releases kept for rollback. @default 2 */
   readonly keep?: number;
   /**
@@ -120,6 +130,7 @@ const propsSchema = z
     appDir: v.remotePath.optional(),
     entryPoint: v.remotePath.optional(),
     exclude: z.array(z.string().min(1)).optional(),
+    include: z.array(z.string().min(1)).optional(),
     keep: z.number().int().min(1, { message: "must be 1-20" }).max(20, { message: "must be 1-20" }).optional(),
     databaseYml: z
       .union([
@@ -224,8 +235,10 @@ export class WsgiApp extends Construct {
     }
     if (this.venv.host !== this.host) problems.push(`venv ${this.venv.node.path} is on host ${this.venv.host.node.path}, not on ${this.host.node.path}`);
     const projectRelative = (file: string) => path.relative(p.source, file).split(path.sep).join("/");
+    const chosen = effectiveExcludes(p.exclude, p.include);
+    problems.push(...chosen.problems);
     const exclude = [
-      ...(p.exclude ?? DEFAULT_EXCLUDES),
+      ...chosen.excludes,
       // The venv's own local files (requirements, lock, freeze, wheelhouse) are not app code.
       ...this.venv.localFiles.map(projectRelative).filter((f) => !f.startsWith("..")),
     ];
@@ -264,7 +277,7 @@ export class WsgiApp extends Construct {
           releaseUrl: p.healthCheck.verifyRelease === false ? undefined : new URL(path.posix.join(this.mount, HEALTH_PATH), p.healthCheck.url).toString(),
         }
       : undefined;
-    this.venv.addApp(this.entryPoint, healthCheck);
+    this.venv.addApp(this.entryPoint, healthCheck, otherDaemonUser(p.daemon?.user, this.host.spec.connection.user));
 
     const daemon: DaemonSpec = {
       name: `webshare-${slug(this.node.path)}`,

@@ -9,8 +9,25 @@ import { walkSourceTree } from "./source-tree";
  * files. Kept apart from the pure code that decides what to do with the results.
  */
 
-/** Names skipped in every app source tree. */
-export const DEFAULT_EXCLUDES: readonly string[] = ["__pycache__", "*.pyc", ".git", ".gitignore", ".venv", "venv", "node_modules", ".DS_Store"];
+/**
+ * Names skipped in every app source tree. `.env*` (dotenv files hold secrets) and `.git`
+ * (history, often with secrets once committed) go up only when the app names them in its
+ * `include`; a WsgiApp's `exclude` adds to this list.
+ */
+export const DEFAULT_EXCLUDES: readonly string[] = ["__pycache__", "*.pyc", ".git", ".gitignore", ".venv", "venv", "node_modules", ".DS_Store", ".env*"];
+
+/**
+ * The exclude list of an app: the defaults minus the ones `include` names, plus `exclude`.
+ * Returns the problems of an `include` entry that is not a default pattern (pure).
+ */
+export function effectiveExcludes(exclude: readonly string[] = [], include: readonly string[] = []): { excludes: string[]; problems: string[] } {
+  const problems = include
+    .filter((i) => !DEFAULT_EXCLUDES.includes(i))
+    .map((i) => `include ${JSON.stringify(i)} is not one of the default excludes (${DEFAULT_EXCLUDES.map((d) => JSON.stringify(d)).join(", ")}); include only takes those back out of the defaults`);
+  // An entry in both include and exclude stays excluded.
+  const excludes = [...DEFAULT_EXCLUDES.filter((d) => !include.includes(d)), ...exclude];
+  return { excludes: [...new Set(excludes)], problems };
+}
 
 /** Matches a basename against simple globs (`*`, `?`) or a relative path exactly. */
 export function isExcluded(relativePath: string, patterns: readonly string[]): boolean {

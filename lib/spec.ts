@@ -100,7 +100,8 @@ export const venvUnitSpec = z.object({
   wheelhouseFiles: z.record(z.string(), sha256),
   upgradePip: z.boolean(),
   /** Apps running in this venv: entry points touched after a switch, health checks run after. */
-  apps: z.array(z.object({ entryPoint: relativePath, healthCheck: healthCheckSpec.optional() })),
+  /** `daemonUser`: the user an app's mod_wsgi daemon runs as when it is not the deploy user (the venv must stay readable to it). */
+  apps: z.array(z.object({ entryPoint: relativePath, healthCheck: healthCheckSpec.optional(), daemonUser: z.string().optional() })),
   keep: z.number().int().min(1),
   /** "3.X" the app needs (from its descriptor); checked against the host's interpreter. */
   pythonVersion: z.string().optional(),

@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       let cleanup: (() => Promise<void>) | undefined;
       const unmark = markWorking(process.env);
       watchInterrupts((reason) => {
-        process.stderr.write(`webshare: interrupted (${reason}): stopping, releasing the host lock\n`);
+        process.stderr.write(`webshare: interrupted (${reason}): stopping${cleanup ? ", releasing the host lock if this run holds it" : " (not connected yet: no host lock to release)"}\n`);
         void (cleanup?.() ?? Promise.resolve())
           .catch(() => undefined)
           .finally(() => {
@@ -205,4 +205,10 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-main(process.argv).then((code) => process.exit(code));
+// Exit only once stdout and stderr are flushed: to a pipe they are asynchronous, and an
+// immediate exit cut `webshare diff` of big files at 64 KiB.
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write("", () => resolve()));
+main(process.argv).then(async (code) => {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+});

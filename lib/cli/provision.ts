@@ -6,7 +6,7 @@ import { targetOf } from "../ssh/session";
 import { isShared, openSession } from "../ssh/broker-client";
 import { CountingSession } from "../ssh/counting-session";
 import { heartbeatSecondsFrom, Progress, Writer } from "../progress";
-import { acquireHostLock } from "../lifecycle/host-lock";
+import { hostLock } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
 import { deployApp, destroyApp } from "../lifecycle/app";
 import type { StepContext } from "../lifecycle/context";
@@ -49,15 +49,18 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   try {
     const abortScripts = new Map<string, string>();
     const ctx: StepContext = { session, place, progress, instance, abortScripts, env: options.env };
-    const lock = await acquireHostLock(ctx, spec.host);
-    // Stop at once: drop the connection (no further step runs on it), then clean up and
-    // release over a fresh one.
+    const lock = hostLock(ctx, spec.host);
+    // Registered before the lock is taken (release removes it only if it is ours), so an
+    // interrupt while waiting for it, or as the host makes it, never strands it. Stop at
+    // once: drop the connection (no further step runs on it), then clean up and release
+    // over a fresh one.
     options.onInterrupt?.(async () => {
       session.dispose();
       for (const note of abortScripts.values()) if (note !== "") progress.info(note);
       await lock.release([...abortScripts.keys()]);
     });
     try {
+      await lock.acquire();
       if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));
       else {
         const unit = unitSpec.parse(spec);

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppRemovalSpec, AppUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
@@ -10,6 +11,7 @@ import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
 import { writeUnitRecord } from "./venv";
 import { rebuildId } from "./rebuild";
 import { AppInputs, appAsPlanned, ChangedError } from "./as-planned";
+import { appPrivacy, fileMode, releaseModesScript } from "./modes";
 import { lastVerifiedScript, releaseLinkScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
 
 /**
@@ -115,19 +117,32 @@ async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: Releas
     // Never seed from a drifted release: its hard links would carry the edits over.
     const before = state.previousId !== undefined && state.previousId !== releaseId && !options.forceRebuild ? state.previousManifest : {};
     const seed = Object.keys(before).length > 0 ? [["cp", "-al", state.previousDir!, releaseDir]] : [["mkdir", "-p", releaseDir]];
-    await session.run(place, "upload app", allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ...seed, ["rm", "-f", `${releaseDir}/${READY}`]]));
+    // 0700 while it is built: no other user reaches a file before its mode is final (at the switch).
+    await session.run(place, "upload app", allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ...seed, ["chmod", "0700", releaseDir], ["rm", "-f", `${releaseDir}/${READY}`]]));
     const { remove, upload } = planUpload(before, target.files);
     // Hard-linked files are shared with the live release: unlink before writing new content.
     const dirs = [...new Set(upload.map((f) => path.posix.dirname(`${releaseDir}/${f}`)))];
     const prepare: string[][] = [];
     if (remove.length > 0) prepare.push(["rm", "-f", ...remove.map((f) => `${releaseDir}/${f}`)]);
     if (dirs.length > 0) prepare.push(["mkdir", "-p", ...dirs]);
-    if (prepare.length > 0) await session.run(place, "upload app", allOf(prepare));
-    await session.putFiles(place, "upload app", upload.filter((f) => f !== entryPoint).map((f) => ({ local: path.resolve(spec.source, f), remote: `${releaseDir}/${f}` })));
-    await session.writeFileAtomic(place, "write entry point", `${releaseDir}/${entryPoint}`, inputs.entryPointText);
-    await session.writeFileAtomic(place, "upload app", `${releaseDir}/${MANIFEST}`, JSON.stringify(target.files, null, 2) + "\n");
+    try {
+      if (prepare.length > 0) await session.run(place, "upload app", allOf(prepare));
+      await session.putFiles(place, "upload app", upload.filter((f) => f !== entryPoint).map((f) => uploadEntry(spec, f, releaseDir)));
+      await session.writeFileAtomic(place, "write entry point", `${releaseDir}/${entryPoint}`, inputs.entryPointText);
+      await session.writeFileAtomic(place, "upload app", `${releaseDir}/${MANIFEST}`, JSON.stringify(target.files, null, 2) + "\n");
+    } catch (e) {
+      // A half-uploaded release (a full disk, a dropped connection) is never left behind.
+      await session.runRaw(place, "clean up failed upload", commandLine(["rm", "-rf", releaseDir])).catch(() => undefined);
+      throw e;
+    }
     return { uploaded: upload.length, removed: remove.filter((f) => !(f in target.files)).length };
   }, (r) => `(${plural(r.uploaded, "file")} uploaded, ${r.removed} removed, release ${releaseId})`);
+}
+
+/** One file to upload, with its mode on the host (lifecycle/modes.ts) from its local mode. */
+function uploadEntry(spec: AppUnitSpec, relative: string, releaseDir: string): { local: string; remote: string; mode: number } {
+  const local = path.resolve(spec.source, relative);
+  return { local, remote: `${releaseDir}/${relative}`, mode: fileMode(fs.statSync(local).mode, relative, Object.values(spec.staticDirs), appPrivacy(spec)) };
 }
 
 /** Switch the app dir to the new release (reloading Apache between when its config changed), verify, or go back to the last verified one. */
@@ -148,7 +163,7 @@ function releaseSwitchover(ctx: StepContext, spec: AppUnitSpec, target: ReleaseT
     back,
     switchIn: async () => {
       // Marked ready (complete, reusable) only now that every file is there.
-      const sw = `${commandLine(["touch", `${target.releaseDir}/${READY}`])} && ${releaseLinkScript(spec, target.releaseDir)}`;
+      const sw = `${releaseModesScript(host.python, spec, target.releaseDir)} && ${commandLine(["touch", `${target.releaseDir}/${READY}`])} && ${releaseLinkScript(spec, target.releaseDir)}`;
       if (reload !== undefined) {
         await session.run(place, "switch release", sw);
         await session.run(place, "reload Apache", reload);

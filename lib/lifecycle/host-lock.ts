@@ -60,25 +60,62 @@ export function unlockHint(host: HostSpec): string {
   return `webshare unlock --host ${quote(host.name)} --force`;
 }
 
+/**
+ * A host lock that may be taken: `release` works before, during and after `acquire` (it
+ * removes the lock dir only if the owner file holds this handle's token), so a caller can
+ * register the cleanup for an interrupt BEFORE the lock is taken: an interrupt while
+ * `acquire` waits, or right after the host made the dir, never strands it.
+ */
+export interface HostLockHandle extends HeldLock {
+  /** Take the lock, waiting for a live holder up to `waitSeconds`; throws when it cannot. */
+  acquire(waitSeconds?: number): Promise<void>;
+}
+
 export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeconds = 600): Promise<HeldLock> {
+  const lock = hostLock(ctx, host);
+  try {
+    await lock.acquire(waitSeconds);
+  } catch (e) {
+    // The host may have made the dir before the failure (say, output we could not read).
+    await lock.release().catch(() => undefined);
+    throw e;
+  }
+  return lock;
+}
+
+export function hostLock(ctx: StepContext, host: HostSpec): HostLockHandle {
   const env = ctx.env;
   const dir = lockDir(host);
   const staleAfter = staleAfterSeconds(env);
   const token = randomBytes(8).toString("hex");
   const owner: LockOwner = { user: os.userInfo().username, machine: os.hostname(), pid: process.pid, unit: ctx.place.unit, startedAt: new Date().toISOString(), token };
+  const stateDir = abs(host, host.stateDir);
+  // The state dir (lock, unit records, wheelhouse, Apache snippets) is the deploy user's alone.
   const tryLock =
-    `${allOf([["mkdir", "-p", abs(host, host.stateDir)]])} && ` +
+    `${allOf([["mkdir", "-p", stateDir], ["chmod", "0700", stateDir]])} && ` +
     `if mkdir ${quote(dir)} 2>/dev/null; then printf '%s' ${quote(renderOwner(owner))} > ${quote(dir + "/owner")} && echo acquired; ` +
     `else ${inspectScript(dir)}; fi`;
   const here = { machine: os.hostname(), isRunning: isRunningLocally };
-  const deadline = Date.now() + waitSeconds * 1000;
-  // While it waits, a heartbeat says so and names the current holder (it may change).
-  let waiting: { holder: string; since: number; beat: Heartbeat } | undefined;
-  try {
+  const ownerFile = `${dir}/owner`;
+  let heartbeat: NodeJS.Timeout | undefined;
+
+  const acquire = async (waitSeconds = 600): Promise<void> => {
+    const deadline = Date.now() + waitSeconds * 1000;
+    // While it waits, a heartbeat says so and names the current holder (it may change).
+    let waiting: { holder: string; since: number; beat: Heartbeat } | undefined;
+    // Every pass ends at the deadline, whatever the host answered: no answer we cannot
+    // read makes this loop forever.
+    try {
     for (;;) {
       const { stdout } = await ctx.session.run(ctx.place, "take host lock", tryLock);
       if (stdout.trim() === "acquired") break;
       const state = parseLockState(stdout);
+      if (!state.held && stdout.trim() !== "") {
+        throw new WebshareError(
+          `${ctx.place.unit} on ${ctx.place.target}: step "take host lock" failed: the host answered ${JSON.stringify(stdout.trim().slice(0, 200))}, neither "acquired" nor the lock's owner`,
+          `something on the host prints into every command's output after it starts; run \`ssh ${ctx.place.target.replace(/:\d+$/, "")} true\` and look for output`,
+        );
+      }
       if (state.held) {
         const holder = describeOwner(state.owner, state.raw);
         const verdict = staleness(state.owner, state.ageSeconds, here, staleAfter);
@@ -90,21 +127,24 @@ export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeco
           waiting = { holder, since: Date.now(), beat };
         }
         waiting.holder = holder;
+      } else if (Date.now() > deadline) {
+        // Freed between our mkdir and our look: it keeps changing hands; give up like a held one.
+        throw errors.lockHeld(ctx.place, "(changing holders)", waitSeconds, dir, unlockHint(host));
       }
       await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 500));
     }
-  } finally {
-    waiting?.beat.stop();
-  }
-  if (waiting !== undefined) ctx.progress.info(`took the host lock after waiting ${((Date.now() - waiting.since) / 1000).toFixed(1)}s`);
+    } finally {
+      waiting?.beat.stop();
+    }
+    if (waiting !== undefined) ctx.progress.info(`took the host lock after waiting ${((Date.now() - waiting.since) / 1000).toFixed(1)}s`);
+    heartbeat = setInterval(() => void ctx.session.runRaw(ctx.place, "refresh host lock", commandLine(["touch", "-c", ownerFile])).catch(() => undefined), HEARTBEAT_SECONDS * 1000);
+    heartbeat.unref();
+  };
 
-  const ownerFile = `${dir}/owner`;
-  const heartbeat = setInterval(() => void ctx.session.runRaw(ctx.place, "refresh host lock", commandLine(["touch", "-c", ownerFile])).catch(() => undefined), HEARTBEAT_SECONDS * 1000);
-  heartbeat.unref();
   // Remove it only if it is still ours.
   const releaseScript = `grep -q ${quote(`"token":"${token}"`)} ${quote(ownerFile)} 2>/dev/null && ${commandLine(["rm", "-rf", dir])} || true`;
   const release = async (before: readonly string[]): Promise<void> => {
-    clearInterval(heartbeat);
+    if (heartbeat !== undefined) clearInterval(heartbeat);
     const script = [...before.map((b) => `{ ${b}; } >/dev/null 2>&1`), releaseScript].join("; ");
     try {
       await ctx.session.run(ctx.place, "release host lock", script);
@@ -121,7 +161,7 @@ export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeco
   };
   // Once: a second call (the normal end racing an interrupt) waits for the first.
   let releasing: Promise<void> | undefined;
-  return { release: (before = []) => (releasing ??= release(before)) };
+  return { acquire, release: (before = []) => (releasing ??= release(before)) };
 }
 
 // Direct, never through the connection broker: after Ctrl+C the broker's run is stopping too.

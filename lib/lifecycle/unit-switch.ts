@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { AppUnitSpec, VenvUnitSpec } from "../spec";
-import { commandLine, quote } from "../shell";
+import { allOf, commandLine, quote } from "../shell";
 import { errors } from "../errors";
 import { plural } from "../plural";
 import { abs, StepContext } from "./context";
@@ -130,10 +130,13 @@ export function restartDaemonsScript(python: string): string {
   return commandLine([python, "-c", py]);
 }
 
-/** Shell text: copy a file over another in one rename (readers never see half a file); nothing if it is missing. */
+/**
+ * Shell text: copy a file over another in one rename (readers never see half a file); nothing
+ * if it is missing. The copy is 0600 (the freeze and requirements copies are the deploy user's).
+ */
 function copyAtomicScript(from: string, to: string): string {
   const temp = `${to}.webshare-tmp`;
-  return `if [ -f ${quote(from)} ]; then ${commandLine(["cp", from, temp])} && ${commandLine(["mv", "-f", temp, to])}; fi`;
+  return `if [ -f ${quote(from)} ]; then ${allOf([["rm", "-f", temp], ["cp", from, temp], ["chmod", "0600", temp], ["mv", "-f", temp, to]])}; fi`;
 }
 
 /** The recorded `pip freeze` inside each built venv dir. */

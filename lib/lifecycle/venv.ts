@@ -13,6 +13,7 @@ import { recordPidAndRun, stopOrphanScript } from "./build-guard";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { rebuildId } from "./rebuild";
 import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-seed";
+import { venvDirsScript } from "./modes";
 import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
@@ -99,7 +100,7 @@ async function readVenvState(ctx: StepContext, spec: VenvUnitSpec, target: VenvT
   const state = await ctx.session.run(
     ctx.place,
     "look for an existing venv",
-    `${commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))])} && ` +
+    `${commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))])} && ${venvDirsScript(spec)} && ` +
       `{ ${readLinkScript(abs(host, spec.venvPath))}; echo '--'; ${lastVerifiedScript(unitRecordPath(host, spec.unit), target.venvsDir)}; echo '--'; ` +
       `if [ -f ${quote(ready)} ] && [ -f ${quote(freezeFile)} ]; then echo ready && cat ${quote(freezeFile)}; else echo missing; fi; }`,
   );
@@ -159,7 +160,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   }
   const freezeFile = `${venvDir}/${VENV_FREEZE_RECORD}`;
   const recorded = await progress.step("record pip freeze", () =>
-    session.run(place, "record pip freeze", `${commandLine(pipFreezeCommand(python))} > ${quote(freezeFile)} && ${allOf([["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}`),
+    session.run(place, "record pip freeze", `${commandLine(pipFreezeCommand(python))} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}`),
   );
   return recorded.stdout;
 }
@@ -200,7 +201,7 @@ export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; ki
   const file = unitRecordPath(spec.host, spec.unit);
   // One round trip: the record arrives on stdin, lands in a temp file, then one rename.
   const temp = `${file}.webshare-tmp`;
-  await ctx.session.run(ctx.place, "record unit", `${commandLine(["mkdir", "-p", path.posix.dirname(file)])} && cat > ${quote(temp)} && ${commandLine(["mv", "-f", temp, file])}`, {
+  await ctx.session.run(ctx.place, "record unit", `${commandLine(["mkdir", "-p", path.posix.dirname(file)])} && { { cat > ${quote(temp)} && ${commandLine(["mv", "-f", temp, file])}; } || { ${commandLine(["rm", "-f", temp])}; false; }; }`, {
     stdin: JSON.stringify(record, null, 2) + "\n",
   });
 }

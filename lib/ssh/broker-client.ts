@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { ConnectionSpec } from "../spec";
 import { errors, Place, WebshareError } from "../errors";
 import { HostSession, resolveLocal, targetOf } from "./session";
-import type { ExecResult, RemoteSession } from "./remote-session";
+import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
 import { BROKER_ENV, BrokerReply, encodeMessage, fromWireError, LineDecoder, OpenedSession, parseReply, RequestBody, toWireContent } from "./broker-protocol";
 
 /**
@@ -108,9 +108,9 @@ export class BrokeredSession implements RemoteSession {
     await this.call({ op: "writeFileAtomic", place, step, remotePath, content: toWireContent(content), mode });
   }
 
-  async putFiles(place: Place, step: string, files: { local: string; remote: string }[]): Promise<void> {
+  async putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length === 0) return;
-    await this.call({ op: "putFiles", place, step, files: files.map((f) => ({ local: path.resolve(f.local), remote: f.remote })) });
+    await this.call({ op: "putFiles", place, step, files: files.map((f) => ({ local: path.resolve(f.local), remote: f.remote, mode: f.mode })) });
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 import { plural } from "../plural";
 import type { Place } from "../errors";
-import type { ExecResult, RemoteSession } from "./remote-session";
+import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
 
 /**
  * A session that counts what it sends: remote commands (one exec channel each) and file
@@ -36,7 +36,7 @@ export class CountingSession implements RemoteSession {
     return this.inner.writeFileAtomic(place, step, remotePath, content, mode);
   }
 
-  putFiles(place: Place, step: string, files: { local: string; remote: string }[]): Promise<void> {
+  putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length > 0) this.transfers++;
     return this.inner.putFiles(place, step, files);
   }

@@ -1,5 +1,12 @@
 import type { Place } from "../errors";
 
+/** A local file to upload: absolute local and remote paths, and its mode on the host (default: the server's, 0644 under the usual umask). */
+export interface UploadFile {
+  readonly local: string;
+  readonly remote: string;
+  readonly mode?: number;
+}
+
 /** Output of one remote command. */
 export interface ExecResult {
   readonly stdout: string;
@@ -20,10 +27,10 @@ export interface RemoteSession {
   run(place: Place, step: string, script: string, options?: { stdin?: string; allowFailure?: false }): Promise<ExecResult>;
   /** Like run, but returns the exit code instead of throwing on a non-zero one. */
   runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }>;
-  /** Write a file atomically: a temp file beside it, then one POSIX rename over the old one. */
+  /** Write a file atomically: a temp file beside it (created with `mode`, default 0600), then one POSIX rename over the old one. */
   writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode?: number): Promise<void>;
   /** Upload local files (absolute local -> absolute remote paths; parent dirs must exist). */
-  putFiles(place: Place, step: string, files: { local: string; remote: string }[]): Promise<void>;
+  putFiles(place: Place, step: string, files: UploadFile[]): Promise<void>;
   /** Close this session; later calls fail as after a dropped connection. */
   dispose(): void;
 }

@@ -18,6 +18,17 @@ export interface RenderOptions {
 const DEFAULT_MAX_ITEMS = 100;
 const ARROW = "→";
 
+/**
+ * Append lists and lines to `lines` without spreading them into arguments: a spread of
+ * 200,000 items overflows the call stack (webshare diff of two big lock files).
+ */
+function pushAll(lines: string[], ...parts: (readonly string[] | string)[]): void {
+  for (const part of parts) {
+    if (typeof part === "string") lines.push(part);
+    else for (const line of part) lines.push(line);
+  }
+}
+
 const versionKind = (c: VersionChange) => changeText(c, (word) => `**${word}**`);
 
 /** Package rows: upgrades, downgrades, source changes, additions, removals; each by name. */
@@ -84,8 +95,8 @@ export function requirementSummaryLine(changes: readonly RequirementLineChange[]
 export function renderRequirementsDiff(diff: RequirementsFileDiff, oldLabel: string, newLabel: string, options: RenderOptions = {}): string {
   const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const lines = [`**Packages: ${code(oldLabel)} ${ARROW} ${code(newLabel)}**`, ""];
-  if (diff.packages.hasChanges) lines.push(...packageTable(diff.packages, options), "");
-  if (diff.requirements.length > 0) lines.push("Unpinned requirements and options:", "", ...requirementTable(diff.requirements, maxItems), "");
+  if (diff.packages.hasChanges) pushAll(lines, packageTable(diff.packages, options), "");
+  if (diff.requirements.length > 0) pushAll(lines, ["Unpinned requirements and options:", ""], requirementTable(diff.requirements, maxItems), "");
   const pinned = diff.packages.hasChanges || diff.packages.unchanged > 0 ? [packageSummaryLine(diff.packages)] : [];
   const loose = diff.requirements.length > 0 ? [requirementSummaryLine(diff.requirements)] : [];
   lines.push(pinned.length + loose.length > 0 ? [...pinned, ...loose].join(" ") : "No changes.");
@@ -155,15 +166,15 @@ function venvBody(u: UnitSummary, c: VenvChanges, maxItems: number): string[] {
     const n = c.packages ? plural(c.packages.removed.length, "locked package") : plural(c.requirements.length, "requirement line");
     return [`It had ${n}.`, ""];
   }
-  if (c.packages?.hasChanges) lines.push(...packageTable(c.packages, { maxItems }, c.packages.unknown), "", packageSummaryLine(c.packages, c.packages.unknown), "");
+  if (c.packages?.hasChanges) pushAll(lines, packageTable(c.packages, { maxItems }, c.packages.unknown), "", packageSummaryLine(c.packages, c.packages.unknown), "");
   // With a lock, a new venv's requirement lines add nothing to its package table.
   if (c.requirements.length > 0 && !(c.hasLock && u.action === "create")) {
     const label = c.hasLock ? "Requirement lines (the lock decides what is installed):" : "Requirement lines (no lock: pip resolves these on the host):";
     lines.push(label, "", ...requirementTable(c.requirements, maxItems), "", requirementSummaryLine(c.requirements), "");
   }
   if (c.installTextOnly) lines.push("The installed file's text changes, but no package or requirement line does (comments, hashes or order).", "");
-  lines.push(...nameList("Wheelhouse", c.wheelhouse, maxItems));
-  lines.push(...settingList(settingsLabel(u), c.settings, maxItems, u.action === "create"));
+  pushAll(lines, nameList("Wheelhouse", c.wheelhouse, maxItems));
+  pushAll(lines, settingList(settingsLabel(u), c.settings, maxItems, u.action === "create"));
   return lines;
 }
 
@@ -174,15 +185,15 @@ function appBody(u: UnitSummary, c: AppChanges, maxItems: number): string[] {
     lines.push("Apache config and entry point: new.", "");
   } else {
     if (c.apacheConfig.changed || c.apacheConfig.settings.length > 0) {
-      if (c.apacheConfig.settings.length > 0) lines.push(...settingList("Apache config changes:", c.apacheConfig.settings, maxItems));
+      if (c.apacheConfig.settings.length > 0) pushAll(lines, settingList("Apache config changes:", c.apacheConfig.settings, maxItems));
       else lines.push("Apache config changes (the rendered text differs; no readable setting did, e.g. after a webshare-cdktf upgrade).", "");
     }
     if (c.entryPoint.changed || c.entryPoint.settings.length > 0) {
-      if (c.entryPoint.settings.length > 0) lines.push(...settingList("Entry point changes:", c.entryPoint.settings, maxItems));
+      if (c.entryPoint.settings.length > 0) pushAll(lines, settingList("Entry point changes:", c.entryPoint.settings, maxItems));
       else lines.push("Entry point changes (the rendered text differs; no readable setting did).", "");
     }
   }
-  lines.push(...settingList(settingsLabel(u), c.settings, maxItems, u.action === "create"));
+  pushAll(lines, settingList(settingsLabel(u), c.settings, maxItems, u.action === "create"));
   return lines;
 }
 
@@ -192,7 +203,7 @@ function unitSection(u: UnitSummary, maxItems: number): string[] {
   if (u.afterSensitive) lines.push("Its new settings are marked sensitive and not shown.", "");
   if (u.afterUnknown) lines.push(u.changes ? "Some of its new settings are known only after apply." : "Its new settings are known only after apply.", "");
   if (u.changes) {
-    lines.push(...(u.changes.kind === "venv" ? venvBody(u, u.changes, maxItems) : appBody(u, u.changes, maxItems)));
+    pushAll(lines, (u.changes.kind === "venv" ? venvBody(u, u.changes, maxItems) : appBody(u, u.changes, maxItems)));
     if (u.redeploys && !hasDetails(u.changes) && u.action !== "create") lines.push("No readable setting changed; it deploys again with the same content.", "");
   }
   return lines;
@@ -209,8 +220,8 @@ export function renderPlanSummary(summary: PlanSummary, options: RenderOptions =
     `### webshare plan: ${plural(summary.units.length, "unit")} change${summary.units.length === 1 ? "s" : ""}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}`,
     "",
   ];
-  if (notes.length > 0) lines.push(...notes, "");
-  for (const u of summary.units) lines.push(...unitSection(u, maxItems));
+  if (notes.length > 0) pushAll(lines, notes, "");
+  for (const u of summary.units) pushAll(lines, unitSection(u, maxItems));
   while (lines[lines.length - 1] === "") lines.pop();
   return `${lines.join("\n")}\n`;
 }

@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { errors, Place, WebshareError } from "../../lib/errors";
-import type { ExecResult, RemoteSession } from "../../lib/ssh/remote-session";
+import type { ExecResult, RemoteSession, UploadFile } from "../../lib/ssh/remote-session";
+import { runFramed } from "../../lib/ssh/framing";
 
 /**
  * The middle test tier's host: a RemoteSession that runs the generated scripts with /bin/sh
@@ -18,6 +19,11 @@ export class LocalShellSession implements RemoteSession {
   private dropped = false;
   /** Drop the "connection" when a step of this name starts (it fails as connectionLost). */
   dropAt?: string;
+  /**
+   * Shell text run before every command, as a login shell runs ~/.bashrc before the command
+   * sshd hands it (e.g. `echo Welcome`): what real hosts print in front of our output.
+   */
+  startupNoise?: string;
 
   constructor(readonly home: string) {}
 
@@ -35,6 +41,11 @@ export class LocalShellSession implements RemoteSession {
 
   runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }> {
     this.check(place, step);
+    // Framed like HostSession's commands, so startup noise is cut off the same way.
+    return runFramed((framed, input) => this.sh(this.startupNoise === undefined ? framed : `${this.startupNoise}\n${framed}`, input), script, stdin);
+  }
+
+  private sh(script: string, stdin?: string): Promise<ExecResult & { code: number }> {
     return new Promise((resolve, reject) => {
       const child = spawn("/bin/sh", ["-c", script], { cwd: this.home, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: this.home, LANG: "C.UTF-8" } });
       let stdout = "";
@@ -49,7 +60,7 @@ export class LocalShellSession implements RemoteSession {
     });
   }
 
-  async writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode = 0o644): Promise<void> {
+  async writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode = 0o600): Promise<void> {
     this.check(place, step);
     const temp = `${remotePath}.webshare-tmp-${process.pid}`;
     try {
@@ -60,10 +71,13 @@ export class LocalShellSession implements RemoteSession {
     }
   }
 
-  async putFiles(place: Place, step: string, files: { local: string; remote: string }[]): Promise<void> {
+  async putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length === 0) return;
     this.check(place, step);
-    for (const f of files) fs.copyFileSync(f.local, f.remote);
+    for (const f of files) {
+      fs.copyFileSync(f.local, f.remote);
+      fs.chmodSync(f.remote, f.mode ?? 0o644);
+    }
   }
 
   dispose(): void {

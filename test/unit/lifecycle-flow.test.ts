@@ -120,9 +120,13 @@ function venvSpec(greeting: string): VenvUnitSpec {
 }
 
 /** An app spec as synth would write it for a source tree holding `files`. */
-function appSpec(files: Record<string, string>, host: HostSpec = hostSpec()): AppUnitSpec {
+function appSpec(files: Record<string, string>, host: HostSpec = hostSpec(), staticDirs: Record<string, string> = {}, modes: Record<string, number> = {}): AppUnitSpec {
   const source = fs.mkdtempSync(path.join(world.project, "app-"));
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(source, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(source, name)), { recursive: true });
+    fs.writeFileSync(path.join(source, name), text);
+    if (modes[name] !== undefined) fs.chmodSync(path.join(source, name), modes[name]);
+  }
   const rendered = {
     unit: "t/app",
     host,
@@ -131,7 +135,7 @@ function appSpec(files: Record<string, string>, host: HostSpec = hostSpec()): Ap
     module: "app",
     callable: "app",
     mount: "/app",
-    staticDirs: {},
+    staticDirs,
     daemon: { name: "webshare-t-app", processes: 2, threads: 15 },
     environment: {},
     venvPath: "private/venv",
@@ -306,6 +310,37 @@ describe("going back means going to the last verified version", () => {
     // What the interrupt handler runs over a fresh connection: the new release goes, the verified one serves.
     await world.session.run(world.ctx.place, "abort", seen![0]);
     expect(live("public")).toBe(verified);
+  });
+});
+
+describe("privacy on a shared host", () => {
+  const mode = (file: string) => fs.statSync(path.join(world.home, file)).mode & 0o777;
+
+  it("release and private dirs are 0711, app files keep only owner bits, static files are world-readable", async () => {
+    await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
+    const spec = appSpec({ "app.py": "app = 1\n", "run.sh": "#!/bin/sh\n", "secret.cfg": "k = v\n", "static/site.css": "body {}\n" }, hostSpec(), { "/static": "static" }, { "run.sh": 0o755, "secret.cfg": 0o600 });
+    await deployApp(world.ctx, spec);
+    const release = path.relative(world.home, fs.realpathSync(path.join(world.home, "public")));
+    expect([mode("private"), mode("private/releases"), mode("private/releases/public"), mode(release), mode(`${release}/static`)]).toEqual([0o711, 0o711, 0o711, 0o711, 0o711]);
+    expect([mode(`${release}/app.py`), mode(`${release}/run.sh`), mode(`${release}/secret.cfg`), mode(`${release}/wwwshare.wsgi`), mode(`${release}/.webshare-manifest.json`)]).toEqual([0o600, 0o700, 0o600, 0o600, 0o600]);
+    expect(mode(`${release}/static/site.css`)).toBe(0o644);
+    // The venv side: its dir is the user's alone, the freeze and requirements copies too.
+    expect([mode(VENVS), mode("private/venvs"), mode("private/freeze.txt"), mode("private/requirements.txt")]).toEqual([0o700, 0o711, 0o600, 0o600]);
+    // Files hard-linked from an earlier release with looser modes are tightened too.
+    fs.chmodSync(path.join(world.home, release, "secret.cfg"), 0o644);
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 2\n", "run.sh": "#!/bin/sh\n", "secret.cfg": "k = v\n", "static/site.css": "body {}\n" }, hostSpec(), { "/static": "static" }, { "run.sh": 0o755 }));
+    const second = path.relative(world.home, fs.realpathSync(path.join(world.home, "public")));
+    expect(second).not.toBe(release);
+    expect(mode(`${second}/secret.cfg`)).toBe(0o600);
+  });
+
+  it("an app whose daemon runs as another user keeps its code readable to it (0755/0644)", async () => {
+    const spec = appSpec({ "app.py": "app = 1\n" });
+    const shared = { ...spec, daemon: { ...spec.daemon, user: "www-data" } };
+    const rendered = { unit: shared.unit, host: shared.host, appDir: shared.appDir, entryPoint: shared.entryPoint, module: shared.module, callable: shared.callable, mount: shared.mount, staticDirs: shared.staticDirs, daemon: shared.daemon, environment: shared.environment, venvPath: shared.venvPath };
+    await deployApp(world.ctx, { ...shared, ...renderedHashes(rendered) });
+    const release = path.relative(world.home, fs.realpathSync(path.join(world.home, "public")));
+    expect([mode(release), mode(`${release}/app.py`)]).toEqual([0o755, 0o644]);
   });
 });
 
