@@ -71,6 +71,26 @@ export interface WsgiAppProps {
   readonly environment?: Record<string, string>;
   /** Health check after each deploy. @default - none */
   readonly healthCheck?: HealthCheckOptions;
+  /**
+   * Commands run on the host before the new release serves, in order, each an argv list, e.g.
+   * `[["python", "manage.py", "migrate", "--noinput"], ["python", "manage.py", "collectstatic", "--noinput"]]`.
+   * They run under the host lock after the upload, in the NEW release directory, with the
+   * venv's `bin` first on PATH (`python` is the venv's interpreter) and the app's
+   * `environment` set. A failing command (non-zero exit) fails the deploy before the switch:
+   * the previous release keeps serving, and the message names the command, its exit status
+   * and the end of its output. They run again when a release already on the host is
+   * deployed again, so they must be safe to repeat (migrate and collectstatic are). A
+   * rollback does not run them and does not undo them (migrations are not reversed).
+   * @default - none
+   */
+  readonly releaseCommands?: string[][];
+  /**
+   * Before the switch, import the entry's module in the new release with the new venv and the
+   * app's environment (60 s timeout), so an app that crashes or hangs at import fails the
+   * deploy while the old release still serves. Turn off only for a module that cannot be
+   * imported outside mod_wsgi (e.g. it imports `mod_wsgi` at the top). @default true
+   */
+  readonly importCheck?: boolean;
   /** App directory on the host. @default - the host layout's public dir ("public") */
   readonly appDir?: string;
   /** Entry point on the host. @default - "wwwshare.wsgi" in the app directory */
@@ -118,6 +138,8 @@ const propsSchema = z
     staticDirs: z.record(v.urlPath, v.remotePath).optional(),
     daemon: daemonSchema.optional(),
     environment: v.environmentVariables.optional(),
+    releaseCommands: v.releaseCommands.optional(),
+    importCheck: z.boolean().optional(),
     healthCheck: z
       .object({
         url: v.httpUrl,
@@ -199,6 +221,7 @@ export class WsgiApp extends Construct {
       appDir: options.appDir,
       staticDirs: d.staticDirs,
       environment: Object.fromEntries((d.env ?? []).map((name) => [name, process.env[name]!])),
+      releaseCommands: d.releaseCommands,
       healthCheck:
         base !== undefined && d.healthPath !== undefined
           ? { url: new URL(d.healthPath.replace(/^\//, ""), base).toString(), timeoutSeconds: options.healthTimeoutSeconds, verifyRelease: options.verifyRelease }
@@ -290,6 +313,9 @@ export class WsgiApp extends Construct {
     };
     const [module, callable] = p.entry.split(":");
     const environment = p.environment ?? {};
+    // Present in the spec only when set, so apps without them synthesize exactly as before.
+    const releaseCommands = p.releaseCommands !== undefined && p.releaseCommands.length > 0 ? p.releaseCommands.map((argv) => [...argv]) : undefined;
+    const importCheck = p.importCheck === false ? (false as const) : undefined;
 
     this.resource = createUnitResource(this, {
       kind: this.host.lifecycleResource,
@@ -326,6 +352,8 @@ export class WsgiApp extends Construct {
           staticDirs: rendered.staticDirs,
           daemon,
           environment,
+          ...(releaseCommands !== undefined && { releaseCommands }),
+          ...(importCheck !== undefined && { importCheck }),
           venvPath: rendered.venvPath,
           healthCheck,
           databaseYml,

@@ -22,6 +22,11 @@ export const descriptorV1 = z
     python: z.string().regex(/^3\.\d+$/, { message: 'must be a Python version "3.X"' }).optional().describe('Python version the app needs, "3.X"; the deploy refuses a host whose mod_wsgi Python differs.'),
     healthPath: v.urlPath.optional().describe("Path under the app's URL that answers 200 when the app works, e.g. /health."),
     env: z.array(v.envVarName).optional().describe("NAMES of non-secret environment variables passed to the app; values come from the deploying environment."),
+    releaseCommands: v.releaseCommands
+      .optional()
+      .describe(
+        'Commands run in the new release before it serves, in order, each an argv list, e.g. [["python", "manage.py", "migrate", "--noinput"]]; "python" is the venv\'s interpreter. A failure keeps the old release serving.',
+      ),
   })
   .strict()
   .refine((d) => d.requirements !== undefined || d.lock !== undefined, { message: "needs requirements, lock, or both", path: ["requirements"] });

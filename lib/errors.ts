@@ -211,6 +211,22 @@ export const errors = {
       log === "" ? undefined : `recent Apache error log lines:\n${tail(log)}`,
     ),
 
+  /** A release command failed before the switch: nothing was switched. */
+  releaseCommandFailed: (place: Place, command: string, index: number, count: number, code: number, release: string, output: string) =>
+    new WebshareError(
+      `${at(place)}: release command ${index} of ${count} failed (exit ${code}): ${command}; the new release ${release} was not switched in, the previous release keeps serving`,
+      "its output below names the cause; fix it and deploy again. Commands before it did run (a migration they applied stays applied), so release commands must be safe to run again",
+      output.trim() === "" ? "(no output)" : `output (last lines):\n${tail(output)}`,
+    ),
+
+  /** Importing the app's module in the new release failed or hung: nothing was switched. */
+  importCheckFailed: (place: Place, entry: string, release: string, why: string, output: string) =>
+    new WebshareError(
+      `${at(place)}: the new release ${release} cannot be served: importing ${entry} with the new venv ${why}; it was not switched in, the previous release keeps serving`,
+      "the traceback below names the cause (a missing package, an error in the code, a setting the app needs in its environment); fix it and deploy again. If the module cannot be imported outside mod_wsgi, set importCheck: false on the WsgiApp",
+      output.trim() === "" ? undefined : `output (last lines):\n${tail(output)}`,
+    ),
+
   apacheConfigRejected: (place: Place, output: string) =>
     new WebshareError(
       `${at(place)}: Apache rejected the new configuration; the old configuration stays installed and Apache keeps serving`,

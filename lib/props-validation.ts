@@ -290,3 +290,16 @@ export const indexUrl = z.string().refine(
 );
 
 export const environmentVariables = z.record(envVarName, z.string().refine((v) => !v.includes("\0"), { message: "must not contain NUL" }));
+
+/**
+ * Release commands: a list of argv lists run in order on the host (WsgiApp `releaseCommands`,
+ * webshare.json `releaseCommands`). Each argv is passed to `env` after the app's environment
+ * assignments, so its program may not look like an assignment (`NAME=value`).
+ */
+export const releaseCommands = z.array(
+  z
+    .array(z.string().refine((a) => !a.includes("\0"), { message: "must not contain NUL" }), { message: 'must be an argv list, e.g. ["python", "manage.py", "migrate", "--noinput"]' })
+    .min(1, { message: 'must be a non-empty argv list, e.g. ["python", "manage.py", "migrate", "--noinput"]' })
+    .refine((argv) => argv[0] !== "" && !argv[0].includes("="), { message: "must start with a program name (not empty, no '=')" }),
+  { message: 'must be a list of argv lists, e.g. [["python", "manage.py", "migrate", "--noinput"]]' },
+);

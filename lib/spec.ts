@@ -139,6 +139,14 @@ export const appUnitSpec = z.object({
   staticDirs: z.record(z.string(), z.string()),
   daemon: daemonSpec,
   environment: z.record(z.string(), z.string()),
+  /**
+   * Commands run on the host in the NEW release dir with the new venv's bin first on PATH and
+   * the app's environment, under the host lock, after the upload and before the switch (e.g.
+   * migrate, collectstatic); absent = none. A failure keeps the old release serving.
+   */
+  releaseCommands: z.array(argv.refine((a) => a[0] !== "" && !a[0].includes("="), { message: "must start with a program name" })).optional(),
+  /** false: skip the import of `module:callable` in the new release before the switch; absent = check. */
+  importCheck: z.literal(false).optional(),
   venvPath: relativePath,
   healthCheck: healthCheckSpec.optional(),
   /** database.yml installed with mode 0600: where from (a file path or env var NAMES) and a keyed hash, never the content. */

@@ -13,6 +13,8 @@ import { rebuildId } from "./rebuild";
 import { AppInputs, appAsPlanned, ChangedError } from "./as-planned";
 import { appPrivacy, fileMode, releaseModesScript } from "./modes";
 import { lastVerifiedScript, releaseLinkScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
+import { checkImport } from "./import-check";
+import { runReleaseCommands } from "./release-commands";
 
 /**
  * App lifecycle. Create: check the inputs against the plan, upload only changed files into a
@@ -69,6 +71,9 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
   else await uploadRelease(ctx, spec, target, state, inputs, options);
   if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml);
+  // Before the Apache config, so a release that fails them leaves the installed config alone.
+  await checkImport(ctx, spec, target);
+  await runReleaseCommands(ctx, spec, target, state);
   const config = await installApacheConfig(ctx, spec, inputs.apacheConfig);
   // Steps that must finish before the new release serves go here.
   await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);

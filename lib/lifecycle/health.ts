@@ -56,7 +56,8 @@ export type ServingResult =
   | { readonly ok: true; readonly serving: Serving }
   /** The URL answers, but not with the entry point's report: an entry point from before verification (or a proxy hiding the path). */
   | { readonly ok: false; readonly unverifiable: true; readonly reason: string }
-  | { readonly ok: false; readonly unverifiable: false; readonly reason: string };
+  /** `steady`: the same server error over and over, so the wait ended before the deadline. */
+  | { readonly ok: false; readonly unverifiable: false; readonly reason: string; readonly steady?: boolean };
 
 interface Answer {
   readonly status: number;
@@ -77,14 +78,26 @@ const brief = (answer: Answer) => `HTTP ${answer.status}: ${bodyLine(answer.body
 const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 /**
+ * A steady server error: the same 5xx answer `STEADY_ANSWERS` times in a row over at least
+ * `STEADY_SECONDS` (a new release that fails at load answers every request alike, while a
+ * restart in progress changes within a second). The verify gives up then instead of waiting
+ * out the whole timeout.
+ */
+export const STEADY_ANSWERS = 10;
+export const STEADY_SECONDS = 3;
+
+/**
  * Poll the entry point's health path until it reports `expected`, or the deadline passes.
  * An answer below 500 that is not the entry point's report, several times in a row, is
- * reported as unverifiable (the caller decides whether that is a failure).
+ * reported as unverifiable (the caller decides whether that is a failure). A steady server
+ * error ends the wait early.
  */
 export async function waitForServing(url: string, expected: Expected, deadline: number, onReason?: (reason: string) => void): Promise<ServingResult> {
   let reason = "no answer";
   let foreign = 0;
+  let steady: { answer: string; count: number; since: number } | undefined;
   for (;;) {
+    let error: string | undefined;
     try {
       const answer = await get(url, deadline);
       const serving = parseServing(answer.status, answer.body);
@@ -99,11 +112,17 @@ export async function waitForServing(url: string, expected: Expected, deadline: 
       } else {
         foreign = 0;
         reason = brief(answer);
+        error = `${answer.status}\n${answer.body}`;
       }
     } catch (e) {
       reason = (e as Error).message;
     }
     onReason?.(reason);
+    steady = error === undefined ? undefined : steady?.answer === error ? { ...steady, count: steady.count + 1 } : { answer: error, count: 1, since: Date.now() };
+    if (steady !== undefined && steady.count >= STEADY_ANSWERS && Date.now() - steady.since >= STEADY_SECONDS * 1000) {
+      const seconds = ((Date.now() - steady.since) / 1000).toFixed(1);
+      return { ok: false, unverifiable: false, steady: true, reason: `${reason} (the same answer ${steady.count} times in a row over ${seconds}s: a steady error, not a restart)` };
+    }
     if (Date.now() >= deadline) return { ok: false, unverifiable: false, reason };
     await pause();
   }

@@ -33,7 +33,10 @@ export async function verifyServing(ctx: StepContext, check: HealthCheckSpec, ex
       r.ok ? `(${what} serves: pid ${r.serving.pid}${r.serving.started !== null ? `, process started ${new Date(r.serving.started * 1000).toISOString()}` : ""})` : `(${url} FAILED)`,
     { quietStart: true, status: () => latest });
     if (!result.ok) {
-      if (!(result.unverifiable && options.allowUnreporting)) return { url, reason: `${result.reason} (${what} was not serving within ${check.timeoutSeconds}s)` };
+      if (!(result.unverifiable && options.allowUnreporting)) {
+        const when = !result.unverifiable && result.steady ? `; gave up before the ${check.timeoutSeconds}s timeout` : ` within ${check.timeoutSeconds}s`;
+        return { url, reason: `${result.reason} (${what} was not serving${when})` };
+      }
       ctx.progress.info(`note: the app's entry point does not report what it serves (deployed by an older version?); checking ${check.url} only`);
     }
   }

@@ -28,7 +28,7 @@ afterAll(() => project?.remove());
 test("first deploy serves the app with the package from its venv", async () => {
   const result = project.deploy();
   expect(result.output).toMatch(/check Python \(\/usr\/bin\/python3 3\.11\.\d+, mod_wsgi: \/usr\/lib\/x86_64-linux-gnu\/libpython3\.11\.so\.1\.0\)/);
-  expect(result.output).toMatch(/pip install \(1 requirements\) \d+\.\ds/);
+  expect(result.output).toMatch(/pip install \(1 requirement\) \d+\.\ds/);
   // The first venv on this host pays for ensurepip once, in the pip seed.
   expect(result.output).toMatch(/create venv \([0-9a-f]{16}; pip seed built first: \.pip-seed-[0-9a-f]{16}\) \d+\.\ds/);
   expect(result.code).toBe(0);

@@ -36,15 +36,26 @@ test("a requirement pip cannot find fails with pip's own error, and the site sta
   expect(fs.readFileSync(path.join(target.home, "private/freeze.txt"), "utf8")).toBe("webshare-greeting==1.0.0\n");
 });
 
-test("an app that fails on import is switched back, with the error log in the message", async () => {
+test("an app that fails on import is stopped before the switch, with the exception, and the site stays up", async () => {
   project.write("requirements.lock", "webshare-greeting==1.0.0\n");
   project.write("app.py", "import greeting\nraise RuntimeError('boom at import')\n");
   const result = project.deploy();
   expect(result.code).not.toBe(0);
+  expect(result.output).toMatch(new RegExp(`faults/app on ${target.user}@${target.host}:${target.port}: the new release [0-9a-f]{16} cannot be served: importing app:app with the new venv failed: RuntimeError: boom at import; it was not switched in`));
+  expect(result.output).not.toContain("[faults/app] switch release");
+  const response = await httpGet(target.url);
+  expect(response.status).toBe(200);
+  expect(response.body).toContain("greeting 1.0.0");
+});
+
+test("an app that fails only under mod_wsgi is switched back after a steady error, with the error log in the message", async () => {
+  project.write("app.py", "import greeting\ntry:\n    import mod_wsgi\nexcept ImportError:\n    mod_wsgi = None\nif mod_wsgi is not None:\n    raise RuntimeError('boom under mod_wsgi')\ndef app(environ, start_response):\n    return []\n");
+  const result = project.deploy();
+  expect(result.code).not.toBe(0);
   expect(result.output).toContain(`faults/app on ${target.user}@${target.host}:${target.port}: the health check at ${target.url}.webshare/health failed after the switch: HTTP 500: Internal Server Error`);
-  expect(result.output).toMatch(/\(release [0-9a-f]{16} was not serving within 8s\)/);
+  expect(result.output).toMatch(/a steady error, not a restart\) \(release [0-9a-f]{16} was not serving; gave up before the 8s timeout\)/);
   expect(result.output).toMatch(/switched back to the previous release [0-9a-f]{16}/);
-  expect(result.output).toContain("RuntimeError: boom at import");
+  expect(result.output).toContain("RuntimeError: boom under mod_wsgi");
   const response = await httpGet(target.url);
   expect(response.status).toBe(200);
   expect(response.body).toContain("greeting 1.0.0");

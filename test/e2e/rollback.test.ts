@@ -98,7 +98,8 @@ test("rollback of the app, then once more: refused, because nothing older is kep
 });
 
 test("a rollback to a release that does not serve is switched back, with the app's error", async () => {
-  project.write("app.py", "import greeting\nraise RuntimeError('broken release')\n");
+  // Imports fine in the deploy's import check, fails under mod_wsgi: it is switched in, fails, and is kept.
+  project.write("app.py", "import greeting\ntry:\n    import mod_wsgi\nexcept ImportError:\n    mod_wsgi = None\nif mod_wsgi is not None:\n    raise RuntimeError('broken release')\ndef app(environ, start_response):\n    return []\n");
   const failed = project.webshareDeploy();
   expect(failed.code).not.toBe(0);
   const broken = idFrom(failed.output, /upload app \(\d+ files? uploaded, \d+ removed, release ([0-9a-f]{16})\)/);

@@ -85,7 +85,7 @@ describe("paths a descriptor names stay inside the app directory", () => {
 
 test("the JSON Schema is generated from the zod schema", () => {
   const schema = descriptorJsonSchema() as { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean };
-  expect(Object.keys(schema.properties).sort()).toEqual(["$schema", "entry", "env", "healthPath", "lock", "python", "requirements", "staticDirs", "version"]);
+  expect(Object.keys(schema.properties).sort()).toEqual(["$schema", "entry", "env", "healthPath", "lock", "python", "releaseCommands", "requirements", "staticDirs", "version"]);
   expect([...schema.required].sort()).toEqual(["entry", "version"]);
   expect(schema.additionalProperties).toBe(false);
   expect(JSON.parse(execFileSync("node", [CLI, "schema"], { encoding: "utf8" }))).toEqual(JSON.parse(JSON.stringify(schema)));

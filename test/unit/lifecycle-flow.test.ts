@@ -149,6 +149,8 @@ function appSpec(files: Record<string, string>, host: HostSpec = hostSpec(), sta
     files: hashTree(source, []),
     releasesDir: "private/releases/public",
     healthCheck: healthCheck(),
+    // These apps are stand-ins (`app = 1`) in homes without a venv; the import check has its own tests (release-steps).
+    importCheck: false,
     ...renderedHashes(rendered),
     keep: 2,
   };
