@@ -38,13 +38,29 @@ class DemoStack extends TerraformStack {
     super(scope, id);
     const source = optional("WEBSHARE_APP_DIR") ?? "examples/demo-app";
     const url = required("WEBSHARE_URL");
+    const sshConfigFile = optional("WEBSHARE_SSH_CONFIG");
+    const knownHostsFile = optional("WEBSHARE_KNOWN_HOSTS");
+    const port = optional("WEBSHARE_PORT");
+    const hostKey = knownHostsFile === undefined ? required("WEBSHARE_HOST_KEY") : optional("WEBSHARE_HOST_KEY");
+    const attempts = optional("WEBSHARE_CONNECT_ATTEMPTS");
     const host = new WebshareHost(this, "host", {
       host: required("WEBSHARE_HOST"),
-      port: Number(optional("WEBSHARE_PORT") ?? "22"),
-      user: required("WEBSHARE_USER"),
+      // With an ssh config, what is not set here comes from it at apply time.
+      port: port !== undefined ? Number(port) : sshConfigFile === undefined ? 22 : undefined,
+      user: sshConfigFile === undefined ? required("WEBSHARE_USER") : optional("WEBSHARE_USER"),
       privateKeyPath: optional("WEBSHARE_KEY"),
       passphraseEnv: optional("WEBSHARE_KEY_PASSPHRASE_ENV"),
-      hostKey: required("WEBSHARE_HOST_KEY"),
+      hostKey: hostKey?.includes(",") ? hostKey.split(",") : hostKey,
+      knownHostsFile,
+      sshConfigFile,
+      jumpHosts: optional("WEBSHARE_JUMP")
+        ?.split(",")
+        .map((hop) => {
+          const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(hop);
+          if (!m) throw new Error(`WEBSHARE_JUMP: ${JSON.stringify(hop)} is not [user@]host[:port]`);
+          return { user: m[1], host: m[2], port: m[3] === undefined ? undefined : Number(m[3]), hostKey: optional("WEBSHARE_JUMP_HOST_KEY") };
+        }),
+      connectAttempts: attempts === undefined ? undefined : Number(attempts),
       home: optional("WEBSHARE_HOME"),
       python: optional("WEBSHARE_PYTHON"),
       errorLog: optional("WEBSHARE_ERROR_LOG"),

@@ -8,6 +8,7 @@ import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, toHomeRelative } from "../lib/paths";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
+import { targetOf } from "../lib/ssh/resolve";
 import { urlCredentialProblems } from "../lib/redact";
 import { hostOverlapProblems, PathClaim, STATE_DIR } from "../lib/remote-paths";
 
@@ -61,26 +62,60 @@ export interface HostLayout {
   readonly freeze?: string;
 }
 
+/**
+ * A jump host (bastion) the SSH connection goes through, as `ssh -J` does. Its host key is
+ * pinned here or by the host's `knownHostsFile`; nothing is accepted unpinned.
+ */
+export interface JumpHost {
+  /** Host name or address; with `sshConfigFile`, also an alias of that config. */
+  readonly host: string;
+  /** SSH port. @default 22, or the ssh config's Port */
+  readonly port?: number;
+  /** SSH user on the jump host. @default - the ssh config's User, else the host's `user` */
+  readonly user?: string;
+  /** Pinned host key fingerprint(s) of the jump host (`SHA256:...`), or HOST_KEY_INSECURE_ACCEPT_ANY. @default - its entry in `knownHostsFile` */
+  readonly hostKey?: string | string[];
+  /** Local path of the private key for the jump host (read at apply time). @default - the ssh config's IdentityFile, else the host's key */
+  readonly privateKeyPath?: string;
+  /** NAME of the environment variable that holds that key's passphrase. @default - the host's passphraseEnv when the host's key is used */
+  readonly passphraseEnv?: string;
+}
+
 /** Which Terraform resource carries each lifecycle unit. */
 export type LifecycleResource = "terraform_data" | "null_resource";
 
 export interface WebshareHostProps {
-  /** SSH host name or IP address. */
+  /** SSH host name or IP address; with `sshConfigFile`, a Host alias of that config. */
   readonly host: string;
-  /** SSH port. @default 22 */
+  /** SSH port; wins over the ssh config's Port. @default 22, or the ssh config's Port */
   readonly port?: number;
-  /** SSH user (the webshare account). */
-  readonly user: string;
+  /** SSH user (the webshare account); wins over the ssh config's User. Required unless `sshConfigFile` is given (then `home` is required). @default - the ssh config's User, else the local user name */
+  readonly user?: string;
   /** Local path of the SSH private key (read at apply time, never synthesized). @default - use the ssh-agent */
   readonly privateKeyPath?: string;
   /** NAME of the environment variable that holds the key's passphrase. @default - key has no passphrase */
   readonly passphraseEnv?: string;
   /** Use the ssh-agent at $SSH_AUTH_SOCK. @default - true when no privateKeyPath is given */
   readonly useAgent?: boolean;
-  /** Pinned host key fingerprint (`SHA256:...` as `ssh-keygen -lf` prints it), or HOST_KEY_INSECURE_ACCEPT_ANY. */
-  readonly hostKey: string;
+  /**
+   * Pinned host key fingerprint(s) (`SHA256:...` as `ssh-keygen -lf` prints it; several
+   * during a key rotation), or HOST_KEY_INSECURE_ACCEPT_ANY. Required unless
+   * `knownHostsFile` is given; both together pin the union.
+   * @default - the target's entries in `knownHostsFile`
+   */
+  readonly hostKey?: string | string[];
+  /** Local OpenSSH known_hosts file (hashed entries too) whose keys for the host and the jump hosts are pinned; read at apply time. @default - none */
+  readonly knownHostsFile?: string;
+  /** Local OpenSSH client config (e.g. "~/.ssh/config") read at apply time for `host`: HostName, User, Port, IdentityFile, ProxyJump. Props given here win. @default - none is read */
+  readonly sshConfigFile?: string;
+  /** Jump hosts, first to last, each with its own pinned key; replaces the ssh config's ProxyJump. @default - the ssh config's ProxyJump, else a direct connection */
+  readonly jumpHosts?: JumpHost[];
   /** Seconds to wait for the SSH handshake. @default 10 */
   readonly connectTimeoutSeconds?: number;
+  /** Connect attempts when a connection is refused, reset or gets no handshake (never for a wrong host key or failed login). @default 4 */
+  readonly connectAttempts?: number;
+  /** No new connect attempt starts later than this many seconds after the first (delays 1, 2, 4, 8 s). @default 15 */
+  readonly connectRetrySeconds?: number;
   /** Home directory on the host. @default "/home/<user>" */
   readonly home?: string;
   /** The hoster's layout. @default - the hoster's documented layout (public/, private/venv, ...) */
@@ -99,18 +134,44 @@ export interface WebshareHostProps {
   readonly lifecycleResource?: LifecycleResource;
 }
 
+/** One pin, several (a rotation), or the opt-out alone. */
+const hostKeyPins = z.union([
+  z.literal(HOST_KEY_INSECURE_ACCEPT_ANY),
+  v.fingerprint,
+  z.array(v.fingerprint).min(1, { message: "must list at least one fingerprint" }),
+]);
+
 const DEFAULT_MOD_WSGI = ["/usr/lib/apache2/modules/mod_wsgi.so", "/usr/lib64/httpd/modules/mod_wsgi.so", "/usr/lib/httpd/modules/mod_wsgi.so"];
 
 const propsSchema = z
   .object({
     host: v.hostName,
     port: v.port.optional(),
-    user: v.userName,
+    user: v.userName.optional(),
     privateKeyPath: v.localPath.optional(),
     passphraseEnv: v.envVarName.optional(),
     useAgent: z.boolean().optional(),
-    hostKey: z.union([z.literal(HOST_KEY_INSECURE_ACCEPT_ANY), v.fingerprint]),
+    hostKey: hostKeyPins.optional(),
+    knownHostsFile: v.localPath.optional(),
+    sshConfigFile: v.localPath.optional(),
+    jumpHosts: z
+      .array(
+        z
+          .object({
+            host: v.hostName,
+            port: v.port.optional(),
+            user: v.userName.optional(),
+            hostKey: hostKeyPins.optional(),
+            privateKeyPath: v.localPath.optional(),
+            passphraseEnv: v.envVarName.optional(),
+          })
+          .strict(),
+      )
+      .max(8, { message: "at most 8 jump hosts" })
+      .optional(),
     connectTimeoutSeconds: z.number().int().min(1, { message: "must be 1-300" }).max(300, { message: "must be 1-300" }).optional(),
+    connectAttempts: z.number().int().min(1, { message: "must be 1-10" }).max(10, { message: "must be 1-10" }).optional(),
+    connectRetrySeconds: z.number().min(0, { message: "must be 0-600" }).max(600, { message: "must be 0-600" }).optional(),
     home: v.absolutePath.optional(),
     layout: z
       .object({
@@ -153,6 +214,16 @@ export class WebshareHost extends Construct {
     const parsed = v.check(propsSchema, props);
     if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
     const p = parsed.value;
+    const connectionProblems: string[] = [];
+    if (p.user === undefined && p.sshConfigFile === undefined) connectionProblems.push("user is required (or give sshConfigFile, whose User is used)");
+    if (p.user === undefined && p.home === undefined) connectionProblems.push("home is required when user comes from the ssh config (it is needed at synth)");
+    if (p.hostKey === undefined && p.knownHostsFile === undefined) {
+      connectionProblems.push("hostKey is required: a pinned fingerprint (or several), or a knownHostsFile that lists the host (HOST_KEY_INSECURE_ACCEPT_ANY is the explicit opt-out)");
+    }
+    (p.jumpHosts ?? []).forEach((j, i) => {
+      if (j.hostKey === undefined && p.knownHostsFile === undefined) connectionProblems.push(`jumpHosts[${i}] (${j.host}) needs a hostKey, or a knownHostsFile that lists it: jump hosts are pinned too`);
+    });
+    if (connectionProblems.length > 0) throw errors.invalidProps(this.node.path, connectionProblems);
     const home = path.posix.normalize(p.home ?? `/home/${p.user}`).replace(/\/+$/, "");
 
     const layoutIn = p.layout ?? {};
@@ -184,13 +255,19 @@ export class WebshareHost extends Construct {
       name: this.node.path,
       connection: {
         host: p.host,
-        port: p.port ?? 22,
+        // With an ssh config, what props leave out is resolved from it at apply time.
+        port: p.port ?? (p.sshConfigFile === undefined ? 22 : undefined),
         user: p.user,
         privateKeyPath: p.privateKeyPath,
         passphraseEnv: p.passphraseEnv,
         useAgent: p.useAgent ?? p.privateKeyPath === undefined,
         hostKey: p.hostKey,
+        knownHostsFile: p.knownHostsFile,
+        sshConfigFile: p.sshConfigFile,
+        jumpHosts: p.jumpHosts,
         connectTimeoutSeconds: p.connectTimeoutSeconds ?? 10,
+        connectAttempts: p.connectAttempts,
+        connectRetrySeconds: p.connectRetrySeconds,
       },
       home,
       python: p.python ?? "/usr/bin/python3",
@@ -204,10 +281,9 @@ export class WebshareHost extends Construct {
     if (this.lifecycleResource === "null_resource") this.ensureNullProvider();
   }
 
-  /** `user@host:port`, for messages. */
+  /** `user@host:port` as given (an ssh config alias is resolved only at apply time), for messages. */
   get target(): string {
-    const c = this.spec.connection;
-    return `${c.user}@${c.host}:${c.port}`;
+    return targetOf(this.spec.connection);
   }
 
   /**

@@ -111,6 +111,24 @@ export const errors = {
       "check host, port and user, that the key is authorized on the host, and that the host is up",
     ),
 
+  sshConfigProblem: (target: string, reason: string) =>
+    new WebshareError(
+      `cannot connect to ${target}: ${reason}`,
+      "the SSH connection settings (sshConfigFile, knownHostsFile, jumpHosts) are read at apply time on the machine that deploys: fix that file or the props",
+    ),
+
+  noHostKeyPin: (target: string, sources: string) =>
+    new WebshareError(
+      `cannot connect to ${target}: no pinned host key for it (looked in ${sources})`,
+      "pin it: add hostKey: \"SHA256:...\" (for a jump host: in its jumpHosts entry), or add its line to the knownHostsFile (ssh-keyscan -p PORT HOST over a network you trust); nothing is accepted unpinned",
+    ),
+
+  hostKeyRevoked: (target: string, seen: string, where: string) =>
+    new WebshareError(
+      `host key verification failed for ${target}: the host presented ${seen}, which ${where} marks @revoked`,
+      "the key was revoked on purpose: ask the hoster for the host's new key and pin that",
+    ),
+
   credentialsUnavailable: (target: string, reason: string) =>
     new WebshareError(
       `cannot connect to ${target}: ${reason}`,

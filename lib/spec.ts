@@ -15,19 +15,52 @@ const relativePath = z.string().min(1).refine((p) => !p.startsWith("/") && !p.sp
 });
 const argv = z.array(z.string()).min(1);
 
-export const connectionSpec = z.object({
+/** Pinned host keys: one or more `SHA256:...` fingerprints, or the explicit opt-out alone. */
+const hostKeyPins = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/**
+ * A jump host (bastion) the connection goes through, in order. Its key is pinned by
+ * `hostKey` or by the connection's `knownHostsFile`; credentials default to the target's.
+ */
+export const jumpHostSpec = z.object({
+  /** Host name or address (or an alias of the ssh config, when one is read). */
   host: z.string().min(1),
-  port: z.number().int().min(1).max(65535),
-  user: z.string().min(1),
+  /** @default 22, or the ssh config's Port */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** @default the ssh config's User, else the target's user */
+  user: z.string().min(1).optional(),
+  hostKey: hostKeyPins.optional(),
+  privateKeyPath: z.string().optional(),
+  passphraseEnv: z.string().optional(),
+});
+export type JumpHostSpec = z.infer<typeof jumpHostSpec>;
+
+export const connectionSpec = z.object({
+  /** Host name, address, or (with `sshConfigFile`) an alias of that config. */
+  host: z.string().min(1),
+  /** Absent only with `sshConfigFile`: then the config's Port, else 22. */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** Absent only with `sshConfigFile`: then the config's User, else the local user name. */
+  user: z.string().min(1).optional(),
   /** Local private key path (relative to the project directory, absolute, or ~/...). */
   privateKeyPath: z.string().optional(),
   /** Name of the environment variable that holds the key's passphrase. */
   passphraseEnv: z.string().optional(),
   /** Use the ssh-agent at $SSH_AUTH_SOCK. */
   useAgent: z.boolean(),
-  /** Pinned `SHA256:...` fingerprint, or the explicit opt-out. */
-  hostKey: z.string().min(1),
+  /** Pinned `SHA256:...` fingerprint(s), or the explicit opt-out; absent when `knownHostsFile` pins. */
+  hostKey: hostKeyPins.optional(),
+  /** Local known_hosts file whose entries for the target and jump hosts are pinned too (read at apply). */
+  knownHostsFile: z.string().optional(),
+  /** Local OpenSSH client config read at apply for `host` (HostName, User, Port, IdentityFile, ProxyJump). */
+  sshConfigFile: z.string().optional(),
+  /** Jump hosts, first to last; overrides the ssh config's ProxyJump. */
+  jumpHosts: z.array(jumpHostSpec).optional(),
   connectTimeoutSeconds: z.number().int().positive(),
+  /** Connect attempts for refused/reset/timed-out connections (never for host key or auth failures). @default 4 */
+  connectAttempts: z.number().int().min(1).max(10).optional(),
+  /** No new attempt starts later than this many seconds after the first. @default 15 */
+  connectRetrySeconds: z.number().min(0).max(600).optional(),
 });
 export type ConnectionSpec = z.infer<typeof connectionSpec>;
 

@@ -44,7 +44,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const progress = new Progress(spec.unit, options.write, undefined, { heartbeatSeconds: heartbeatSecondsFrom(options.env) });
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
   // Through the connection broker of a `webshare deploy` run when there is one.
-  const connection = await progress.step("connect", () => openSession(spec.host.connection, options.env), (s) => `(${place.target}${isShared(s) ? ", shared connection" : ""})`);
+  const connection = await progress.step("connect", () => openSession(spec.host.connection, options.env), (s) => `(${s.route ?? place.target}${isShared(s) ? ", shared connection" : ""})`);
   const session = new CountingSession(connection);
   try {
     const abortScripts = new Map<string, string>();

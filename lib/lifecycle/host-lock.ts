@@ -168,7 +168,8 @@ export function hostLock(ctx: StepContext, host: HostSpec): HostLockHandle {
 async function releaseOverNewSession(ctx: StepContext, host: HostSpec, script: string): Promise<string | undefined> {
   let session: HostSession | undefined;
   try {
-    session = await HostSession.open({ ...host.connection, connectTimeoutSeconds: Math.min(host.connection.connectTimeoutSeconds, 10) }, ctx.env, () => undefined);
+    // One quick attempt: the release runs while the provisioner is being stopped.
+    session = await HostSession.open({ ...host.connection, connectTimeoutSeconds: Math.min(host.connection.connectTimeoutSeconds, 10), connectAttempts: 1 }, ctx.env, () => undefined);
     await session.run(ctx.place, "release host lock", script);
     return undefined;
   } catch (e) {

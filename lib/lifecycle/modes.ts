@@ -27,7 +27,8 @@ import { commandLine } from "../shell";
 export type Privacy = "private" | "shared";
 
 /** The daemon user of an app when it is not the deploy user (undefined: runs as the deploy user). */
-export function otherDaemonUser(daemonUser: string | undefined, deployUser: string): string | undefined {
+// A deploy user known only at apply (from an ssh config) cannot be proven the same: shared.
+export function otherDaemonUser(daemonUser: string | undefined, deployUser: string | undefined): string | undefined {
   return daemonUser !== undefined && daemonUser !== deployUser ? daemonUser : undefined;
 }
 

@@ -2,7 +2,8 @@ import * as net from "node:net";
 import * as path from "node:path";
 import type { ConnectionSpec } from "../spec";
 import { errors, Place, WebshareError } from "../errors";
-import { HostSession, resolveLocal, targetOf } from "./session";
+import { HostSession } from "./session";
+import { resolveConnection, type ResolvedConnection } from "./resolve";
 import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
 import { BROKER_ENV, BrokerReply, encodeMessage, fromWireError, LineDecoder, OpenedSession, parseReply, RequestBody, toWireContent } from "./broker-protocol";
 
@@ -12,16 +13,18 @@ import { BROKER_ENV, BrokerReply, encodeMessage, fromWireError, LineDecoder, Ope
  * costs the shared connection, never the run: the session connects directly instead.
  */
 export async function openSession(connection: ConnectionSpec, env: NodeJS.ProcessEnv = process.env, warn: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<RemoteSession> {
+  // Resolved here, on the deploying machine, once: the broker gets the concrete hops.
+  const resolved = resolveConnection(connection);
   const socketPath = env[BROKER_ENV];
   if (socketPath !== undefined && socketPath !== "") {
-    const brokered = await BrokeredSession.open(socketPath, connection);
+    const brokered = await BrokeredSession.open(socketPath, resolved);
     if (brokered instanceof BrokeredSession) {
       brokered.warnings.forEach((line) => warn(line));
       return brokered;
     }
-    warn(`webshare: the SSH connection broker (${socketPath}) is not reachable (${brokered.unreachable}); connecting to ${targetOf(connection)} directly`);
+    warn(`webshare: the SSH connection broker (${socketPath}) is not reachable (${brokered.unreachable}); connecting to ${resolved.route} directly`);
   }
-  return HostSession.open(connection, env, warn);
+  return HostSession.openResolved(resolved, env, warn);
 }
 
 /** True for a session that uses the broker's shared connection. */
@@ -57,7 +60,7 @@ export class BrokeredSession implements RemoteSession {
   }
 
   /** Connect and bind to the shared connection; `unreachable` says why the broker could not be used. */
-  static async open(socketPath: string, connection: ConnectionSpec): Promise<BrokeredSession | { unreachable: string }> {
+  static async open(socketPath: string, connection: ResolvedConnection): Promise<BrokeredSession | { unreachable: string }> {
     let socket: net.Socket;
     try {
       socket = await new Promise<net.Socket>((resolve, reject) => {
@@ -68,10 +71,9 @@ export class BrokeredSession implements RemoteSession {
       return { unreachable: (e as NodeJS.ErrnoException).code ?? (e as Error).message };
     }
     const session = new BrokeredSession(socket);
-    // The broker's cwd is not ours: send the key as an absolute path.
-    const keyPath = connection.privateKeyPath === undefined ? undefined : resolveLocal(connection.privateKeyPath);
+    // Key paths are absolute already (resolveConnection), so the broker's cwd does not matter.
     try {
-      const open = { op: "open" as const, connection: { ...connection, privateKeyPath: keyPath } };
+      const open = { op: "open" as const, connection };
       session.opened = (await session.request(open, () => new Error("it closed the socket before answering"))) as OpenedSession;
       return session;
     } catch (e) {
@@ -89,6 +91,10 @@ export class BrokeredSession implements RemoteSession {
 
   get hostKey(): string {
     return this.opened.hostKey;
+  }
+
+  get route(): string {
+    return this.opened.route ?? this.opened.target;
   }
 
   /** Lines the broker's connect printed (the host-key opt-out warning); every client prints them. */

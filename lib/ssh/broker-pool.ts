@@ -1,4 +1,4 @@
-import type { ConnectionSpec } from "../spec";
+import type { ResolvedConnection } from "./resolve";
 import { stableStringify } from "../hash";
 import { Limiter } from "./limit";
 
@@ -34,14 +34,15 @@ export class SessionPool<S extends Poolable> {
   private openedCount = 0;
   private closed = false;
 
-  constructor(private readonly open: (connection: ConnectionSpec, warn: (line: string) => void) => Promise<S>) {}
+  constructor(private readonly open: (connection: ResolvedConnection, warn: (line: string) => void) => Promise<S>) {}
 
   /** Connections opened successfully so far. */
   get opened(): number {
     return this.openedCount;
   }
 
-  acquire(connection: ConnectionSpec): Promise<Shared<S>> {
+  /** Keyed by the whole resolved connection: address, user, key, pins and the jump chain. */
+  acquire(connection: ResolvedConnection): Promise<Shared<S>> {
     if (this.closed) return Promise.reject(new Error("the SSH connection broker is closing"));
     const key = stableStringify(connection);
     const entry = this.entries.get(key);
@@ -50,7 +51,7 @@ export class SessionPool<S extends Poolable> {
     return this.start(key, connection).ready;
   }
 
-  private start(key: string, connection: ConnectionSpec): Entry<S> {
+  private start(key: string, connection: ResolvedConnection): Entry<S> {
     const warnings: string[] = [];
     const ready = this.open(connection, (line) => warnings.push(line)).then(
       (session) => {

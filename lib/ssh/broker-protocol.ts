@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { connectionSpec } from "../spec";
+import { resolvedConnection } from "./resolve";
 import { WebshareError } from "../errors";
 
 /**
@@ -18,8 +18,9 @@ const wireContent = z.union([z.object({ utf8: z.string() }), z.object({ base64: 
 const command = { place, step: z.string(), script: z.string(), stdin: z.string().optional() };
 
 export const brokerRequest = z.discriminatedUnion("op", [
-  // The first request of every client: bind it to the shared connection of this spec.
-  z.object({ id: z.number(), op: z.literal("open"), connection: connectionSpec }),
+  // The first request of every client: bind it to the shared connection of this resolved
+  // connection (the client resolved ssh config and known_hosts; key paths are absolute).
+  z.object({ id: z.number(), op: z.literal("open"), connection: resolvedConnection }),
   z.object({ id: z.number(), op: z.literal("run"), ...command }),
   z.object({ id: z.number(), op: z.literal("runRaw"), ...command }),
   z.object({ id: z.number(), op: z.literal("writeFileAtomic"), place, step: z.string(), remotePath: z.string(), content: wireContent, mode: z.number().optional() }),
@@ -44,6 +45,8 @@ export type BrokerReply = { readonly id: number; readonly ok: true; readonly val
 export interface OpenedSession {
   readonly target: string;
   readonly hostKey: string;
+  /** `alias -> user@host:port via jump`. */
+  readonly route?: string;
   readonly warnings: readonly string[];
 }
 

@@ -46,7 +46,7 @@ export function serveClient(socket: net.Socket, pool: SessionPool<HostSession>, 
       if (bound !== undefined) throw new Error("this broker client already opened its session");
       bound = pool.acquire(request.connection);
       const { session, warnings } = await bound;
-      return { target: session.target, hostKey: session.hostKey, warnings } satisfies OpenedSession;
+      return { target: session.target, hostKey: session.hostKey, route: session.route, warnings } satisfies OpenedSession;
     }
     if (bound === undefined) throw new Error(`"${request.op}" before "open"`);
     const { session, channels } = await bound;

@@ -28,7 +28,7 @@ export async function startBroker(options: { env: NodeJS.ProcessEnv; warn?: (lin
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "webshare-broker-"));
   await fs.promises.chmod(dir, 0o700); // mkdtemp makes it 0700 already; say so explicitly
   const socketPath = path.join(dir, "ssh.sock");
-  const pool = new SessionPool<HostSession>((connection, connectWarn) => HostSession.open(connection, options.env, connectWarn));
+  const pool = new SessionPool<HostSession>((connection, connectWarn) => HostSession.openResolved(connection, options.env, connectWarn));
   const clients = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     clients.add(socket);

@@ -17,6 +17,10 @@ export class CountingSession implements RemoteSession {
     return this.inner.target;
   }
 
+  get route(): string | undefined {
+    return this.inner.route;
+  }
+
   get hostKey(): string {
     return this.inner.hostKey;
   }

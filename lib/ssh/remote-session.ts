@@ -21,6 +21,8 @@ export interface ExecResult {
 export interface RemoteSession {
   /** `user@host:port`, for messages. */
   readonly target: string;
+  /** `alias -> user@host:port via jump` when an ssh config alias or jump hosts are used; else the target. */
+  readonly route?: string;
   /** Fingerprint the host presented. */
   readonly hostKey: string;
   /** Run shell text (built with lib/shell) and return its output; throws with the output on failure. */

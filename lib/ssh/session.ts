@@ -1,32 +1,120 @@
 import { NodeSSH } from "node-ssh";
-import type { SFTPWrapper } from "ssh2";
+import type { ConnectConfig, SFTPWrapper } from "ssh2";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+import type { Duplex } from "node:stream";
 import { randomBytes } from "node:crypto";
 import type { ConnectionSpec } from "../spec";
 import { errors, Place, WebshareError } from "../errors";
 import { sameFingerprint, sshFingerprint } from "./fingerprint";
-import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "./insecure";
+import { resolveConnection, type ResolvedConnection, type ResolvedHop } from "./resolve";
 import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
 import { runFramed } from "./framing";
 import { checkKeyFile } from "./key-file";
 import { dfScript, diskFullError, isFull, NO_SPACE, parseDf, pathsInNoSpaceOutput } from "./disk-full";
 
 export type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
+export { resolveLocal, targetOf } from "./resolve";
 
-export function targetOf(connection: ConnectionSpec): string {
-  return `${connection.user}@${connection.host}:${connection.port}`;
+/** ssh2's host key algorithms, strongest first; known_hosts key types move to the front. */
+const HOST_KEY_ALGORITHMS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
+
+function hostKeyAlgorithms(keyTypes: readonly string[]): string[] | undefined {
+  if (keyTypes.length === 0) return undefined;
+  const preferred = keyTypes.flatMap((t) => (t === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [t])).filter((t) => HOST_KEY_ALGORITHMS.includes(t));
+  return [...new Set([...preferred, ...HOST_KEY_ALGORITHMS])];
 }
 
-/** A local path as the key reader sees it: `~/` is the home directory, a relative path is from the cwd. */
-export function resolveLocal(file: string): string {
-  return file.startsWith("~/") ? path.join(os.homedir(), file.slice(2)) : path.resolve(file);
+/** A failed connect attempt: the error to show, and whether another attempt may help. */
+export class AttemptFailure extends Error {
+  constructor(
+    readonly error: Error,
+    readonly retryable: boolean,
+    readonly reason: string,
+  ) {
+    super(error.message);
+  }
+}
+
+/** Network trouble that may pass (the host restarting, a listener not up yet); never host key or auth trouble. */
+const RETRYABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+
+export function isRetryableConnectError(e: unknown): boolean {
+  const err = e as { code?: unknown; level?: unknown; message?: unknown; reason?: unknown };
+  if (typeof err?.code === "string" && RETRYABLE_CODES.has(err.code)) return true;
+  if (err?.level === "client-timeout") return true; // no SSH handshake in time
+  const message = typeof err?.message === "string" ? err.message : "";
+  // The socket closed before the handshake (sshd starting up or dropping over MaxStartups).
+  if (/Connection lost before handshake|Timed out while waiting for handshake/i.test(message)) return true;
+  // A jump host could not reach the next hop (SSH_OPEN_CONNECT_FAILED): the same as a refused connect.
+  if (err?.reason === 2 || /Channel open failure: (Connection refused|connect failed)/i.test(message)) return true;
+  return false;
+}
+
+function readCredentials(hop: ResolvedHop, env: NodeJS.ProcessEnv): { privateKey?: string; passphrase?: string; agent?: string } {
+  let privateKey: string | undefined;
+  if (hop.privateKeyPath !== undefined) {
+    const unprotected = checkKeyFile(hop.privateKeyPath);
+    if (unprotected !== undefined) throw errors.credentialsUnavailable(hop.target, unprotected);
+    try {
+      privateKey = fs.readFileSync(hop.privateKeyPath, "utf8");
+    } catch (e) {
+      throw errors.credentialsUnavailable(hop.target, `cannot read the private key file ${hop.privateKeyPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+  }
+  let passphrase: string | undefined;
+  if (hop.passphraseEnv !== undefined && privateKey !== undefined) {
+    passphrase = env[hop.passphraseEnv];
+    if (passphrase === undefined) throw errors.credentialsUnavailable(hop.target, `the key passphrase variable ${hop.passphraseEnv} is not set`);
+  }
+  const agent = hop.useAgent ? env.SSH_AUTH_SOCK : undefined;
+  if (privateKey === undefined && agent === undefined) {
+    throw errors.credentialsUnavailable(hop.target, "no private key path is configured and SSH_AUTH_SOCK is not set (no ssh-agent)");
+  }
+  return { privateKey, passphrase, agent };
+}
+
+/** The ssh2 options of one hop: credentials, timeouts, and the host key check against its pins. */
+function hopConfig(hop: ResolvedHop, timeoutSeconds: number, env: NodeJS.ProcessEnv, sock: Duplex | undefined, seen: { key?: string }): ConnectConfig & { privateKey?: string } {
+  return {
+    host: hop.host,
+    port: hop.port,
+    username: hop.user,
+    ...readCredentials(hop, env),
+    sock,
+    readyTimeout: timeoutSeconds * 1000,
+    keepaliveInterval: 5000,
+    keepaliveCountMax: 3,
+    ...(hostKeyAlgorithms(hop.keyTypes) ? { algorithms: { serverHostKey: hostKeyAlgorithms(hop.keyTypes) as never } } : {}),
+    hostVerifier: (key: Buffer) => {
+      seen.key = sshFingerprint(key);
+      if (hop.revoked.some((r) => sameFingerprint(r.fingerprint, seen.key as string))) return false;
+      return hop.insecure || hop.pins.some((p) => sameFingerprint(p, seen.key as string));
+    },
+  };
+}
+
+/** Why a hop's connect failed, as the error a user sees and whether to try again. */
+function hopFailure(hop: ResolvedHop, e: unknown, seen: { key?: string }, timeoutSeconds: number): AttemptFailure {
+  if (e instanceof WebshareError) return new AttemptFailure(e, false, e.message);
+  if (seen.key !== undefined) {
+    const revoked = hop.revoked.find((r) => sameFingerprint(r.fingerprint, seen.key as string));
+    if (revoked !== undefined) return new AttemptFailure(errors.hostKeyRevoked(hop.target, seen.key, revoked.where), false, "revoked host key");
+    if (!hop.insecure && !hop.pins.some((p) => sameFingerprint(p, seen.key as string))) {
+      return new AttemptFailure(errors.hostKeyMismatch(hop.target, hop.pins.join(", "), seen.key), false, "host key mismatch");
+    }
+  }
+  const message = (e as Error)?.message ?? String(e);
+  const timedOut = (e as { level?: string })?.level === "client-timeout" || /Timed out/i.test(message);
+  // ssh2 puts the passphrase problem in the message; never echo key material itself.
+  const reason = timedOut ? `no SSH handshake within ${timeoutSeconds}s` : message;
+  return new AttemptFailure(errors.connectFailed(hop.target, reason), isRetryableConnectError(e), reason);
 }
 
 /**
  * One SSH connection to one host for a whole run: pinned host key, timeouts and keepalive,
- * commands whose failure carries their output, and atomic file writes over SFTP.
+ * commands whose failure carries their output, and atomic file writes over SFTP. Reached
+ * directly or through jump hosts (each with its own pinned key), with bounded retries for
+ * refused, reset or timed-out connects.
  */
 export class HostSession implements RemoteSession {
   // A promise, so concurrent first uploads (a shared session) open one SFTP channel, not several.
@@ -35,68 +123,88 @@ export class HostSession implements RemoteSession {
 
   private constructor(
     private readonly ssh: NodeSSH,
+    private readonly jumps: NodeSSH[],
     readonly target: string,
     /** Fingerprint the host presented (verified against the pin unless the opt-out is used). */
     readonly hostKey: string,
+    /** `alias -> user@host:port via jump`, for the progress line. */
+    readonly route: string,
   ) {}
 
-  /** Connect, verifying the host key against the pin. Secrets are read here, at apply time. */
+  /** Resolve the spec on this machine (ssh config, known_hosts) and connect. Secrets are read here, at apply time. */
   static async open(connection: ConnectionSpec, env: NodeJS.ProcessEnv = process.env, warn: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<HostSession> {
-    const target = targetOf(connection);
-    let seen: string | undefined;
-    const ssh = new NodeSSH();
-    let privateKey: string | undefined;
-    if (connection.privateKeyPath !== undefined) {
-      const keyFile = resolveLocal(connection.privateKeyPath);
-      const unprotected = checkKeyFile(keyFile);
-      if (unprotected !== undefined) throw errors.credentialsUnavailable(target, unprotected);
+    return HostSession.openResolved(resolveConnection(connection), env, warn);
+  }
+
+  /** Connect through the jump chain, verifying every hop's key; retry what may pass, within the bounds. */
+  static async openResolved(
+    resolved: ResolvedConnection,
+    env: NodeJS.ProcessEnv = process.env,
+    warn: (line: string) => void = (l) => process.stderr.write(l + "\n"),
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ): Promise<HostSession> {
+    resolved.notes.forEach((n) => warn(`webshare: ${n}`));
+    const started = Date.now();
+    let delay = 1000;
+    for (let attempt = 1; ; attempt++) {
       try {
-        privateKey = fs.readFileSync(keyFile, "utf8");
+        return await HostSession.attempt(resolved, env, warn);
       } catch (e) {
-        throw errors.credentialsUnavailable(target, `cannot read the private key file ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+        const failure = e instanceof AttemptFailure ? e : new AttemptFailure(e as Error, false, (e as Error).message);
+        const elapsed = Date.now() - started;
+        if (!failure.retryable || attempt >= resolved.connectAttempts || elapsed + delay > resolved.connectRetrySeconds * 1000) throw failure.error;
+        warn(`[connect] ${resolved.route}: attempt ${attempt}/${resolved.connectAttempts} failed (${failure.reason}); trying again in ${delay / 1000}s`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 8000);
       }
     }
-    let passphrase: string | undefined;
-    if (connection.passphraseEnv !== undefined) {
-      passphrase = env[connection.passphraseEnv];
-      if (passphrase === undefined) throw errors.credentialsUnavailable(target, `the key passphrase variable ${connection.passphraseEnv} is not set`);
-    }
-    const agent = connection.useAgent ? env.SSH_AUTH_SOCK : undefined;
-    if (privateKey === undefined && agent === undefined) {
-      throw errors.credentialsUnavailable(target, "no private key path is configured and SSH_AUTH_SOCK is not set (no ssh-agent)");
-    }
+  }
+
+  private static async attempt(resolved: ResolvedConnection, env: NodeJS.ProcessEnv, warn: (line: string) => void): Promise<HostSession> {
+    const timeout = resolved.connectTimeoutSeconds;
+    const clients: NodeSSH[] = [];
+    let sock: Duplex | undefined;
     try {
-      await ssh.connect({
-        host: connection.host,
-        port: connection.port,
-        username: connection.user,
-        privateKey,
-        passphrase,
-        agent,
-        readyTimeout: connection.connectTimeoutSeconds * 1000,
-        keepaliveInterval: 5000,
-        keepaliveCountMax: 3,
-        hostVerifier: (key: Buffer) => {
-          seen = sshFingerprint(key);
-          return connection.hostKey === HOST_KEY_INSECURE_ACCEPT_ANY_VALUE || sameFingerprint(seen, connection.hostKey);
-        },
-      });
-    } catch (e) {
-      ssh.dispose();
-      if (seen !== undefined && connection.hostKey !== HOST_KEY_INSECURE_ACCEPT_ANY_VALUE && !sameFingerprint(seen, connection.hostKey)) {
-        throw errors.hostKeyMismatch(target, connection.hostKey, seen);
+      for (const [i, hop] of resolved.jumps.entries()) {
+        const client = new NodeSSH();
+        clients.push(client);
+        const seen: { key?: string } = {};
+        try {
+          await client.connect(hopConfig(hop, timeout, env, sock, seen));
+        } catch (e) {
+          throw hopFailure(hop, e, seen, timeout);
+        }
+        if (hop.insecure) warn(`WARNING: host key of jump host ${hop.target} NOT verified (HOST_KEY_INSECURE_ACCEPT_ANY). It presented ${seen.key}; pin it: hostKey: "${seen.key}"`);
+        const next = resolved.jumps[i + 1] ?? resolved.target;
+        try {
+          // What `ssh -J` does: a direct-tcpip channel from the jump host to the next hop.
+          sock = await client.forwardOut("127.0.0.1", 0, next.host, next.port);
+        } catch (e) {
+          const reason = `jump host ${hop.target} cannot reach ${next.host}:${next.port}: ${(e as Error).message}`;
+          throw new AttemptFailure(errors.connectFailed(next.target, reason), isRetryableConnectError(e), reason);
+        }
       }
-      const message = (e as Error).message ?? String(e);
-      // ssh2 puts the passphrase problem in the message; never echo key material itself.
-      throw errors.connectFailed(target, /Timed out/i.test(message) ? `no SSH handshake within ${connection.connectTimeoutSeconds}s` : message);
+      const hop = resolved.target;
+      const seen: { key?: string } = {};
+      const ssh = new NodeSSH();
+      try {
+        await ssh.connect(hopConfig(hop, timeout, env, sock, seen));
+      } catch (e) {
+        ssh.dispose();
+        throw hopFailure(hop, e, seen, timeout);
+      }
+      if (hop.insecure) {
+        warn(`WARNING: host key of ${hop.target} NOT verified (HOST_KEY_INSECURE_ACCEPT_ANY). It presented ${seen.key}; pin it: hostKey: "${seen.key}"`);
+      }
+      const session = new HostSession(ssh, clients, hop.target, seen.key ?? "unknown", resolved.route);
+      ssh.connection?.on("error", (e: Error) => (session.dropped = e));
+      ssh.connection?.on("close", () => (session.dropped ??= new Error("connection closed")));
+      for (const client of clients) client.connection?.on("close", () => (session.dropped ??= new Error("jump host connection closed")));
+      return session;
+    } catch (e) {
+      for (const client of clients) client.dispose();
+      throw e;
     }
-    if (connection.hostKey === HOST_KEY_INSECURE_ACCEPT_ANY_VALUE) {
-      warn(`WARNING: host key of ${target} NOT verified (HOST_KEY_INSECURE_ACCEPT_ANY). It presented ${seen}; pin it: hostKey: "${seen}"`);
-    }
-    const session = new HostSession(ssh, target, seen ?? "unknown");
-    ssh.connection?.on("error", (e: Error) => (session.dropped = e));
-    ssh.connection?.on("close", () => (session.dropped ??= new Error("connection closed")));
-    return session;
   }
 
   /** Run shell text (built with lib/shell) and return its output; throws with the output on failure. */
@@ -219,5 +327,6 @@ export class HostSession implements RemoteSession {
     this.dropped ??= new Error("disposed");
     void this.sftpHandle?.then((sftp) => sftp.end(), () => undefined);
     this.ssh.dispose();
+    for (const client of this.jumps) client.dispose();
   }
 }

@@ -45,7 +45,8 @@ test("a host that accepts TCP but never speaks SSH fails within 15 s", async () 
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
   const port = (silent.address() as net.AddressInfo).port;
   try {
-    const result = await failure({ ...connection, port });
+    // One attempt: the timeout alone (retries are the next tests').
+    const result = await failure({ ...connection, port, connectAttempts: 1 });
     expect(result.message).toBe(`cannot connect to ${target.user}@127.0.0.1:${port}: no SSH handshake within 10s`);
     expect(result.seconds).toBeGreaterThanOrEqual(9);
     expect(result.seconds).toBeLessThan(15);
@@ -54,10 +55,64 @@ test("a host that accepts TCP but never speaks SSH fails within 15 s", async () 
   }
 });
 
-test("a closed port fails at once, naming the host", async () => {
-  const result = await failure({ ...connection, port: 1 });
+test("a closed port fails at once with one attempt, naming the host", async () => {
+  const result = await failure({ ...connection, port: 1, connectAttempts: 1 });
   expect(result.message.startsWith(`cannot connect to ${target.user}@${target.host}:1: connect ECONNREFUSED`)).toBe(true);
-  expect(result.seconds).toBeLessThan(15);
+  expect(result.seconds).toBeLessThan(2);
+});
+
+test("by default a refused connect is tried 4 times within about 7 s, one line per retry", async () => {
+  const lines: string[] = [];
+  const started = Date.now();
+  await expect(HostSession.open({ ...connection, port: 1 }, process.env, (l) => lines.push(l))).rejects.toThrow(/connect ECONNREFUSED/);
+  expect(lines.map((l) => l.replace(/ \(.*\)/, ""))).toEqual([1, 2, 3].map((n) => `[connect] ${target.user}@${target.host}:1: attempt ${n}/4 failed; trying again in ${2 ** (n - 1)}s`));
+  expect((Date.now() - started) / 1000).toBeGreaterThanOrEqual(7);
+  expect((Date.now() - started) / 1000).toBeLessThan(15);
+});
+
+test("a silent host is retried too, but no attempt starts after connectRetrySeconds", async () => {
+  const silent = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const port = (silent.address() as net.AddressInfo).port;
+  const lines: string[] = [];
+  try {
+    const started = Date.now();
+    await expect(HostSession.open({ ...connection, port, connectTimeoutSeconds: 2, connectRetrySeconds: 4 }, process.env, (l) => lines.push(l))).rejects.toThrow("no SSH handshake within 2s");
+    // 2 s timeout, 1 s pause, 2 s timeout: 3 s + 2 s pause would pass 4 s, so it stops there.
+    expect(lines).toEqual([expect.stringContaining("attempt 1/4 failed (no SSH handshake within 2s); trying again in 1s")]);
+    expect((Date.now() - started) / 1000).toBeLessThan(8);
+  } finally {
+    silent.close();
+  }
+});
+
+test("the sshd starting a moment after the deploy's connect: the retry gets in", async () => {
+  // A TCP port that refuses for ~1.5 s, then forwards to the real sshd.
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const relay = net.createServer((socket) => {
+    const upstream = net.connect(target.port, target.host);
+    socket.pipe(upstream).pipe(socket);
+    socket.on("error", () => upstream.destroy());
+    upstream.on("error", () => socket.destroy());
+  });
+  const late = setTimeout(() => relay.listen(port, "127.0.0.1"), 1500);
+  const lines: string[] = [];
+  try {
+    const session = await HostSession.open({ ...connection, port }, process.env, (l) => lines.push(l));
+    expect(session.hostKey).toBe(target.hostKey);
+    session.dispose();
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines[0]).toContain("attempt 1/4 failed (connect ECONNREFUSED");
+  } finally {
+    clearTimeout(late);
+    relay.close();
+  }
 });
 
 test("the explicit opt-out connects but warns loudly with the fingerprint to pin", async () => {

@@ -128,3 +128,60 @@ describe("null_resource option", () => {
     expect(config.provider.null).toBeDefined();
   });
 });
+
+describe("ssh config, known_hosts and jump hosts stay on the deploying machine", () => {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const os = require("node:os") as typeof import("node:os");
+  const path = require("node:path") as typeof import("node:path");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssh-leak-"));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const jumpKeyBody = "b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABBJUMPKEYSECRET";
+  const jumpPassphrase = "jump-passphrase-never-in-json";
+  fs.writeFileSync(path.join(dir, "ssh_config"), "Host web-prod\n  HostName 10.9.8.7\n  User deploy-from-config\n  IdentityFile ~/.ssh/config-only-key\n  ProxyJump ops@bastion-from-config:2200\n");
+  fs.writeFileSync(path.join(dir, "known_hosts"), "|1|c2FsdHNhbHRzYWx0c2FsdHNhbHQ=|aGFzaGhhc2hoYXNoaGFzaGhhc2g= ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKNOWNHOSTSCONTENT\n");
+  fs.writeFileSync(path.join(dir, "jump_key"), `-----BEGIN OPENSSH PRIVATE KEY-----\n${jumpKeyBody}\n-----END OPENSSH PRIVATE KEY-----\n`);
+
+  function stackWith(files: { sshConfig: string; knownHosts: string }): string {
+    const app = new App({ outdir: "cdktf.out", skipValidation: false });
+    const stack = new TerraformStack(app, "site");
+    const host = new WebshareHost(stack, "host", {
+      host: "web-prod",
+      home: "/home/deploy",
+      sshConfigFile: files.sshConfig,
+      knownHostsFile: files.knownHosts,
+      jumpHosts: [{ host: "bastion.example.com", port: 2200, user: "ops", privateKeyPath: path.join(dir, "jump_key"), passphraseEnv: "JUMP_KEY_PASSPHRASE" }],
+      apache: ApacheMode.managed(),
+    });
+    const venv = new Venv(stack, "venv", { host, requirements: "test/fixtures/apps/blog/requirements.txt" });
+    new WsgiApp(stack, "blog", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app" });
+    process.env.JUMP_KEY_PASSPHRASE = jumpPassphrase;
+    try {
+      return Testing.synth(stack);
+    } finally {
+      delete process.env.JUMP_KEY_PASSPHRASE;
+    }
+  }
+
+  test("synth reads none of them: the same JSON whether the files exist or not", () => {
+    const files = { sshConfig: path.join(dir, "ssh_config"), knownHosts: path.join(dir, "known_hosts") };
+    const present = stackWith(files);
+    for (const f of Object.values(files)) fs.renameSync(f, `${f}.away`);
+    try {
+      expect(stackWith(files)).toBe(present);
+    } finally {
+      for (const f of Object.values(files)) fs.renameSync(`${f}.away`, f);
+    }
+  });
+
+  test("no content of the ssh config, known_hosts or jump key, and no passphrase, reaches the JSON", () => {
+    const json = stackWith({ sshConfig: path.join(dir, "ssh_config"), knownHosts: path.join(dir, "known_hosts") });
+    for (const leaked of ["10.9.8.7", "deploy-from-config", "config-only-key", "bastion-from-config", "KNOWNHOSTSCONTENT", "c2FsdHNhbHRzYWx0", jumpKeyBody, jumpPassphrase]) {
+      expect(json).not.toContain(leaked);
+    }
+    expect(json).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
+    expect(json).not.toMatch(/"(password|passphrase|privateKey)"\s*:/);
+    // The jump host is named by address, user and the passphrase variable NAME only.
+    expect(json).toContain("bastion.example.com");
+    expect(json).toContain("JUMP_KEY_PASSPHRASE");
+  });
+});

@@ -3,10 +3,12 @@ import { encodeMessage, fromWireContent, fromWireError, LineDecoder, parseReply,
 import { SessionPool } from "../../lib/ssh/broker-pool";
 import { Limiter } from "../../lib/ssh/limit";
 import type { ConnectionSpec } from "../../lib/spec";
+import { resolveConnection, type ResolvedConnection } from "../../lib/ssh/resolve";
 
 /** The broker's pure parts: framing, what crosses the socket, the pool and the channel limit. */
 const place = { unit: "demo/app", target: "u@h:22" };
-const connection: ConnectionSpec = { host: "h", port: 22, user: "u", privateKeyPath: "/k", useAgent: false, hostKey: "SHA256:x", connectTimeoutSeconds: 10 };
+const spec: ConnectionSpec = { host: "h", port: 22, user: "u", privateKeyPath: "/k", useAgent: false, hostKey: "SHA256:x", connectTimeoutSeconds: 10 };
+const connection: ResolvedConnection = resolveConnection(spec);
 
 describe("framing", () => {
   test("a message with newlines and non-ASCII text is one line and reads back equal", () => {
@@ -91,11 +93,24 @@ describe("SessionPool", () => {
   test("one connection per spec however the keys are ordered; concurrent first uses share it", async () => {
     const opened: Fake[] = [];
     const pool = new SessionPool(async () => opened[opened.push(new Fake()) - 1]!);
-    const reordered = Object.fromEntries(Object.entries(connection).reverse()) as ConnectionSpec;
-    const [a, b, c] = await Promise.all([pool.acquire(connection), pool.acquire(reordered), pool.acquire({ ...connection, port: 2222 })]);
+    const reordered = Object.fromEntries(Object.entries(connection).reverse()) as ResolvedConnection;
+    const [a, b, c] = await Promise.all([pool.acquire(connection), pool.acquire(reordered), pool.acquire(resolveConnection({ ...spec, port: 2222 }))]);
     expect(a.session).toBe(b.session);
     expect(c.session).not.toBe(a.session);
     expect(pool.opened).toBe(2);
+  });
+
+  test("the same target through a jump host, or another jump host, is another connection", async () => {
+    const pool = new SessionPool(async () => new Fake());
+    const jump = { host: "bastion", hostKey: "SHA256:j" };
+    const direct = await pool.acquire(connection);
+    const viaA = await pool.acquire(resolveConnection({ ...spec, jumpHosts: [jump] }));
+    const viaA2 = await pool.acquire(resolveConnection({ ...spec, jumpHosts: [{ ...jump }] }));
+    const viaB = await pool.acquire(resolveConnection({ ...spec, jumpHosts: [{ ...jump, port: 2200 }] }));
+    expect(viaA.session).not.toBe(direct.session);
+    expect(viaA2.session).toBe(viaA.session);
+    expect(viaB.session).not.toBe(viaA.session);
+    expect(pool.opened).toBe(3);
   });
 
   test("a dropped connection is replaced for the next client; a failed open is not kept", async () => {

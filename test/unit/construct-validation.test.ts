@@ -56,6 +56,32 @@ describe("WebshareHost props", () => {
     expect(run.stderr).not.toMatch(/\n\s+at .*(errors|webshare-host)\.js/);
     expect(run.stderr.match(/invalid props/g)).toHaveLength(1);
   });
+  test.each<[Partial<WebshareHostProps>, string]>([
+    [{ hostKey: undefined }, "hostKey is required: a pinned fingerprint (or several), or a knownHostsFile that lists the host"],
+    [{ user: undefined }, "user is required (or give sshConfigFile, whose User is used)"],
+    [{ user: undefined, sshConfigFile: "~/.ssh/config" }, "home is required when user comes from the ssh config"],
+    [{ jumpHosts: [{ host: "bastion" }] }, "jumpHosts[0] (bastion) needs a hostKey, or a knownHostsFile that lists it: jump hosts are pinned too"],
+  ])("connection: %j is refused (pins are never optional, for jump hosts neither)", (override, message) => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    expect(() => new WebshareHost(stack, "web", { ...hostProps, ...override })).toThrow(message);
+  });
+
+  test("connection: several pins, a known_hosts file, an ssh config alias and pinned jump hosts are accepted", () => {
+    const stack = new TerraformStack(new App({ outdir: "cdktf.out" }), "s");
+    const host = new WebshareHost(stack, "web", {
+      ...hostProps,
+      host: "web-prod",
+      user: undefined,
+      home: "/home/deploy",
+      hostKey: [FINGERPRINT, "SHA256:" + "B".repeat(43)],
+      sshConfigFile: "~/.ssh/config",
+      knownHostsFile: "~/.ssh/known_hosts",
+      jumpHosts: [{ host: "bastion" }, { host: "inner", port: 2200, user: "ops", hostKey: FINGERPRINT }],
+      connectAttempts: 2,
+    });
+    expect(host.spec.connection).toMatchObject({ host: "web-prod", port: undefined, user: undefined, connectAttempts: 2 });
+    expect(host.target).toBe("web-prod");
+  });
 });
 
 describe("WsgiApp props", () => {
