@@ -15,6 +15,7 @@ import { requirementCredentialProblems, urlCredentialProblems } from "../lib/red
 import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { createUnitResource } from "./unit-resource";
+import { ownedBy } from "../lib/inventory-spec";
 
 export interface VenvProps {
   /** The host the venv lives on. */
@@ -164,6 +165,7 @@ export class Venv extends Construct {
         pythonVersion: p.pythonVersion,
       }),
     });
+    this.host.addUnit("venv", this.node.path, () => ownedBy({ kind: "venv", venvPath: this.path, venvsDir, requirementsPath, freezePath }), this.resource);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { TerraformStack } from "cdktf";
+import { TerraformResource, TerraformStack } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { z } from "zod";
 import * as path from "node:path";
@@ -10,6 +10,8 @@ import { homePathChecker, toHomeRelative } from "../lib/paths";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
 import { urlCredentialProblems } from "../lib/redact";
 import { hostOverlapProblems, PathClaim, STATE_DIR } from "../lib/remote-paths";
+import type { OwnedPaths } from "../lib/inventory-spec";
+import { HostInventory } from "./host-inventory";
 
 /** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
 export const HOST_KEY_INSECURE_ACCEPT_ANY = HOST_KEY_INSECURE_ACCEPT_ANY_VALUE;
@@ -146,6 +148,7 @@ export class WebshareHost extends Construct {
   readonly layout: ResolvedLayout;
   readonly lifecycleResource: LifecycleResource;
   private readonly claims: { kind: string; what: string; by: string }[] = [];
+  private readonly inventory: HostInventory;
   private readonly pathClaims: PathClaim[] = [];
 
   constructor(scope: Construct, id: string, props: WebshareHostProps) {
@@ -201,6 +204,7 @@ export class WebshareHost extends Construct {
     };
     if (confDirInHome !== undefined) this.claimPaths(this.node.path, [{ field: "apache.confDir", path: confDirInHome }]);
     if (this.lifecycleResource === "null_resource") this.ensureNullProvider();
+    this.inventory = new HostInventory(this, "inventory", this.lifecycleResource, () => this.spec);
     this.node.addValidation({ validate: () => this.conflicts() });
   }
 
@@ -208,6 +212,15 @@ export class WebshareHost extends Construct {
   get target(): string {
     const c = this.spec.connection;
     return `${c.user}@${c.host}:${c.port}`;
+  }
+
+  /**
+   * A unit (venv, app) of this host: the host's inventory lists it, and removes what the host
+   * recorded for units it no longer lists once every unit deployed.
+   * @internal
+   */
+  addUnit(kind: "venv" | "app", unit: string, owns: () => OwnedPaths, deploy: TerraformResource): void {
+    this.inventory.add(() => ({ unit, kind, owns: owns() }), deploy);
   }
 
   /**

@@ -18,6 +18,7 @@ import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
+import { ownedBy } from "../lib/inventory-spec";
 
 /** mod_wsgi daemon process options (WSGIDaemonProcess). */
 export interface DaemonOptions {
@@ -321,6 +322,7 @@ export class WsgiApp extends Construct {
         };
       },
     });
+    this.host.addUnit("app", this.node.path, () => ownedBy({ kind: "app", unit: this.node.path, host: this.host.spec, appDir: this.appDir, releasesDir }), this.resource);
   }
 
   /** Serve a directory of the app directly from Apache at `urlPath` (an `Alias`). */

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { VenvRemovalSpec, VenvUnitSpec } from "../spec";
+import type { UnitSpec, VenvRemovalSpec, VenvUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId } from "../hash";
 import { errors } from "../errors";
@@ -15,6 +15,7 @@ import { rebuildId } from "./rebuild";
 import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-seed";
 import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
+import { recordOwnership } from "./inventory";
 import { switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 
 /**
@@ -188,8 +189,8 @@ async function retireDriftedVenv(ctx: StepContext, spec: VenvUnitSpec, target: V
   await ctx.session.run(ctx.place, "retire drifted venv", commandLine(["rm", "-f", ...stale]));
 }
 
-export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; kind: "venv" | "app"; host: VenvUnitSpec["host"] }, current: string): Promise<void> {
-  const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString() };
+export async function writeUnitRecord(ctx: StepContext, spec: UnitSpec, current: string): Promise<void> {
+  const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString(), ...recordOwnership(spec) };
   const file = unitRecordPath(spec.host, spec.unit);
   // One round trip: the record arrives on stdin, lands in a temp file, then one rename.
   const temp = `${file}.webshare-tmp`;
