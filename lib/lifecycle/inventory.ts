@@ -112,21 +112,24 @@ export function planPrune(spec: InventorySpec, files: readonly RecordFile[]): Or
   return orphans.sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0));
 }
 
-const READ_RECORDS = String.raw`
-import json, os, sys
-d = sys.argv[1]
-out = []
-if os.path.isdir(d):
-    for n in sorted(os.listdir(d)):
-        f = os.path.join(d, n)
-        if n.endswith(".json") and os.path.isfile(f) and not os.path.islink(f):
-            try:
-                with open(f, encoding="utf-8") as fh:
-                    out.append({"file": f, "record": json.load(fh)})
-            except (OSError, ValueError):
-                pass
-print(json.dumps(out))
+/** Python: `read_records(dir)` lists every readable unit record as {file, record}. The drift probe runs it too. */
+export const READ_RECORDS_FN = String.raw`
+import json, os
+def read_records(d):
+    out = []
+    if os.path.isdir(d):
+        for n in sorted(os.listdir(d)):
+            f = os.path.join(d, n)
+            if n.endswith(".json") and os.path.isfile(f) and not os.path.islink(f):
+                try:
+                    with open(f, encoding="utf-8") as fh:
+                        out.append({"file": f, "record": json.load(fh)})
+                except (OSError, ValueError):
+                    pass
+    return out
 `;
+
+const READ_RECORDS = `${READ_RECORDS_FN}\nimport sys\nprint(json.dumps(read_records(sys.argv[1])))\n`;
 
 /** The directory of unit records on a host. */
 export function recordsDir(host: HostSpec): string {
