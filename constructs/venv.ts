@@ -8,7 +8,7 @@ import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
-import { sha256Hex } from "../lib/hash";
+import { installIdentity } from "../lib/install-identity";
 import { hashFlatDir } from "../lib/local-files";
 import { packagesFromEntries, parseRequirements, requirementLines } from "../lib/requirements";
 import { requirementCredentialProblems, urlCredentialProblems } from "../lib/redact";
@@ -151,7 +151,7 @@ export class Venv extends Construct {
         localFreezeFile,
         requirements: (requirements ?? lock)!.lines,
         packages,
-        installSha256: sha256Hex(installed.text),
+        installSha256: installIdentity(installed.text),
         source: {
           indexUrl: p.indexUrl,
           extraIndexUrls: p.extraIndexUrls ?? [],
