@@ -32,8 +32,8 @@ export interface UnitResourceOptions {
   readonly dependsOn?: () => TerraformResource[];
 }
 
-const CREATE = 'node "$WEBSHARE_CLI" provision create';
-const DESTROY = 'node "$WEBSHARE_CLI" provision destroy';
+export const CREATE = 'node "$WEBSHARE_CLI" provision create';
+export const DESTROY = 'node "$WEBSHARE_CLI" provision destroy';
 
 /** Path of this package's CLI, relative to the project directory (where cdktf runs). */
 function cliPath(): string {
@@ -54,7 +54,7 @@ export function deployKey(spec: UnitSpec): string {
   return contentId({ ...rest, host: hostRest });
 }
 
-function provisioner(scope: Construct, command: string, unitRef: string, when?: "destroy") {
+export function provisioner(scope: Construct, command: string, unitRef: string, when?: "destroy") {
   return {
     type: "local-exec" as const,
     command,

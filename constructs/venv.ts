@@ -8,13 +8,14 @@ import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
-import { sha256Hex } from "../lib/hash";
+import { installIdentity } from "../lib/install-identity";
 import { hashFlatDir } from "../lib/local-files";
 import { packagesFromEntries, parseRequirements, requirementLines } from "../lib/requirements";
 import { requirementCredentialProblems, urlCredentialProblems } from "../lib/redact";
 import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { createUnitResource } from "./unit-resource";
+import { ownedBy } from "../lib/inventory-spec";
 
 export interface VenvProps {
   /** The host the venv lives on. */
@@ -153,7 +154,7 @@ export class Venv extends Construct {
         localFreezeFile,
         requirements: (requirements ?? lock)!.lines,
         packages,
-        installSha256: sha256Hex(installed.text),
+        installSha256: installIdentity(installed.text),
         source: {
           indexUrl: p.indexUrl,
           extraIndexUrls: p.extraIndexUrls ?? [],
@@ -167,6 +168,7 @@ export class Venv extends Construct {
         pythonVersion: p.pythonVersion,
       }),
     });
+    this.host.addUnit("venv", this.node.path, () => ownedBy({ kind: "venv", venvPath: this.path, venvsDir, requirementsPath, freezePath }), this.resource);
   }
 
   /**

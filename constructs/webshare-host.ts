@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { TerraformStack } from "cdktf";
+import { TerraformResource, TerraformStack } from "cdktf";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { z } from "zod";
 import * as path from "node:path";
@@ -11,6 +11,8 @@ import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
 import { targetOf } from "../lib/ssh/resolve";
 import { urlCredentialProblems } from "../lib/redact";
 import { hostOverlapProblems, PathClaim, STATE_DIR } from "../lib/remote-paths";
+import type { OwnedPaths } from "../lib/inventory-spec";
+import { HostInventory } from "./host-inventory";
 
 /** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
 export const HOST_KEY_INSECURE_ACCEPT_ANY = HOST_KEY_INSECURE_ACCEPT_ANY_VALUE;
@@ -207,6 +209,7 @@ export class WebshareHost extends Construct {
   readonly layout: ResolvedLayout;
   readonly lifecycleResource: LifecycleResource;
   private readonly claims: { kind: string; what: string; by: string }[] = [];
+  private readonly inventory: HostInventory;
   private readonly pathClaims: PathClaim[] = [];
 
   constructor(scope: Construct, id: string, props: WebshareHostProps) {
@@ -279,11 +282,21 @@ export class WebshareHost extends Construct {
     if (confDirInHome !== undefined) this.claimPaths(this.node.path, [{ field: "apache.confDir", path: confDirInHome }]);
     this.node.addValidation({ validate: () => this.overlaps() });
     if (this.lifecycleResource === "null_resource") this.ensureNullProvider();
+    this.inventory = new HostInventory(this, "inventory", this.lifecycleResource, () => this.spec);
   }
 
   /** `user@host:port` as given (an ssh config alias is resolved only at apply time), for messages. */
   get target(): string {
     return targetOf(this.spec.connection);
+  }
+
+  /**
+   * A unit (venv, app) of this host: the host's inventory lists it, and removes what the host
+   * recorded for units it no longer lists once every unit deployed.
+   * @internal
+   */
+  addUnit(kind: "venv" | "app", unit: string, owns: () => OwnedPaths, deploy: TerraformResource): void {
+    this.inventory.add(() => ({ unit, kind, owns: owns() }), deploy);
   }
 
   /**

@@ -19,6 +19,7 @@ import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
 import { otherDaemonUser } from "../lib/lifecycle/modes";
+import { ownedBy } from "../lib/inventory-spec";
 
 /** mod_wsgi daemon process options (WSGIDaemonProcess). */
 export interface DaemonOptions {
@@ -363,6 +364,7 @@ export class WsgiApp extends Construct {
         };
       },
     });
+    this.host.addUnit("app", this.node.path, () => ownedBy({ kind: "app", unit: this.node.path, host: this.host.spec, appDir: this.appDir, releasesDir }), this.resource);
   }
 
   /** Serve a directory of the app directly from Apache at `urlPath` (an `Alias`). */

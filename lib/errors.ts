@@ -252,6 +252,13 @@ export const errors = {
       tail(output),
     ),
 
+  orphanConfigRemovalRejected: (place: Place, configs: readonly string[], output: string) =>
+    new WebshareError(
+      `${at(place)}: Apache's config test failed once the configs of units the stack no longer declares were removed (${configs.join(", ")}); they were put back and nothing else was removed`,
+      "fix what Apache names below (another config that needs them?), then deploy again",
+      tail(output),
+    ),
+
   /** Inputs read again at apply differ from what the plan was made from: nothing was deployed. */
   changedSincePlan: (place: Place, changes: readonly string[]) =>
     new WebshareError(

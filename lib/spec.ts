@@ -127,7 +127,7 @@ export const venvUnitSpec = z.object({
   /** Readable desired state: requirement lines and, with a lock, name -> version. */
   requirements: z.array(z.string()),
   packages: z.record(z.string(), z.string()).optional(),
-  /** Exact text installed (the lock if given, else the requirements), by hash. */
+  /** What the installed file (the lock if given, else the requirements) means to pip, by hash (lib/install-identity.ts): comments and order do not count. */
   installSha256: sha256,
   source: packageSourceSpec,
   wheelhouseFiles: z.record(z.string(), sha256),

@@ -10,6 +10,7 @@ import { loadUnits, UnitSource } from "../drift/load";
 import type { HostCommandIo } from "./drift";
 import { lockDiff, renderLockDiff, renderLockFile } from "../lock/lock-file";
 import { resolveOnHost } from "../lock/resolve";
+import { installIdentity } from "../install-identity";
 
 /**
  * `webshare lock [CONSTRUCT]`: pin each Venv's loose requirements into its lock file,
@@ -25,7 +26,8 @@ export function lockPathOf(spec: VenvUnitSpec): { file: string; configured: bool
   return { file: path.join(path.dirname(spec.requirementsFile!), "requirements.lock"), configured: false };
 }
 
-async function lockOne(ctx: StepContext, spec: VenvUnitSpec, io: HostCommandIo): Promise<string[]> {
+/** Lock one Venv: resolve on its host, then write the lock unless it already pins exactly that. */
+export async function lockOne(ctx: StepContext, spec: VenvUnitSpec, io: Pick<HostCommandIo, "cwd">): Promise<string[]> {
   if (spec.requirementsFile === undefined) throw errors.nothingToLock(spec.unit);
   const requirementsPath = path.resolve(io.cwd, spec.requirementsFile);
   if (!fs.existsSync(requirementsPath)) throw errors.localFileMissing(ctx.place, "requirements file", spec.requirementsFile);
@@ -35,6 +37,10 @@ async function lockOne(ctx: StepContext, spec: VenvUnitSpec, io: HostCommandIo):
   const lockPath = path.resolve(io.cwd, file);
   const previous = fs.existsSync(lockPath) ? fs.readFileSync(lockPath, "utf8") : undefined;
   const next = renderLockFile(resolution.freeze, spec.requirementsFile, resolution.python);
+  // Same pins (by meaning: comments, order and spelling aside): leave the file, its mtime and the venv id alone.
+  if (previous !== undefined && installIdentity(previous) === installIdentity(next)) {
+    return [`${spec.unit}: ${file} unchanged (resolved on ${ctx.place.target} by Python ${resolution.python})`, ...renderLockDiff(lockDiff(previous, next), true)];
+  }
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   fs.writeFileSync(lockPath, next);
   const lines = [`${spec.unit}: ${previous === undefined ? "wrote" : "updated"} ${file} (resolved on ${ctx.place.target} by Python ${resolution.python})`, ...renderLockDiff(lockDiff(previous, next), previous !== undefined)];

@@ -10,6 +10,8 @@ import { hostLock } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
 import { deployApp, destroyApp } from "../lifecycle/app";
 import type { StepContext } from "../lifecycle/context";
+import { inventorySpec } from "../inventory-spec";
+import { pruneOrphans } from "../lifecycle/inventory";
 
 /**
  * `webshare provision create|destroy`: what the local-exec provisioner runs. The unit spec
@@ -38,8 +40,19 @@ export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefin
   return parsed.data;
 }
 
+/** Whether the provisioner's JSON is a host inventory (lib/inventory-spec.ts) rather than a unit. */
+function isInventory(json: string | undefined): boolean {
+  try {
+    const raw: unknown = JSON.parse(json ?? "");
+    return raw !== null && typeof raw === "object" && (raw as { kind?: unknown }).kind === "inventory";
+  } catch {
+    return false;
+  }
+}
+
 export async function provision(options: ProvisionOptions): Promise<void> {
-  const spec = options.action === "create" ? parseUnit(unitSpec, options.env.WEBSHARE_UNIT) : parseUnit(removalSpec, options.env.WEBSHARE_UNIT);
+  const json = options.env.WEBSHARE_UNIT;
+  const spec = isInventory(json) ? parseUnit(inventorySpec, json) : options.action === "create" ? parseUnit(unitSpec, json) : parseUnit(removalSpec, json);
   const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
   const progress = new Progress(spec.unit, options.write, undefined, { heartbeatSeconds: heartbeatSecondsFrom(options.env) });
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
@@ -61,7 +74,9 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     });
     try {
       await lock.acquire();
-      if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));
+      // The inventory's create removes units the stack dropped; its cleanup (destroy) lists none, so all go.
+      if (spec.kind === "inventory") await pruneOrphans(ctx, spec);
+      else if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));
       else {
         const unit = unitSpec.parse(spec);
         await (unit.kind === "venv" ? deployVenv(ctx, unit) : deployApp(ctx, unit));

@@ -5,7 +5,9 @@ import type { Writer } from "../progress";
 import { appPaths, compareApp, compareVenv, venvPaths } from "./compare";
 import { fixHost } from "./fix";
 import { groupByHost, HostGroup } from "./hosts";
-import type { DriftReport, FixOutcome, HostFailure, UnitDrift } from "./model";
+import type { DriftReport, FixOutcome, HostFailure, OrphanDrift, UnitDrift } from "./model";
+import { findOrphans } from "./orphans";
+import { recordsDir } from "../lifecycle/inventory";
 import { probeHost, ProbeRequest } from "./probe";
 import type { SynthesizedUnit } from "./stacks";
 
@@ -26,6 +28,7 @@ interface CheckedHost {
   readonly group: HostGroup;
   readonly session?: RemoteSession;
   readonly units: UnitDrift[];
+  readonly orphans: OrphanDrift[];
   /** When its check ended (ms since the run started). */
   readonly checkedAt: number;
   readonly failure?: HostFailure;
@@ -38,7 +41,7 @@ interface FixedHost {
 }
 
 function requestOf(group: HostGroup): ProbeRequest {
-  const request: ProbeRequest = { venvs: [], apps: [] };
+  const request: ProbeRequest = { venvs: [], apps: [], records: recordsDir(group.units[0]!.spec.host) };
   group.units.forEach((u, i) => {
     if (u.spec.kind === "venv") request.venvs.push({ id: String(i), ...venvPaths(u.spec) });
     else request.apps.push({ id: String(i), ...appPaths(u.spec) });
@@ -46,14 +49,15 @@ function requestOf(group: HostGroup): ProbeRequest {
   return request;
 }
 
-async function observe(session: RemoteSession, group: HostGroup): Promise<UnitDrift[]> {
+async function observe(session: RemoteSession, group: HostGroup): Promise<{ units: UnitDrift[]; orphans: OrphanDrift[] }> {
   const place = { unit: "webshare drift", target: group.target };
   const result = await probeHost(session, place, group.units[0]!.spec.host.python, requestOf(group));
-  return group.units.map((u: SynthesizedUnit, i) => {
+  const units = group.units.map((u: SynthesizedUnit, i) => {
     const where = { stack: u.stack, target: group.target };
     const id = String(i);
     return u.spec.kind === "venv" ? compareVenv(u.spec, result.venvs[id]!, where) : compareApp(u.spec, result.apps[id]!, where);
   });
+  return { units, orphans: findOrphans(group.units, result.records ?? [], group.target) };
 }
 
 function failure(group: HostGroup, e: unknown): HostFailure {
@@ -64,11 +68,11 @@ async function checkHost(group: HostGroup, options: DriftOptions, started: numbe
   let session: HostSession | undefined;
   try {
     session = await HostSession.open(group.connection, options.env, options.log);
-    const units = await observe(session, group);
-    return { group, session, units, checkedAt: performance.now() - started };
+    const { units, orphans } = await observe(session, group);
+    return { group, session, units, orphans, checkedAt: performance.now() - started };
   } catch (e) {
     session?.dispose();
-    return { group, units: [], checkedAt: performance.now() - started, failure: failure(group, e) };
+    return { group, units: [], orphans: [], checkedAt: performance.now() - started, failure: failure(group, e) };
   }
 }
 
@@ -78,7 +82,7 @@ async function fixAndRecheck(host: CheckedHost, options: DriftOptions): Promise<
   const fixes = await fixHost(host.session, host.group.target, targets, options.log, options.env);
   if (fixes.length === 0) return { fixes, after: host.units };
   try {
-    return { fixes, after: await observe(host.session, host.group) };
+    return { fixes, after: (await observe(host.session, host.group)).units };
   } catch (e) {
     return { fixes, after: [], failure: failure(host.group, e) };
   }
@@ -97,6 +101,7 @@ export async function checkDrift(units: readonly SynthesizedUnit[], options: Dri
       units: checked.flatMap((h) => h.units),
       failures: checked.flatMap((h) => (h.failure ? [h.failure] : [])),
       hosts: groups.length,
+      orphans: checked.flatMap((h) => h.orphans),
       seconds: Math.max(0, ...checked.map((h) => h.checkedAt)) / 1000,
     };
     onChecked?.(report);

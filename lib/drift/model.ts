@@ -87,6 +87,20 @@ export interface AppDrift {
 
 export type UnitDrift = VenvDrift | AppDrift;
 
+/** A unit recorded on the host for a WebshareHost of the stacks, but declared by none of them. */
+export interface OrphanDrift {
+  readonly unit: string;
+  readonly kind: "venv" | "app";
+  readonly target: string;
+  /** The WebshareHost whose inventory removes it on the next deploy. */
+  readonly host: string;
+  readonly record: string;
+  /** Its Apache config (self-managed: still included by Apache) or snippet. */
+  readonly apacheConfig?: string;
+  /** Home-relative paths it still owns (those no declared unit uses). */
+  readonly paths: string[];
+}
+
 /** A host that could not be checked (or fixed): which one, which units, and why. */
 export interface HostFailure {
   readonly target: string;
@@ -108,6 +122,8 @@ export interface DriftReport {
   readonly hosts: number;
   /** Wall time of the check (connect + one probe per host, in parallel), fixes excluded. */
   readonly seconds: number;
+  /** Units recorded on the hosts that the stacks no longer declare (drift: the next deploy removes them). */
+  readonly orphans?: OrphanDrift[];
   /** With --fix: what was done, and the state checked again afterwards. */
   readonly fixes?: FixOutcome[];
   readonly after?: UnitDrift[];
@@ -123,5 +139,5 @@ export const EXIT_DRIFT = 2;
 export function exitCodeOf(report: DriftReport): number {
   if (report.failures.length > 0 || (report.afterFailures ?? []).length > 0 || (report.fixes ?? []).some((f) => !f.ok)) return EXIT_ERROR;
   const final = report.after ?? report.units;
-  return final.some((u) => u.drifted) ? EXIT_DRIFT : EXIT_NO_DRIFT;
+  return final.some((u) => u.drifted) || (report.orphans ?? []).length > 0 ? EXIT_DRIFT : EXIT_NO_DRIFT;
 }

@@ -1,6 +1,7 @@
 import { commandLine } from "../shell";
 import { errors, Place } from "../errors";
 import type { RemoteSession } from "../ssh/remote-session";
+import { READ_RECORDS_FN, RecordFile } from "../lifecycle/inventory";
 
 /**
  * What is really on a host, read in ONE round trip for all of a host's units: a Python
@@ -26,6 +27,8 @@ export interface AppProbeRequest {
 export interface ProbeRequest {
   readonly venvs: VenvProbeRequest[];
   readonly apps: AppProbeRequest[];
+  /** The host's unit records directory: its records come back too (orphans: lifecycle/inventory.ts). */
+  readonly records?: string;
 }
 
 export interface LivePackage {
@@ -62,6 +65,7 @@ export interface AppObservation {
 export interface ProbeResult {
   readonly venvs: Record<string, VenvObservation>;
   readonly apps: Record<string, AppObservation>;
+  readonly records?: RecordFile[];
 }
 
 /**
@@ -189,12 +193,17 @@ def app(a):
 with ThreadPoolExecutor(max_workers=max(2, 2 * (os.cpu_count() or 1))) as pool:
     venvs = dict(pool.map(venv, req["venvs"]))
 apps = dict(app(a) for a in req["apps"])
-print(json.dumps({"venvs": venvs, "apps": apps}))
+out = {"venvs": venvs, "apps": apps}
+if req.get("records"):
+    scope = {}
+    exec(sys.argv[2], scope)
+    out["records"] = scope["read_records"](req["records"])
+print(json.dumps(out))
 `;
 
 /** The probe as an argv: the request goes to its stdin as JSON, the result comes back on stdout. */
 export function probeArgv(python: string): string[] {
-  return [python, "-c", PROBE, LIVE];
+  return [python, "-c", PROBE, LIVE, READ_RECORDS_FN];
 }
 
 /** Observe every requested venv and app of one host in one command. */

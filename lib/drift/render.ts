@@ -1,6 +1,6 @@
 import { code, codeCell, table } from "../summary/markdown";
 import { plural } from "../plural";
-import type { AppDrift, DriftReport, FileProblem, FixAction, HostFailure, PackageProblem, PackageRow, UnitDrift, VenvDrift } from "./model";
+import type { AppDrift, DriftReport, FileProblem, FixAction, HostFailure, OrphanDrift, PackageProblem, PackageRow, UnitDrift, VenvDrift } from "./model";
 
 /**
  * `webshare drift` output: an aligned text table for terminals and Markdown for a PR or an
@@ -114,6 +114,15 @@ function appText(u: AppDrift, max: number): string[] {
   return lines;
 }
 
+function orphanText(o: OrphanDrift): string[] {
+  const left = [...(o.apacheConfig !== undefined ? [`Apache ${o.apacheConfig.includes("/.webshare/apache/") ? "snippet" : "config"} ${o.apacheConfig}`] : []), ...o.paths];
+  return [
+    `${o.unit} (${o.kind}) on ${o.target}: ORPHANED: recorded on the host for ${o.host}, but no stack declares it`,
+    `  still on the host: ${left.length > 0 ? left.join(", ") : "only its record"}`,
+    `  fix: deploy the stack (its host inventory removes it), or declare the ${o.kind} again`,
+  ];
+}
+
 function failureText(f: HostFailure): string {
   return `ERROR: cannot check ${f.target} (${plural(f.units.length, "unit")}: ${f.units.join(", ")}):\n  ${f.message.split("\n").join("\n  ")}`;
 }
@@ -125,7 +134,9 @@ function summaryLine(report: DriftReport): string {
   const unchecked = report.failures.reduce((n, f) => n + f.units.length, 0);
   const failed = report.failures.length > 0 ? `${plural(report.failures.length, "host")} (${plural(unchecked, "unit")}) could not be checked` : "";
   if (report.units.length === 0) return `webshare drift: ${failed}; nothing was compared.`;
-  const found = drifted === 0 ? `no drift in ${units} on ${hosts}` : `${drifted} of ${units} drifted on ${hosts}`;
+  const orphans = (report.orphans ?? []).length;
+  const orphaned = orphans > 0 ? `, ${plural(orphans, "orphaned unit")}` : "";
+  const found = drifted === 0 && orphans === 0 ? `no drift in ${units} on ${hosts}` : `${drifted} of ${units} drifted${orphaned} on ${hosts}`;
   return `webshare drift: ${found} (checked in ${report.seconds.toFixed(1)}s${failed === "" ? "" : `; ${failed}`}).`;
 }
 
@@ -139,6 +150,7 @@ export function renderCheckText(report: DriftReport, options: DriftRenderOptions
   const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const lines: string[] = [];
   for (const u of report.units) lines.push(...(u.kind === "venv" ? venvText(u, max) : appText(u, max)), "");
+  for (const o of report.orphans ?? []) lines.push(...orphanText(o), "");
   for (const f of report.failures) lines.push(failureText(f), "");
   lines.push(summaryLine(report));
   if (!options.fixing && report.units.some((u) => u.drifted)) lines.push("Run `webshare drift --fix` to rebuild what drifted (and nothing else).");
@@ -204,9 +216,12 @@ function appMarkdown(u: AppDrift, max: number): string[] {
 export function renderDriftMarkdown(report: DriftReport, options: DriftRenderOptions = {}): string {
   const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const drifted = report.units.filter((u) => u.drifted).length;
-  const lines = [`### webshare drift: ${drifted === 0 ? "no drift" : `${drifted} of ${plural(report.units.length, "unit")} drifted`}`, ""];
+  const orphans = (report.orphans ?? []).length;
+  const heading = drifted === 0 && orphans === 0 ? "no drift" : `${drifted} of ${plural(report.units.length, "unit")} drifted${orphans > 0 ? `, ${plural(orphans, "orphaned unit")}` : ""}`;
+  const lines = [`### webshare drift: ${heading}`, ""];
   for (const f of report.failures) lines.push(`> **Error:** cannot check ${code(f.target)} (${f.units.map(code).join(", ")}): ${f.message.split("\n")[0]}`, "");
   for (const u of report.units) lines.push(...(u.kind === "venv" ? venvMarkdown(u, max) : appMarkdown(u, max)));
+  for (const o of report.orphans ?? []) lines.push(`#### ${code(o.unit)} (${o.kind}) on ${code(o.target)}: **orphaned**`, "", ...orphanText(o).slice(1).map((l) => `- ${l.trim()}`), "");
   if (report.fixes !== undefined) {
     lines.push("**Fixes:**", "");
     if (report.fixes.length === 0) lines.push("- nothing drifted, nothing to do");

@@ -4,6 +4,7 @@ import { errors, Place, WebshareError } from "../errors";
 import { sha256Hex } from "../hash";
 import { hashFlatDir, hashTree } from "../local-files";
 import { requirementLines } from "../requirements";
+import { installIdentity } from "../install-identity";
 import { databaseYmlDigest, readDatabaseYml } from "../database-yml";
 import { apacheConfigOf, entryPointOf } from "../render/unit-files";
 import type { StepContext } from "./context";
@@ -53,7 +54,8 @@ export function venvAsPlanned(ctx: StepContext, spec: VenvUnitSpec, changedError
   const installText = readLocal(ctx.place, spec.lockFile ? "lock file" : "requirements file", installFile);
   const requirementsText = spec.requirementsFile !== undefined ? readLocal(ctx.place, "requirements file", spec.requirementsFile) : installText;
   const changes: string[] = [];
-  if (sha256Hex(installText) !== spec.installSha256) changes.push(`${spec.lockFile ? "lock file" : "requirements file"} ${installFile}`);
+  // By meaning, like the venv id: a comment edited since the plan installs the same venv, any other edit is refused.
+  if (installIdentity(installText) !== spec.installSha256) changes.push(`${spec.lockFile ? "lock file" : "requirements file"} ${installFile}`);
   // With a lock, requirements.txt on the host comes from the requirements file: the plan shows its lines.
   if (spec.lockFile !== undefined && spec.requirementsFile !== undefined && JSON.stringify(requirementLines(requirementsText)) !== JSON.stringify(spec.requirements)) {
     changes.push(`requirements file ${spec.requirementsFile}`);

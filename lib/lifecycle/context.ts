@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import type { HostSpec } from "../spec";
+import type { OwnedPaths } from "../inventory-spec";
 import type { Place } from "../errors";
 import type { RemoteSession } from "../ssh/remote-session";
 import type { Progress } from "../progress";
@@ -43,4 +44,8 @@ export interface UnitRecord {
   /** Set by `webshare rollback`: what served before it switched to `current`, and when. */
   readonly rolledBackFrom?: string;
   readonly rolledBackAt?: string;
+  /** Construct path of the WebshareHost the unit belongs to (absent in records of older versions). */
+  readonly host?: string;
+  /** The paths the unit owns, so an inventory can remove it once the stack drops it (lifecycle/inventory.ts). */
+  readonly owns?: OwnedPaths;
 }

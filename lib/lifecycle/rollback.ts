@@ -3,6 +3,7 @@ import type { UnitSpec } from "../spec";
 import { commandLine } from "../shell";
 import { errors } from "../errors";
 import { StepContext, unitRecordPath, UnitRecord } from "./context";
+import { recordOwnership } from "./inventory";
 import { keptDir, listKept, pathsOf, UnitPaths } from "./kept";
 import { releaseLinkScript, restartWedged, Switchover, switchVerifyRevert, touchedSet, touchEntryPointScript, venvSwitchScript, verifyRelease, verifyVenv } from "./unit-switch";
 import { neverServed, orderKept, previousOf } from "../releases/model";
@@ -75,6 +76,7 @@ async function recordRollback(ctx: StepContext, spec: UnitSpec, previous: UnitRe
     deployedAt: previous?.deployedAt ?? now,
     rolledBackFrom: from,
     rolledBackAt: now,
+    ...recordOwnership(spec),
   };
   const file = unitRecordPath(spec.host, spec.unit);
   await ctx.session.run(ctx.place, "record unit", commandLine(["mkdir", "-p", path.posix.dirname(file)]));

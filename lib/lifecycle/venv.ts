@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { VenvRemovalSpec, VenvUnitSpec } from "../spec";
+import type { UnitSpec, VenvRemovalSpec, VenvUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId } from "../hash";
 import { errors } from "../errors";
@@ -18,6 +18,7 @@ import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from ".
 import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 import { loggedScript, remoteLastLine } from "./remote-log";
+import { recordOwnership } from "./inventory";
 
 /**
  * Venv lifecycle. Create: check the inputs against the plan and the interpreter against
@@ -196,8 +197,8 @@ async function retireDriftedVenv(ctx: StepContext, spec: VenvUnitSpec, target: V
   await ctx.session.run(ctx.place, "retire drifted venv", commandLine(["rm", "-f", ...stale]));
 }
 
-export async function writeUnitRecord(ctx: StepContext, spec: { unit: string; kind: "venv" | "app"; host: VenvUnitSpec["host"] }, current: string): Promise<void> {
-  const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString() };
+export async function writeUnitRecord(ctx: StepContext, spec: UnitSpec, current: string): Promise<void> {
+  const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString(), ...recordOwnership(spec) };
   const file = unitRecordPath(spec.host, spec.unit);
   // One round trip: the record arrives on stdin, lands in a temp file, then one rename.
   const temp = `${file}.webshare-tmp`;

@@ -52,8 +52,9 @@ describe("synthesized stack: two apps on one host", () => {
     expect(json).toMatchSnapshot();
   });
 
-  test("one deploy and one remove terraform_data per venv and per app, nothing else", () => {
-    expect(Object.keys(all)).toHaveLength(8);
+  test("one deploy and one remove terraform_data per venv and per app, plus the host's inventory, nothing else", () => {
+    expect(Object.keys(all)).toHaveLength(10);
+    expect(Object.keys(all).filter((name) => name.startsWith("host_inventory_")).map((name) => name.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["host_inventory_cleanup", "host_inventory_prune"]);
     expect(Object.values(removers).map((r) => `${r.input.kind} ${r.input.unit}`).sort()).toEqual(Object.values(resources).map((r) => `${r.input.kind} ${r.input.unit}`).sort());
     expect(Object.values(resources).map((r) => `${r.input.kind} ${r.input.unit}`).sort()).toEqual([
       "app site/api",

@@ -8,7 +8,7 @@ import { rollback } from "../../lib/lifecycle/rollback";
 import type { StepContext } from "../../lib/lifecycle/context";
 import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
-import { sha256Hex } from "../../lib/hash";
+import { installIdentity } from "../../lib/install-identity";
 import { hashFlatDir, hashTree } from "../../lib/local-files";
 import { renderedHashes } from "../../lib/render/unit-files";
 import { LocalShellSession, tempHome } from "../support/local-shell-session";
@@ -110,7 +110,7 @@ function venvSpec(greeting: string): VenvUnitSpec {
     lockFile: lock,
     requirements: ["webshare-greeting"],
     packages: { "webshare-greeting": greeting },
-    installSha256: sha256Hex(fs.readFileSync(lock, "utf8")),
+    installSha256: installIdentity(fs.readFileSync(lock, "utf8")),
     source: { extraIndexUrls: [], noIndex: true, wheelhouse },
     wheelhouseFiles: hashFlatDir(wheelhouse),
     upgradePip: false,
