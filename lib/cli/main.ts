@@ -64,7 +64,10 @@ async function main(argv: string[]): Promise<number> {
     .argument("[stack]", "the stack to deploy (needed when the app has several)")
     .option("--auto-approve", "apply without showing the plan and asking (like cdktf deploy --auto-approve)")
     .option("--engine <binary>", "Terraform or OpenTofu binary (default: $TERRAFORM_BINARY_NAME, else terraform)")
-    .action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string }) => {
+    .option("--parallelism <n>", "passed to the engine as -parallelism: how many units deploy at once (engine default 10)")
+    .option("--lock-timeout <duration>", "passed to the engine as -lock-timeout, e.g. 10m: wait for another run's state lock instead of failing at once")
+    .option("--target <address>", "passed to the engine as -target (repeat it for several): only these resources, e.g. terraform_data.app_deploy_8C7201CF", (value: string, previous: string[] = []) => [...previous, value])
+    .action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string; parallelism?: string; lockTimeout?: string; target?: string[] }) => {
       exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: (line) => process.stdout.write(`${line}\n`), ask: askOnStdin });
     });
 
