@@ -114,8 +114,9 @@ async function main(argv: string[]): Promise<number> {
     .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
     .option("--json", "print the report as JSON")
     .option("--markdown", "print the report as Markdown")
-    .option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again")
-    .action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean }) => {
+    .option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again (refused when the stacks differ from the deployed state)")
+    .option("--no-state-check", "with --fix: do not compare the stacks with the deployed state (Terraform/OpenTofu state pull) first")
+    .action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean; stateCheck?: boolean }) => {
       exitCode = await driftCommand(opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stderr.write(`${line}\n`) });
     });
 
@@ -159,7 +160,8 @@ async function main(argv: string[]): Promise<number> {
     .option("--to <id>", "switch to this kept venv or release instead (see webshare releases)")
     .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
     .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .action(async (construct: string, opts: { to?: string; app?: string; dir?: string }) => {
+    .option("--no-state-check", "do not compare the stacks with the deployed state (Terraform/OpenTofu state pull) first")
+    .action(async (construct: string, opts: { to?: string; app?: string; dir?: string; stateCheck?: boolean }) => {
       exitCode = await rollbackCommand(construct, opts, hostIo);
     });
 
