@@ -3,7 +3,7 @@
  * variables, so any host can be targeted without editing code (see README). `npm run demo`
  * starts a local host and sets them when WEBSHARE_HOST is unset.
  */
-import { App, TerraformStack } from "cdktf";
+import { App, PgBackend, PgBackendConfig, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { ApacheMode, Venv, WebshareHost, WsgiApp } from "./constructs";
 
@@ -33,9 +33,24 @@ function apacheMode(): ApacheMode {
   throw new Error(`WEBSHARE_APACHE must be "managed" or "self", not ${JSON.stringify(mode)}`);
 }
 
+/**
+ * Where the state lives. Default: a local file beside the project (one machine). With
+ * WEBSHARE_STATE=pg, a PostgreSQL database shared by every checkout of the project (state
+ * lock included); the connection string comes from PG_CONN_STR when the engine runs, so no
+ * password enters cdk.tf.json. See examples/shared-state.
+ */
+function stateBackend(stack: TerraformStack, id: string): void {
+  const kind = optional("WEBSHARE_STATE") ?? "local";
+  if (kind === "local") return;
+  if (kind !== "pg") throw new Error(`WEBSHARE_STATE must be "local" or "pg", not ${JSON.stringify(kind)}`);
+  // conn_str left out on purpose: OpenTofu/Terraform read PG_CONN_STR from the environment.
+  new PgBackend(stack, { schemaName: optional("WEBSHARE_STATE_PG_SCHEMA") ?? `webshare_${id.replace(/\W/g, "_")}` } as PgBackendConfig);
+}
+
 class DemoStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    stateBackend(this, id);
     const source = optional("WEBSHARE_APP_DIR") ?? "examples/demo-app";
     const url = required("WEBSHARE_URL");
     const sshConfigFile = optional("WEBSHARE_SSH_CONFIG");

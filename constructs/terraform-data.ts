@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { anyToHclTerraform, anyToTerraform, hashMapper, hashMapperHcl, TerraformMetaArguments, TerraformResource, TerraformStack } from "cdktf";
+import { anyToHclTerraform, anyToTerraform, hashMapper, hashMapperHcl, TerraformMetaArguments, TerraformResource, TerraformStack } from "../lib/cdk";
 import { execFileSync } from "node:child_process";
 
 /**

@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
-import { App, Lazy, TerraformResource, TerraformStack } from "cdktf";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
+import { App, Lazy, TerraformResource, TerraformStack } from "../lib/cdk";
+import { NullResource } from "./null-resource";
 import * as path from "node:path";
 import { removalSpecOf, RemovalSpec, UnitSpec } from "../lib/spec";
 import { contentId, stableStringify } from "../lib/hash";

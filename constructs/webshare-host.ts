@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
-import { TerraformResource, TerraformStack } from "cdktf";
-import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { TerraformResource, TerraformStack } from "../lib/cdk";
+import { NullProvider } from "./null-resource";
 import { z } from "zod";
 import * as path from "node:path";
 import type { ApacheSpec, HostSpec } from "../lib/spec";
@@ -331,6 +331,6 @@ export class WebshareHost extends Construct {
 
   private ensureNullProvider(): void {
     const stack = TerraformStack.of(this);
-    if (!stack.node.tryFindChild("webshare-null-provider")) new NullProvider(stack, "webshare-null-provider", {});
+    if (!stack.node.tryFindChild("webshare-null-provider")) new NullProvider(stack, "webshare-null-provider");
   }
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { TerraformResource } from "cdktf";
+import { TerraformResource } from "../lib/cdk";
 import { z } from "zod";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -329,6 +329,17 @@ export const errors = {
           : "install Terraform or OpenTofu >= 1.4 and put terraform on PATH, or pass --engine with its path (or set TERRAFORM_BINARY_NAME, as for cdktf deploy)",
     ),
 
+  stateLocked: (binary: string, step: string, stackDir: string, lock: { id?: string; who?: string; operation?: string; created?: string }, lockTimeout: string | undefined) =>
+    new WebshareError(
+      `${binary} ${step} did not run: another run holds the state lock of this stack${lock.who ? ` (${lock.who}${lock.operation ? `, ${lock.operation}` : ""}${lock.created ? `, since ${lock.created}` : ""})` : ""}; nothing was planned or applied and no host was touched`,
+      [
+        lockTimeout === undefined
+          ? "wait for that run to finish and deploy again, or pass --lock-timeout 10m to wait for the lock (runs are then applied one after the other)"
+          : `the lock was still held after --lock-timeout ${lockTimeout}: let that run finish, or wait longer`,
+        `if no run is going on (one was killed), release it in ${stackDir}: ${binary} force-unlock ${lock.id ?? "<ID from the Lock Info above>"}`,
+      ].join("; "),
+    ),
+
   deployCancelled: () => new WebshareError("deploy cancelled: the answer was not 'yes', so nothing was applied", "run it again and answer yes, or pass --auto-approve"),
 
   deployInterrupted: (signal: string) =>

@@ -6,6 +6,8 @@ import { absoluteEngine, engineBinary, engineColorArgs, engineSource, engineUnru
 import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "../cdktf/run-dir";
 import { startBroker } from "../ssh/broker";
+import { EngineOptions, engineOptionArgs } from "../cdktf/engine-options";
+import { stateLockConflict } from "../cdktf/state-lock";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,7 +17,7 @@ import * as path from "node:path";
  * engine's init and apply in the stack's directory, same state, same provisioners), without
  * the cdktf CLI's own start-up (~3 s of every deploy here; see docs/benchmarks.md).
  */
-export interface DeployOptions {
+export interface DeployOptions extends EngineOptions {
   readonly autoApprove?: boolean;
   readonly engine?: string;
 }
@@ -33,6 +35,7 @@ const seconds = (since: number) => `${((performance.now() - since) / 1000).toFix
 export async function deployCommand(stackName: string | undefined, options: DeployOptions, io: DeployIo): Promise<number> {
   const started = performance.now();
   const project = readCdktfProject(io.cwd);
+  engineOptionArgs(options); // refuse bad options before the synth
   const binary = absoluteEngine(engineBinary(io.env, options.engine), io.cwd);
   const unrunnable = engineUnrunnable(binary, io.env);
   if (unrunnable !== undefined) throw errors.engineUnrunnable(binary, engineSource(io.env, options.engine), unrunnable);
@@ -63,19 +66,24 @@ export async function deployCommand(stackName: string | undefined, options: Depl
  */
 async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number): Promise<number> {
   const color = engineColorArgs(process.stdout.isTTY, env);
-  let applyArgs = ["apply", "-auto-approve", "-input=false", ...color];
+  const passed = engineOptionArgs(options);
+  const lockFailure = (step: string, output: string) => {
+    const lock = stateLockConflict(output);
+    return lock === undefined ? undefined : errors.stateLocked(binary, step, stack.workingDirectory, lock, options.lockTimeout);
+  };
+  let applyArgs = ["apply", "-auto-approve", "-input=false", ...color, ...passed.apply];
   if (options.autoApprove !== true) {
     const planFile = path.join(runDir, "plan");
-    const planned = await runUntilDone(binary, ["plan", "-input=false", "-detailed-exitcode", `-out=${planFile}`, ...color], stack.workingDirectory, env);
+    const planned = await runUntilDone(binary, ["plan", "-input=false", "-detailed-exitcode", `-out=${planFile}`, ...color, ...passed.plan], stack.workingDirectory, env);
     if (planned.signal !== undefined) throw errors.deployInterrupted(planned.signal);
+    if (planned.code !== 0 && planned.code !== 2) throw lockFailure("plan", planned.output) ?? errors.engineFailed(binary, "plan", exitText(planned.code), "");
     if (planned.code === 0) {
       io.log(`webshare deploy: ${stack.name} has no changes: nothing to apply`);
       return 0;
     }
-    if (planned.code !== 2) throw errors.engineFailed(binary, "plan", exitText(planned.code), "");
     const answer = await io.ask("Apply these changes? Only 'yes' applies them: ");
     if (answer.trim() !== "yes") throw errors.deployCancelled();
-    applyArgs = ["apply", "-input=false", ...color, planFile];
+    applyArgs = ["apply", "-input=false", ...color, ...passed.applyPlanFile, planFile];
   }
 
   const step = performance.now();
@@ -85,7 +93,7 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
     io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
     return undefined;
   });
-  let applied: { code: number | string; signal?: string };
+  let applied: { code: number | string; signal?: string; output: string };
   try {
     applied = await runUntilDone(binary, applyArgs, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir });
     if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
@@ -94,7 +102,7 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
   }
   const connections = broker?.connectionsOpened();
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
-  if (applied.code !== 0) throw errors.engineFailed(binary, "apply", exitText(applied.code), "");
+  if (applied.code !== 0) throw lockFailure("apply", applied.output) ?? errors.engineFailed(binary, "apply", exitText(applied.code), "");
   io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${plural(connections, "SSH connection")}`})`);
   return 0;
 }
@@ -114,7 +122,7 @@ async function waitForProvisioners(runDir: string, log: (line: string) => void):
  * release the host lock; exiting first would orphan them. SIGTERM/SIGHUP sent to this
  * process alone are passed on to the engine.
  */
-async function runUntilDone(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | string; signal?: string }> {
+async function runUntilDone(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | string; signal?: string; output: string }> {
   let signal: string | undefined;
   let stop: ((s: NodeJS.Signals) => void) | undefined;
   const onInt = () => (signal ??= "SIGINT");
@@ -126,8 +134,9 @@ async function runUntilDone(binary: string, args: string[], cwd: string, env: No
   process.on("SIGTERM", onTerm);
   process.on("SIGHUP", onTerm);
   try {
-    const run = await runLocal(binary, args, { cwd, env, passThrough: true, onStart: (s) => (stop = s) });
-    return { code: run.code, signal };
+    // Shown live and kept (its tail), so a state-lock conflict can be named afterwards.
+    const run = await runLocal(binary, args, { cwd, env, passThrough: "tee", onStart: (s) => (stop = s) });
+    return { code: run.code, signal, output: run.output };
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);

@@ -16,6 +16,8 @@ export interface DriftCommandOptions {
   readonly json?: boolean;
   readonly markdown?: boolean;
   readonly fix?: boolean;
+  /** false: --fix acts from this checkout without comparing it with the deployed state. */
+  readonly stateCheck?: boolean;
 }
 
 /** I/O of the commands that reach hosts (drift, lock). */
@@ -30,7 +32,9 @@ export interface HostCommandIo {
 
 export async function driftCommand(options: DriftCommandOptions, io: HostCommandIo): Promise<number> {
   if (options.json && options.markdown) throw new WebshareError("--json and --markdown cannot be combined", "pick one output format");
-  const units = await loadUnits({ app: options.app, dir: options.dir }, io.cwd, io.env);
+  // A fix acts on hosts from this checkout: refused when another checkout deployed since.
+  const requireDeployed = options.fix && options.stateCheck !== false ? { requireDeployed: "webshare drift --fix" } : {};
+  const units = await loadUnits({ app: options.app, dir: options.dir, ...requireDeployed }, io.cwd, io.env);
   const text = !options.json && !options.markdown;
   // On a terminal the findings come first, then the fixes' progress and their result.
   const onChecked = text ? (found: DriftReport) => io.write(renderCheckText(found, { fixing: options.fix })) : undefined;

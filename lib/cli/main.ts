@@ -81,7 +81,10 @@ async function main(argv: string[]): Promise<number> {
     .argument("[stack]", "the stack to deploy (needed when the app has several)")
     .option("--auto-approve", "apply without showing the plan and asking (like cdktf deploy --auto-approve)")
     .option("--engine <binary>", "Terraform or OpenTofu binary (default: $TERRAFORM_BINARY_NAME, else terraform)")
-    .action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string }) => {
+    .option("--parallelism <n>", "passed to the engine as -parallelism: how many units deploy at once (engine default 10)")
+    .option("--lock-timeout <duration>", "passed to the engine as -lock-timeout, e.g. 10m: wait for another run's state lock instead of failing at once")
+    .option("--target <address>", "passed to the engine as -target (repeat it for several): only these resources, e.g. terraform_data.app_deploy_8C7201CF", (value: string, previous: string[] = []) => [...previous, value])
+    .action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string; parallelism?: string; lockTimeout?: string; target?: string[] }) => {
       exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: (line) => process.stdout.write(`${line}\n`), ask: askOnStdin });
     });
 
@@ -128,8 +131,9 @@ async function main(argv: string[]): Promise<number> {
     .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
     .option("--json", "print the report as JSON")
     .option("--markdown", "print the report as Markdown")
-    .option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again")
-    .action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean }) => {
+    .option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again (refused when the stacks differ from the deployed state)")
+    .option("--no-state-check", "with --fix: do not compare the stacks with the deployed state (Terraform/OpenTofu state pull) first")
+    .action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean; stateCheck?: boolean }) => {
       exitCode = await driftCommand(opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stderr.write(`${line}\n`) });
     });
 
@@ -173,7 +177,8 @@ async function main(argv: string[]): Promise<number> {
     .option("--to <id>", "switch to this kept venv or release instead (see webshare releases)")
     .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
     .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .action(async (construct: string, opts: { to?: string; app?: string; dir?: string }) => {
+    .option("--no-state-check", "do not compare the stacks with the deployed state (Terraform/OpenTofu state pull) first")
+    .action(async (construct: string, opts: { to?: string; app?: string; dir?: string; stateCheck?: boolean }) => {
       exitCode = await rollbackCommand(construct, opts, hostIo);
     });
 

@@ -9,12 +9,14 @@ import { oneUnit, onHostOf } from "./one-host";
  * release deployed before the current one (or to ID), under the host lock, with the same
  * verified reload as a deploy. Never rebuilds; refuses when nothing is kept to go back to.
  */
-export interface RollbackCommandOptions extends Omit<UnitSource, "selector"> {
+export interface RollbackCommandOptions extends Omit<UnitSource, "selector" | "requireDeployed"> {
   readonly to?: string;
+  /** false: act from this checkout without comparing it with the deployed state (--no-state-check). */
+  readonly stateCheck?: boolean;
 }
 
 export async function rollbackCommand(path: string, options: RollbackCommandOptions, io: HostCommandIo): Promise<number> {
-  const { spec } = await oneUnit(path, options, io);
+  const { spec } = await oneUnit(path, { app: options.app, dir: options.dir, ...(options.stateCheck === false ? {} : { requireDeployed: "webshare rollback" }) }, io);
   const started = performance.now();
   const result = await onHostOf(spec, io, "webshare rollback", async (ctx) => {
     const lock = await acquireHostLock(ctx, spec.host);

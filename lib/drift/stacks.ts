@@ -18,6 +18,8 @@ export interface SynthesizedUnit {
   /** Terraform address, e.g. `terraform_data.venv_deploy_C546ADFE`. */
   readonly address: string;
   readonly spec: UnitSpec;
+  /** The synthesized deploy key (`triggers_replace.deploy`, `triggers.deploy`): what the state records once applied. */
+  readonly deployKey?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -69,7 +71,9 @@ export function unitsOfStack(stack: string, json: unknown): SynthesizedUnit[] {
       if (!parsed.success) {
         throw errors.unreadableStack(`${stack}: ${address}`, describeIssues(parsed.error, raw).join("; "));
       }
-      units.push({ stack, address, spec: parsed.data });
+      const triggers = type === "terraform_data" ? resource.triggers_replace : resource.triggers;
+      const deployKey = isObject(triggers) && typeof triggers.deploy === "string" ? triggers.deploy : undefined;
+      units.push({ stack, address, spec: parsed.data, ...(deployKey === undefined ? {} : { deployKey }) });
     }
   }
   return units.sort((a, b) => (a.spec.unit < b.spec.unit ? -1 : a.spec.unit > b.spec.unit ? 1 : 0));

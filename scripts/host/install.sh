@@ -31,6 +31,9 @@ PACKAGES=(
   python3-tz
   python3-yaml
   libjs-jquery
+  # Shared state (issue 15): test/e2e/shared-state.test.ts starts its own PostgreSQL cluster
+  # (initdb/pg_ctl from /usr/lib/postgresql/*/bin) for OpenTofu's pg backend.
+  postgresql
 )
 
 log() { printf '[host/install] %s\n' "$*"; }

