@@ -189,6 +189,13 @@ export const errors = {
   unreadableStack: (where: string, why: string) =>
     new WebshareError(`cannot read the webshare units of ${where}: ${why}`, "synthesize again with the webshare-cdktf version this CLI belongs to (cdktf synth)"),
 
+  /** The provisioner's spec is read from the synthesized stack; it must be the one the plan was made from. */
+  stackChangedSincePlan: (unit: string, file: string, why: string) =>
+    new WebshareError(
+      `${unit}: the synthesized stack ${file} is not the one this plan was made from (${why}), so nothing was deployed`,
+      "plan again (cdktf deploy, or webshare deploy) so the plan shows what will be deployed; do not synthesize into the stack directory between a plan and its apply",
+    ),
+
   synthFailed: (command: string, why: string, output: string) =>
     new WebshareError(`the cdktf app command ${JSON.stringify(command)} failed (${why})`, "run it by hand in the project directory to see the full error", output),
 

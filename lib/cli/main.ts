@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   program
     .command("provision")
-    .description("run one lifecycle unit (used by the Terraform local-exec provisioner; reads WEBSHARE_UNIT)")
+    .description("run one lifecycle unit (used by the Terraform local-exec provisioner; reads its unit from the synthesized stack, or WEBSHARE_UNIT)")
     .argument("<action>", "create or destroy")
     .action(async (action: string) => {
       if (action !== "create" && action !== "destroy") throw new WebshareError(`unknown action ${JSON.stringify(action)}: use create or destroy`);

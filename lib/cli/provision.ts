@@ -1,4 +1,5 @@
-import { removalSpec, unitSpec } from "../spec";
+import { joinConnection, removalSpec, RemovalSpec, unitSpec, UnitSpec } from "../spec";
+import { deploySpecFromEnvironment, ReceivedSpec, specFromVariable } from "../transport";
 import type { z } from "zod";
 import { errors } from "../errors";
 import { targetOf } from "../ssh/session";
@@ -12,7 +13,8 @@ import type { StepContext } from "../lifecycle/context";
 
 /**
  * `webshare provision create|destroy`: what the local-exec provisioner runs. The unit spec
- * comes from WEBSHARE_UNIT (the resource's input, JSON) and the resource instance id from
+ * comes from the synthesized stack, checked against the planned digest (create), or from
+ * WEBSHARE_UNIT (destroy), see lib/transport.ts; the resource instance id from
  * WEBSHARE_INSTANCE; one SSH session (direct, or
  * shared through the broker of `webshare deploy`) and the host lock cover the whole run.
  */
@@ -24,21 +26,27 @@ export interface ProvisionOptions {
   readonly onInterrupt?: (cleanup: () => Promise<void>) => void;
 }
 
-export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
-  if (json === undefined || json === "") throw errors.invalidSpec("WEBSHARE_UNIT is not set; this command is run by the Terraform provisioner");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    throw errors.invalidSpec(`WEBSHARE_UNIT is not JSON: ${(e as Error).message}`);
-  }
-  const parsed = schema.safeParse(raw);
+/** A received spec validated with `schema`, the machine's connection settings joined in. */
+export function validUnit<T extends z.ZodType>(schema: T, received: ReceivedSpec): z.infer<T> {
+  const parsed = schema.safeParse(joinConnection(received.planned, received.local));
   if (!parsed.success) throw errors.invalidSpec(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   return parsed.data;
 }
 
+/** A spec as JSON text (WEBSHARE_UNIT), validated with `schema`. */
+export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
+  return validUnit(schema, specFromVariable({ WEBSHARE_UNIT: json }));
+}
+
+/** The unit a `provision` run works on, from the provisioner's environment (see lib/transport.ts). */
+export function unitFromEnvironment(action: "create", env: NodeJS.ProcessEnv): UnitSpec;
+export function unitFromEnvironment(action: "destroy", env: NodeJS.ProcessEnv): RemovalSpec;
+export function unitFromEnvironment(action: "create" | "destroy", env: NodeJS.ProcessEnv): UnitSpec | RemovalSpec {
+  return action === "create" ? validUnit(unitSpec, deploySpecFromEnvironment(env)) : validUnit(removalSpec, specFromVariable(env));
+}
+
 export async function provision(options: ProvisionOptions): Promise<void> {
-  const spec = options.action === "create" ? parseUnit(unitSpec, options.env.WEBSHARE_UNIT) : parseUnit(removalSpec, options.env.WEBSHARE_UNIT);
+  const spec: UnitSpec | RemovalSpec = options.action === "create" ? unitFromEnvironment("create", options.env) : unitFromEnvironment("destroy", options.env);
   const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
   const progress = new Progress(spec.unit, options.write);
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };
