@@ -84,7 +84,8 @@ async function main(argv: string[]): Promise<number> {
     .argument("<plan-json>", 'output of "tofu show -json PLANFILE" (or terraform), or - for standard input')
     .option("--json", "print the summary as JSON")
     .option("--max-items <n>", "longest table or list before \"... and N more\"", "100")
-    .action(async (file: string, opts: { json?: boolean; maxItems?: string }) => {
+    .option("--full", "all of it, however long (by default it is cut to fit a GitHub comment, 65,536 characters)")
+    .action(async (file: string, opts: { json?: boolean; maxItems?: string; full?: boolean }) => {
       await planSummaryCommand(file, opts, { cwd: process.cwd(), write: (text) => process.stdout.write(text) });
     });
 
