@@ -16,8 +16,8 @@ import { plannedUnitOfStack } from "./drift/stacks";
  * environment at synth. Provisioner blocks come from the configuration the plan was made
  * from (a saved plan carries a snapshot of it), so a stack synthesized again between plan
  * and apply no longer matches and the provisioner refuses: nothing unplanned is applied.
- * The `remove` resource's spec is small (paths and the host) and still comes as
- * WEBSHARE_UNIT; at destroy the stack may no longer hold the unit at all.
+ * The `remove` resource's spec is small (paths and the host) and still comes from state as
+ * WEBSHARE_UNIT: a destroy removes what was recorded, whatever the stack says now.
  *
  * WEBSHARE_CONNECTION holds the deploying machine's connection settings (key path,
  * passphrase variable, agent, timeout), which are not part of the plan (lib/spec.ts).
