@@ -1,11 +1,11 @@
 import { Construct } from "constructs";
-import { dependable, Lazy, TerraformResource } from "cdktf";
-import { Resource as NullResource } from "@cdktf/provider-null/lib/resource";
+import { dependable, Lazy, TerraformResource } from "../lib/cdk";
+import { NullResource } from "./null-resource";
 import type { HostSpec } from "../lib/spec";
-import { SPEC_VERSION } from "../lib/spec";
+import { SPEC_VERSION, splitConnection } from "../lib/spec";
 import { InventoryEntry, InventorySpec } from "../lib/inventory-spec";
 import { contentId, stableStringify } from "../lib/hash";
-import { escapeTemplates } from "../lib/template-escape";
+import { escapeTemplate, escapeTemplates } from "../lib/template-escape";
 import type { LifecycleResource } from "./webshare-host";
 import { TerraformData } from "./terraform-data";
 import { CREATE, DESTROY, provisioner } from "./unit-resource";
@@ -32,6 +32,10 @@ export class HostInventory extends Construct {
     super(scope, id);
     const spec = (units: InventoryEntry[]): InventorySpec => ({ kind: "inventory", specVersion: SPEC_VERSION, unit: this.node.path, host: host(), units });
     const listed = () => spec(this.entries.map((e) => e()).sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0)));
+    // Like a unit's: the plan holds no per-machine connection settings; they come through the environment.
+    const planned = (s: InventorySpec) => splitConnection(s).planned;
+    const connection = Lazy.stringValue({ produce: () => escapeTemplate(stableStringify(splitConnection(spec([])).local)) });
+    const env = (unit: string) => ({ WEBSHARE_UNIT: unit, WEBSHARE_CONNECTION: connection });
     // The prune reruns when the list changes, not when only the connection settings do.
     const key = (s: InventorySpec) => contentId({ ...s, host: { ...s.host, connection: undefined } });
     const lazy = <T>(produce: () => T) => Lazy.anyValue({ produce: () => escapeTemplates(produce()) }) as unknown as T;
@@ -39,25 +43,25 @@ export class HostInventory extends Construct {
     if (kind === "null_resource") {
       this.resources = [
         new NullResource(this, "prune", {
-          triggers: lazy(() => ({ spec: stableStringify(listed()), inventory: key(listed()) })),
-          provisioners: [provisioner(this, CREATE, "${self.triggers.spec}")],
+          triggers: lazy(() => ({ spec: stableStringify(planned(listed())), inventory: key(listed()) })),
+          provisioners: [provisioner(this, CREATE, env("${self.triggers.spec}"))],
         }),
         new NullResource(this, "cleanup", {
-          triggers: lazy(() => ({ spec: stableStringify(spec([])) })),
-          provisioners: [provisioner(this, DESTROY, "${self.triggers.spec}", "destroy")],
+          triggers: lazy(() => ({ spec: stableStringify(planned(spec([]))) })),
+          provisioners: [provisioner(this, DESTROY, env("${self.triggers.spec}"), "destroy")],
         }),
       ];
       return;
     }
     this.resources = [
       new TerraformData(this, "prune", {
-        input: lazy(() => listed() as unknown as Record<string, unknown>),
+        input: lazy(() => planned(listed()) as unknown as Record<string, unknown>),
         triggersReplace: lazy(() => ({ inventory: key(listed()) })),
-        provisioners: [provisioner(this, CREATE, "${jsonencode(self.input)}")],
+        provisioners: [provisioner(this, CREATE, env("${jsonencode(self.input)}"))],
       }),
       new TerraformData(this, "cleanup", {
-        input: lazy(() => spec([]) as unknown as Record<string, unknown>),
-        provisioners: [provisioner(this, DESTROY, "${jsonencode(self.input)}", "destroy")],
+        input: lazy(() => planned(spec([])) as unknown as Record<string, unknown>),
+        provisioners: [provisioner(this, DESTROY, env("${jsonencode(self.input)}"), "destroy")],
       }),
     ];
   }

@@ -2,7 +2,8 @@ import { Construct } from "constructs";
 import { App, Lazy, TerraformResource, TerraformStack } from "../lib/cdk";
 import { NullResource } from "./null-resource";
 import * as path from "node:path";
-import { removalSpecOf, RemovalSpec, UnitSpec } from "../lib/spec";
+import { LocalConnectionSpec, Planned, removalSpecOf, splitConnection, UnitSpec } from "../lib/spec";
+import { specDigest, TRANSPORT_ENV } from "../lib/transport";
 import { contentId, stableStringify } from "../lib/hash";
 import { escapeTemplate, escapeTemplates, nonNfcStrings } from "../lib/template-escape";
 import { errors } from "../lib/errors";
@@ -12,7 +13,8 @@ import { TerraformData } from "./terraform-data";
 /**
  * One lifecycle unit (a venv, an app) as two Terraform resources:
  *
- * - `deploy`: its `input` is the whole spec, so a plan shows it key by key;
+ * - `deploy`: its `input` is the spec (all but the deploying machine's connection settings),
+ *   so a plan shows it key by key;
  *   `triggers_replace` hashes the parts that need a deploy, and a create-time local-exec
  *   provisioner runs this package's CLI. Replaced on every change (create before destroy).
  * - `remove`: lives as long as the construct; its only provisioner runs at destroy and
@@ -20,7 +22,9 @@ import { TerraformData } from "./terraform-data";
  *   provisioner for a tainted (failed) or deposed object, so a `deploy` resource could
  *   never be trusted to clean up after a failed deploy.
  *
- * Values reach the provisioner through its environment, never the command text. Every
+ * Values reach the provisioner through its environment, never the command text; the deploy
+ * spec itself is read from the synthesized stack and checked against a digest (see
+ * lib/transport.ts), since one environment string is limited to 128 KiB. Every
  * string of ours in the JSON (spec keys and values, triggers, paths) is escaped here, the
  * one place it is written, so the engine never evaluates user text as a template; only the
  * `${self...}` references are expressions.
@@ -54,13 +58,21 @@ export function deployKey(spec: UnitSpec): string {
   return contentId({ ...rest, host: hostRest });
 }
 
-export function provisioner(scope: Construct, command: string, unitRef: string, when?: "destroy") {
+/** Where the engine runs: the stack directory, whose cdk.tf.json the provisioner reads its spec from. */
+const STACK_DIR = "${abspath(path.module)}";
+
+/**
+ * A local-exec provisioner. `environment` is configuration, not state: Terraform never diffs
+ * it, so it carries what may differ per deploying machine (WEBSHARE_CONNECTION) and how to
+ * find the spec, never the spec itself (see lib/transport.ts).
+ */
+export function provisioner(scope: Construct, command: string, environment: Record<string, string>, when?: "destroy") {
   return {
     type: "local-exec" as const,
     command,
     ...(when ? { when } : {}),
     workingDir: escapeTemplate(projectDirFromStack(scope)),
-    environment: { WEBSHARE_CLI: escapeTemplate(cliPath()), WEBSHARE_UNIT: unitRef, WEBSHARE_INSTANCE: "${self.id}" },
+    environment: { WEBSHARE_CLI: escapeTemplate(cliPath()), WEBSHARE_INSTANCE: "${self.id}", ...environment },
   };
 }
 
@@ -78,35 +90,49 @@ export function createUnitResource(scope: Construct, options: UnitResourceOption
   // Literal data, escaped as it is produced: cdktf then sees no token markers in it either.
   const lazy = <T>(produce: () => T) => Lazy.anyValue({ produce: () => escapeTemplates(produce()) }) as unknown as T;
 
+  // The spec split into what the plan shows and the deploying machine's connection settings.
+  let split: { planned: Planned<UnitSpec>; local: LocalConnectionSpec } | undefined;
+  const parts = () => (split ??= splitConnection(spec()));
+  const planned = () => parts().planned;
+  const removal = () => splitConnection(removalSpecOf(spec())).planned;
+  const text = (produce: () => string) => Lazy.stringValue({ produce: () => escapeTemplate(produce()) });
+  const connection = text(() => stableStringify(parts().local));
+  const deployEnvironment = {
+    [TRANSPORT_ENV.unit]: text(() => spec().unit),
+    [TRANSPORT_ENV.stackDir]: STACK_DIR,
+    [TRANSPORT_ENV.digest]: text(() => specDigest(planned())),
+    [TRANSPORT_ENV.connection]: connection,
+  };
+
   if (options.kind === "null_resource") {
     // null_resource triggers are a map of strings: the spec as JSON, plus readable keys.
     const remove = new NullResource(scope, "remove", {
-      triggers: lazy(() => ({ spec: stableStringify(removalSpecOf(spec())) })),
-      provisioners: [provisioner(scope, DESTROY, "${self.triggers.spec}", "destroy")],
+      triggers: lazy(() => ({ spec: stableStringify(removal()) })),
+      provisioners: [provisioner(scope, DESTROY, { [TRANSPORT_ENV.spec]: "${self.triggers.spec}", [TRANSPORT_ENV.connection]: connection }, "destroy")],
     });
     return new NullResource(scope, "deploy", {
-      triggers: lazy(() => nullTriggers(spec())),
+      triggers: lazy(() => nullTriggers(planned(), deployKey(spec()))),
       lifecycle: { createBeforeDestroy: true },
       dependsOn: [...(options.dependsOn?.() ?? []), remove],
-      provisioners: [provisioner(scope, CREATE, "${self.triggers.spec}")],
+      provisioners: [provisioner(scope, CREATE, deployEnvironment)],
     });
   }
   const remove = new TerraformData(scope, "remove", {
-    input: lazy((): RemovalSpec => removalSpecOf(spec())),
-    provisioners: [provisioner(scope, DESTROY, "${jsonencode(self.input)}", "destroy")],
+    input: lazy(() => removal() as unknown as Record<string, unknown>),
+    provisioners: [provisioner(scope, DESTROY, { [TRANSPORT_ENV.spec]: "${jsonencode(self.input)}", [TRANSPORT_ENV.connection]: connection }, "destroy")],
   });
   return new TerraformData(scope, "deploy", {
-    input: lazy(() => spec() as unknown as Record<string, unknown>),
+    input: lazy(() => planned() as unknown as Record<string, unknown>),
     triggersReplace: lazy(() => ({ deploy: deployKey(spec()) })),
     lifecycle: { createBeforeDestroy: true },
     dependsOn: [...(options.dependsOn?.() ?? []), remove],
-    provisioners: [provisioner(scope, CREATE, "${jsonencode(self.input)}")],
+    provisioners: [provisioner(scope, CREATE, deployEnvironment)],
   });
 }
 
 /** Readable string triggers for null_resource: package versions and file hashes as keys. */
-export function nullTriggers(spec: UnitSpec): Record<string, string> {
-  const triggers: Record<string, string> = { spec: stableStringify(spec), deploy: deployKey(spec) };
+export function nullTriggers(spec: Planned<UnitSpec>, deploy: string): Record<string, string> {
+  const triggers: Record<string, string> = { spec: stableStringify(spec), deploy };
   if (spec.kind === "venv") {
     for (const [name, version] of Object.entries(spec.packages ?? {})) triggers[`package:${name}`] = version;
     spec.requirements.forEach((line, i) => (triggers[`requirement:${i + 1}`] = line));

@@ -72,3 +72,4 @@ export const stringToTerraform = cdk.module.stringToTerraform;
 export const stringToHclTerraform = cdk.module.stringToHclTerraform;
 export const hashMapper = cdk.module.hashMapper;
 export const hashMapperHcl = cdk.module.hashMapperHcl;
+export const dependable = cdk.module.dependable;

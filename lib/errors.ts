@@ -95,7 +95,7 @@ export const errors = {
 
   provisionByHand: () =>
     new WebshareError(
-      "webshare provision is run by Terraform/OpenTofu for one unit during a deploy, with the unit in WEBSHARE_UNIT; it is not meant to be run by hand (WEBSHARE_UNIT is not set)",
+      "webshare provision is run by Terraform/OpenTofu for one unit during a deploy, with the unit named in its environment; it is not meant to be run by hand (neither WEBSHARE_UNIT nor WEBSHARE_SPEC_SHA256 is set)",
       "to deploy, run webshare deploy (or cdktf deploy) in the cdktf project directory; to run one unit again, deploy again: a failed unit is retried",
     ),
 
@@ -286,6 +286,13 @@ export const errors = {
 
   unreadableStack: (where: string, why: string) =>
     new WebshareError(`cannot read the webshare units of ${where}: ${why}`, "synthesize again with the webshare-cdktf version this CLI belongs to (cdktf synth)"),
+
+  /** The provisioner's spec is read from the synthesized stack; it must be the one the plan was made from. */
+  stackChangedSincePlan: (unit: string, file: string, why: string) =>
+    new WebshareError(
+      `${unit}: the synthesized stack ${file} is not the one this plan was made from (${why}), so nothing was deployed`,
+      "plan again (cdktf deploy, or webshare deploy) so the plan shows what will be deployed; do not synthesize into the stack directory between a plan and its apply",
+    ),
 
   synthFailed: (command: string, why: string, output: string) =>
     new WebshareError(

@@ -64,6 +64,54 @@ export const connectionSpec = z.object({
 });
 export type ConnectionSpec = z.infer<typeof connectionSpec>;
 
+/**
+ * The connection settings that belong to the deploying machine, not to the deployment: a
+ * laptop and a CI runner may name different keys. They are kept out of the planned spec (the
+ * resource's `input`, which Terraform diffs) and reach the provisioner through its
+ * `environment` (WEBSHARE_CONNECTION), which Terraform never diffs. host, port, user and the
+ * pinned host key are the deployment's identity and stay in the plan.
+ */
+export const LOCAL_CONNECTION_FIELDS = ["privateKeyPath", "passphraseEnv", "useAgent", "connectTimeoutSeconds", "knownHostsFile", "sshConfigFile", "connectAttempts", "connectRetrySeconds"] as const;
+type LocalField = (typeof LOCAL_CONNECTION_FIELDS)[number];
+export const localConnectionSpec = connectionSpec.pick({
+  privateKeyPath: true,
+  passphraseEnv: true,
+  useAgent: true,
+  connectTimeoutSeconds: true,
+  knownHostsFile: true,
+  sshConfigFile: true,
+  connectAttempts: true,
+  connectRetrySeconds: true,
+});
+export type LocalConnectionSpec = z.infer<typeof localConnectionSpec>;
+export type PlannedConnectionSpec = Omit<ConnectionSpec, LocalField>;
+/** A spec with the per-machine connection settings left out: what a plan shows. */
+export type Planned<T extends { host: { connection: ConnectionSpec } }> = T extends unknown
+  ? Omit<T, "host"> & { host: Omit<T["host"], "connection"> & { connection: PlannedConnectionSpec } }
+  : never;
+
+/** Splits a spec into its planned part and the deploying machine's connection settings. */
+export function splitConnection<T extends { host: { connection: ConnectionSpec } }>(spec: T): { planned: Planned<T>; local: LocalConnectionSpec } {
+  const own = (key: string) => (LOCAL_CONNECTION_FIELDS as readonly string[]).includes(key);
+  const entries = Object.entries(spec.host.connection).filter(([, value]) => value !== undefined);
+  const local = Object.fromEntries(entries.filter(([key]) => own(key))) as LocalConnectionSpec;
+  const identity = Object.fromEntries(entries.filter(([key]) => !own(key)));
+  return { planned: { ...spec, host: { ...spec.host, connection: identity } } as unknown as Planned<T>, local };
+}
+
+/**
+ * The planned part (unvalidated, as read from a stack or the environment) with the machine's
+ * connection settings put back; `local` wins over anything the planned part still carries
+ * (stacks synthesized before the split had all of it in `input`).
+ */
+export function joinConnection(planned: unknown, local: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!isObject(planned) || !isObject(planned.host) || !isObject(planned.host.connection) || !isObject(local)) return planned;
+  // Only the machine's own fields: the deployment's identity comes from the plan alone.
+  const own = Object.fromEntries(Object.entries(local).filter(([key]) => (LOCAL_CONNECTION_FIELDS as readonly string[]).includes(key)));
+  return { ...planned, host: { ...planned.host, connection: { ...planned.host.connection, ...own } } };
+}
+
 export const apacheSpec = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("managed") }),
   z.object({

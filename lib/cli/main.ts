@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   // Internal: the command line of the provisioners a synth writes; not listed in --help.
   program
     .command("provision", { hidden: true })
-    .description("run one lifecycle unit (used by the Terraform local-exec provisioner; reads WEBSHARE_UNIT)")
+    .description("run one lifecycle unit (used by the Terraform local-exec provisioner; reads its unit from the synthesized stack, or WEBSHARE_UNIT)")
     .argument("<action>", "create or destroy")
     .action(async (action: string) => {
       if (action !== "create" && action !== "destroy") throw new WebshareError(`unknown action ${JSON.stringify(action)}: use create or destroy`);
@@ -104,7 +104,8 @@ async function main(argv: string[]): Promise<number> {
     .argument("<plan-json>", 'output of "tofu show -json PLANFILE" (or terraform), or - for standard input')
     .option("--json", "print the summary as JSON")
     .option("--max-items <n>", "longest table or list before \"... and N more\"", "100")
-    .action(async (file: string, opts: { json?: boolean; maxItems?: string }) => {
+    .option("--full", "all of it, however long (by default it is cut to fit a GitHub comment, 65,536 characters)")
+    .action(async (file: string, opts: { json?: boolean; maxItems?: string; full?: boolean }) => {
       await planSummaryCommand(file, opts, { cwd: process.cwd(), write: (text) => process.stdout.write(text) });
     });
 

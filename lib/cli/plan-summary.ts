@@ -7,13 +7,15 @@ import { renderPlanSummary } from "../summary/render";
 
 /**
  * `webshare plan-summary PLAN.json`: the webshare units a plan changes, as Markdown for a PR
- * comment (or JSON). PLAN.json is `tofu show -json PLANFILE` (or terraform's); "-" reads it
+ * comment (cut to fit one unless `--full`), or JSON. PLAN.json is `tofu show -json PLANFILE` (or terraform's); "-" reads it
  * from standard input.
  */
 export interface PlanSummaryOptions {
   readonly json?: boolean;
   /** Longest table or list before "... and N more"; a string as commander passes it. */
   readonly maxItems?: string | number;
+  /** No length limit: by default the Markdown is cut to fit a GitHub comment. */
+  readonly full?: boolean;
 }
 
 export interface PlanSummaryIo {
@@ -61,5 +63,5 @@ export async function planSummaryCommand(file: string, options: PlanSummaryOptio
     throw e;
   }
   if (options.json) io.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else io.write(renderPlanSummary(summary, maxItems === undefined ? {} : { maxItems }));
+  else io.write(renderPlanSummary(summary, { ...(maxItems !== undefined && { maxItems }), ...(options.full && { maxChars: Infinity }) }));
 }

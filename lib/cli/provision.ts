@@ -1,4 +1,5 @@
-import { removalSpec, unitSpec } from "../spec";
+import { joinConnection, removalSpec, RemovalSpec, unitSpec, UnitSpec } from "../spec";
+import { deploySpecFromEnvironment, ReceivedSpec, specFromVariable } from "../transport";
 import type { z } from "zod";
 import { errors } from "../errors";
 import { describeIssues } from "../props-validation";
@@ -15,7 +16,8 @@ import { pruneOrphans } from "../lifecycle/inventory";
 
 /**
  * `webshare provision create|destroy`: what the local-exec provisioner runs. The unit spec
- * comes from WEBSHARE_UNIT (the resource's input, JSON) and the resource instance id from
+ * comes from the synthesized stack, checked against the planned digest (create), or from
+ * WEBSHARE_UNIT (destroy), see lib/transport.ts; the resource instance id from
  * WEBSHARE_INSTANCE; one SSH session (direct, or
  * shared through the broker of `webshare deploy`) and the host lock cover the whole run.
  */
@@ -27,17 +29,23 @@ export interface ProvisionOptions {
   readonly onInterrupt?: (cleanup: () => Promise<void>) => void;
 }
 
-export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
-  if (json === undefined || json === "") throw errors.provisionByHand();
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    throw errors.invalidSpec(`WEBSHARE_UNIT is not JSON: ${(e as Error).message}`);
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw errors.invalidSpec(describeIssues(parsed.error, raw).join("; "));
+/** A received spec validated with `schema`, the machine's connection settings joined in. */
+export function validUnit<T extends z.ZodType>(schema: T, received: ReceivedSpec): z.infer<T> {
+  const parsed = schema.safeParse(joinConnection(received.planned, received.local));
+  if (!parsed.success) throw errors.invalidSpec(describeIssues(parsed.error, joinConnection(received.planned, received.local)).join("; "));
   return parsed.data;
+}
+
+/** A spec as JSON text (WEBSHARE_UNIT), validated with `schema`. */
+export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
+  return validUnit(schema, specFromVariable({ WEBSHARE_UNIT: json }));
+}
+
+/** The unit a `provision` run works on, from the provisioner's environment (see lib/transport.ts). */
+export function unitFromEnvironment(action: "create", env: NodeJS.ProcessEnv): UnitSpec;
+export function unitFromEnvironment(action: "destroy", env: NodeJS.ProcessEnv): RemovalSpec;
+export function unitFromEnvironment(action: "create" | "destroy", env: NodeJS.ProcessEnv): UnitSpec | RemovalSpec {
+  return action === "create" ? validUnit(unitSpec, deploySpecFromEnvironment(env)) : validUnit(removalSpec, specFromVariable(env));
 }
 
 /** Whether the provisioner's JSON is a host inventory (lib/inventory-spec.ts) rather than a unit. */
@@ -51,8 +59,12 @@ function isInventory(json: string | undefined): boolean {
 }
 
 export async function provision(options: ProvisionOptions): Promise<void> {
-  const json = options.env.WEBSHARE_UNIT;
-  const spec = isInventory(json) ? parseUnit(inventorySpec, json) : options.action === "create" ? parseUnit(unitSpec, json) : parseUnit(removalSpec, json);
+  // A host inventory travels whole in WEBSHARE_UNIT (it is small); a unit's spec is read from the stack.
+  const spec = isInventory(options.env.WEBSHARE_UNIT)
+    ? validUnit(inventorySpec, specFromVariable(options.env))
+    : options.action === "create"
+      ? unitFromEnvironment("create", options.env)
+      : unitFromEnvironment("destroy", options.env);
   const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
   const progress = new Progress(spec.unit, options.write, undefined, { heartbeatSeconds: heartbeatSecondsFrom(options.env) });
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { unitSpec, UnitSpec } from "../spec";
+import { joinConnection, unitSpec, UnitSpec } from "../spec";
 import { errors } from "../errors";
 import { TemplateExpressionError, unescapeTemplate, unescapeTemplates } from "../template-escape";
 import { describeIssues } from "../props-validation";
@@ -11,7 +11,9 @@ import { describeIssues } from "../props-validation";
  * `terraform_data` whose `input` is the unit spec, or a `null_resource` whose
  * `triggers.spec` holds it as JSON. `remove` resources carry only paths and are skipped.
  * The JSON holds the spec template-escaped (`$${`, `%%{`); it is read back as the text the
- * engine evaluates it to, i.e. what the provisioner receives.
+ * engine evaluates it to, i.e. what the provisioner receives. The deploying machine's
+ * connection settings are not in `input` but in the provisioner's environment
+ * (WEBSHARE_CONNECTION); they are joined back here, so every command sees the full connection.
  */
 export interface SynthesizedUnit {
   readonly stack: string;
@@ -49,32 +51,99 @@ function candidate(type: string, resource: Json): unknown {
   }
 }
 
-/** Units of one parsed cdk.tf.json (pure). A unit that does not validate is an error, never skipped. */
-export function unitsOfStack(stack: string, json: unknown): SynthesizedUnit[] {
+class UnreadableSetting extends Error {}
+
+/**
+ * The deploying machine's connection settings (key path, passphrase variable, agent, timeout):
+ * the `WEBSHARE_CONNECTION` of the resource's provisioner environment, kept out of `input` so
+ * that plans from different machines agree. Undefined for stacks synthesized before that
+ * (their `input` holds the whole connection).
+ */
+function localConnection(resource: Json): unknown {
+  const provisioners = Array.isArray(resource.provisioner) ? resource.provisioner : [];
+  for (const p of provisioners) {
+    const exec = isObject(p) && isObject(p["local-exec"]) ? p["local-exec"] : undefined;
+    const text = exec && isObject(exec.environment) ? exec.environment.WEBSHARE_CONNECTION : undefined;
+    if (typeof text !== "string") continue;
+    try {
+      return JSON.parse(unescapeTemplate(text));
+    } catch (e) {
+      if (e instanceof TemplateExpressionError) throw e;
+      throw new UnreadableSetting(`WEBSHARE_CONNECTION is not JSON: ${(e as Error).message}`);
+    }
+  }
+  return undefined;
+}
+
+/** A deploy resource's spec as synthesized: the planned part and the machine's connection settings. */
+export interface PlannedUnit {
+  readonly address: string;
+  /** The `input` (or `triggers.spec`), unescaped: exactly what the plan shows, not validated. */
+  readonly planned: unknown;
+  readonly local?: unknown;
+}
+
+/** Deploy resources of one parsed cdk.tf.json as [address, type, resource]. */
+function* deployResources(json: unknown): Generator<[string, string, Json]> {
   const resources = isObject(json) && isObject(json.resource) ? json.resource : {};
-  const units: SynthesizedUnit[] = [];
   for (const type of ["terraform_data", "null_resource"]) {
     const byName = resources[type];
     if (!isObject(byName)) continue;
     for (const [name, resource] of Object.entries(byName)) {
-      if (!isObject(resource) || !isDeployResource(name, resource)) continue;
-      const address = `${type}.${name}`;
-      let raw: unknown;
-      try {
-        raw = candidate(type, resource);
-      } catch (e) {
-        if (!(e instanceof TemplateExpressionError)) throw e;
-        throw errors.unreadableStack(`${stack}: ${address}`, e.message);
-      }
-      if (raw === undefined) continue;
-      const parsed = unitSpec.safeParse(raw);
-      if (!parsed.success) {
-        throw errors.unreadableStack(`${stack}: ${address}`, describeIssues(parsed.error, raw).join("; "));
-      }
-      const triggers = type === "terraform_data" ? resource.triggers_replace : resource.triggers;
-      const deployKey = isObject(triggers) && typeof triggers.deploy === "string" ? triggers.deploy : undefined;
-      units.push({ stack, address, spec: parsed.data, ...(deployKey === undefined ? {} : { deployKey }) });
+      if (isObject(resource) && isDeployResource(name, resource)) yield [`${type}.${name}`, type, resource];
     }
+  }
+}
+
+function plannedUnit(stack: string, address: string, type: string, resource: Json): PlannedUnit | undefined {
+  try {
+    const planned = candidate(type, resource);
+    if (planned === undefined) return undefined;
+    const local = localConnection(resource);
+    return { address, planned, ...(local !== undefined && { local }) };
+  } catch (e) {
+    if (!(e instanceof TemplateExpressionError || e instanceof UnreadableSetting)) throw e;
+    throw errors.unreadableStack(`${stack}: ${address}`, e.message);
+  }
+}
+
+/** Whether a deploy resource is the unit at construct path `unit`, looking at its `unit` field only. */
+function isUnit(type: string, resource: Json, unit: string): boolean {
+  if (type !== "terraform_data") return true; // a null_resource's spec is one JSON string: parsed in full anyway
+  const name = isObject(resource.input) ? resource.input.unit : undefined;
+  try {
+    return typeof name === "string" && unescapeTemplate(name) === unit;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The deploy resource of the unit at construct path `unit`, as synthesized (pure): what the
+ * provisioner reads instead of a copy of the spec in its environment, which has a size limit.
+ */
+export function plannedUnitOfStack(stack: string, json: unknown, unit: string): PlannedUnit | undefined {
+  for (const [address, type, resource] of deployResources(json)) {
+    if (!isUnit(type, resource, unit)) continue;
+    const found = plannedUnit(stack, address, type, resource);
+    if (found !== undefined && isObject(found.planned) && found.planned.unit === unit) return found;
+  }
+  return undefined;
+}
+
+/** Units of one parsed cdk.tf.json (pure). A unit that does not validate is an error, never skipped. */
+export function unitsOfStack(stack: string, json: unknown): SynthesizedUnit[] {
+  const units: SynthesizedUnit[] = [];
+  for (const [address, type, resource] of deployResources(json)) {
+    const raw = plannedUnit(stack, address, type, resource);
+    if (raw === undefined) continue;
+    const parsed = unitSpec.safeParse(joinConnection(raw.planned, raw.local));
+    if (!parsed.success) {
+      throw errors.unreadableStack(`${stack}: ${address}`, describeIssues(parsed.error, joinConnection(raw.planned, raw.local)).join("; "));
+    }
+    const triggers = type === "terraform_data" ? resource.triggers_replace : resource.triggers;
+    const deployKey = isObject(triggers) && typeof triggers.deploy === "string" ? triggers.deploy : undefined;
+    units.push({ stack, address, spec: parsed.data, ...(deployKey === undefined ? {} : { deployKey }) });
   }
   return units.sort((a, b) => (a.spec.unit < b.spec.unit ? -1 : a.spec.unit > b.spec.unit ? 1 : 0));
 }

@@ -3,6 +3,9 @@
  * tables with escaped cells, code spans that survive backticks, capped lists. Pure.
  */
 
+/** The arrow between an old and a new value. */
+export const ARROW = "→";
+
 /** One line of text safe inside a table cell: no line breaks, `|` escaped (GFM splits on it, even in code spans). */
 export function cell(text: string): string {
   return text.replace(/\r\n|\r|\n/g, " ").replace(/\\/g, "\\\\").replace(/\|/g, "\\|");

@@ -58,6 +58,8 @@ export interface UnitSummary {
   /** Construct path, e.g. "demo/venv". */
   readonly unit: string;
   readonly kind: "venv" | "app";
+  /** `user@host:port` the unit deploys to (the new spec's, else the old one's), when the plan shows it. */
+  readonly host?: string;
   readonly action: UnitAction;
   /** A create-time provisioner runs: files on the host change. */
   readonly redeploys: boolean;
@@ -252,15 +254,26 @@ export function hasDetails(changes: VenvChanges | AppChanges): boolean {
   return !noNames(changes.files) || changes.apacheConfig.changed || changes.apacheConfig.settings.length > 0 || changes.entryPoint.changed || changes.entryPoint.settings.length > 0 || changes.settings.length > 0;
 }
 
+/** `user@host:port` of a spec's connection, if the plan shows it. */
+function targetOf(spec: Spec | undefined): string | undefined {
+  const connection = isRecord(spec?.host) ? spec.host.connection : undefined;
+  if (!isRecord(connection) || typeof connection.host !== "string") return undefined;
+  const user = typeof connection.user === "string" ? `${connection.user}@` : "";
+  const port = typeof connection.port === "number" ? `:${connection.port}` : "";
+  return `${user}${connection.host}${port}`;
+}
+
 export function summarizeUnits(units: PlanUnits): PlanSummary {
   const summaries: UnitSummary[] = [];
   for (const change of units.changes) {
     const afterUnknown = change.afterOpaque?.reason === "unknown" || containsUnknown(change.after);
     const hasSpecs = gone(change) ? change.before !== undefined : change.after !== undefined;
     const changes = hasSpecs ? (change.kind === "venv" ? venvChanges(change) : appChanges(change)) : undefined;
+    const host = targetOf(change.after) ?? targetOf(change.before);
     summaries.push({
       unit: change.unit,
       kind: change.kind,
+      ...(host !== undefined && { host }),
       action: change.action,
       redeploys: change.action === "create" || change.action === "replace",
       address: change.address,

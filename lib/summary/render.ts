@@ -4,8 +4,9 @@
  * readable as raw text too. Pure: model in, text out.
  */
 import { changeText, type PackageDiff, type VersionChange } from "../package-diff";
-import { capped, code, codeCell, table } from "./markdown";
+import { ARROW, capped, code, codeCell, table } from "./markdown";
 import { plural } from "../plural";
+import { fitParts, groupSections, Part, SectionGroup, sharedChanges, unitCount } from "./fleet";
 import type { AppChanges, NameChanges, PlanSummary, SettingChange, UnitSummary, VenvChanges } from "./model";
 import { hasDetails } from "./model";
 import type { RequirementLineChange, RequirementsFileDiff } from "./requirements-diff";
@@ -13,10 +14,16 @@ import type { RequirementLineChange, RequirementsFileDiff } from "./requirements
 export interface RenderOptions {
   /** Longest table or list before "... and N more" (GitHub comments hold 65536 characters). */
   readonly maxItems?: number;
+  /**
+   * Plan summary only: the longest text, in characters (UTF-16 code units, never fewer than
+   * GitHub counts); unit sections past it are left out with a note. Infinity for all of it.
+   */
+  readonly maxChars?: number;
 }
 
 const DEFAULT_MAX_ITEMS = 100;
-const ARROW = "→";
+/** GitHub's comment limit is 65,536 characters; the rest is room for a CI job's own lines. */
+export const DEFAULT_MAX_CHARS = 60_000;
 
 /**
  * Append lists and lines to `lines` without spreading them into arguments: a spread of
@@ -197,8 +204,8 @@ function appBody(u: UnitSummary, c: AppChanges, maxItems: number): string[] {
   return lines;
 }
 
-function unitSection(u: UnitSummary, maxItems: number): string[] {
-  const lines = [`#### ${code(u.unit)} (${u.kind}): ${headline(u)}`, ""];
+function unitBody(u: UnitSummary, maxItems: number): string[] {
+  const lines: string[] = [];
   if (u.reason !== undefined && REASONS[u.reason]) lines.push(`Why: ${REASONS[u.reason]}.`, "");
   if (u.afterSensitive) lines.push("Its new settings are marked sensitive and not shown.", "");
   if (u.afterUnknown) lines.push(u.changes ? "Some of its new settings are known only after apply." : "Its new settings are known only after apply.", "");
@@ -209,6 +216,30 @@ function unitSection(u: UnitSummary, maxItems: number): string[] {
   return lines;
 }
 
+const trimmed = (lines: readonly string[]) => {
+  const out = [...lines];
+  while (out[out.length - 1] === "") out.pop();
+  return out.join("\n");
+};
+
+/** One section; units whose sections read the same share it, listed in a folded block. */
+function groupSection(group: SectionGroup, maxItems: number): string {
+  const [first] = group.units;
+  if (group.units.length === 1) return trimmed([`#### ${code(first!.unit)} (${first!.kind}): ${headline(first!)}`, "", ...group.body]);
+  const count = unitCount(first!.kind, group.units.length, new Set(group.units.map((u) => u.host)).size);
+  const list = capped(group.units, maxItems, (u) => `- ${code(u.unit)}${u.host !== undefined ? ` on ${code(u.host)}` : ""}`, (n) => `- ... and ${n} more (see --json for all)`);
+  return trimmed([`#### ${count}: ${headline(first!)}`, "", `<details><summary>Which ${first!.kind}s (${group.units.length})</summary>`, "", ...list, "", "</details>", "", ...group.body]);
+}
+
+/** Changes found in units of two or more sections, so that "the same bump in 500 venvs" is said once. */
+function overview(summary: PlanSummary, groups: readonly SectionGroup[], maxItems: number): string | undefined {
+  const groupOf = new Map(groups.flatMap((g, i) => g.units.map((u) => [u.unit, i] as const)));
+  const shared = sharedChanges(summary.units).filter((c) => new Set(c.units.map((u) => groupOf.get(u))).size > 1);
+  if (shared.length === 0) return undefined;
+  const lines = capped(shared, maxItems, (c) => `- ${c.text}: ${unitCount(c.kind, c.units.length, c.hosts)}`, (n) => `- ... and ${n} more shared changes (see --json for all)`);
+  return ["**The same change in several units:**", "", ...lines].join("\n");
+}
+
 export function renderPlanSummary(summary: PlanSummary, options: RenderOptions = {}): string {
   const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const notes = summary.notes.map((n) => `> ${n}`);
@@ -216,12 +247,19 @@ export function renderPlanSummary(summary: PlanSummary, options: RenderOptions =
   const redeploy = summary.units.filter((u) => u.redeploys).length;
   const removed = summary.units.filter((u) => u.action === "delete").length;
   const counts = [redeploy > 0 && `${redeploy} to deploy`, removed > 0 && `${removed} to remove`].filter((p): p is string => typeof p === "string");
-  const lines = [
-    `### webshare plan: ${plural(summary.units.length, "unit")} change${summary.units.length === 1 ? "s" : ""}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}`,
-    "",
+  const title = `### webshare plan: ${plural(summary.units.length, "unit")} change${summary.units.length === 1 ? "s" : ""}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}`;
+  const groups = groupSections(summary.units, headline, (u) => unitBody(u, maxItems));
+  const shared = overview(summary, groups, maxItems);
+  const parts: Part[] = [
+    { text: [title, ...(notes.length > 0 ? ["", ...notes] : [])].join("\n"), units: 0 },
+    ...(shared !== undefined ? [{ text: shared, units: 0 }] : []),
+    ...groups.map((g) => ({ text: groupSection(g, maxItems), units: g.units.length })),
   ];
-  if (notes.length > 0) pushAll(lines, notes, "");
-  for (const u of summary.units) pushAll(lines, unitSection(u, maxItems));
-  while (lines[lines.length - 1] === "") lines.pop();
-  return `${lines.join("\n")}\n`;
+  const limit = options.maxChars ?? DEFAULT_MAX_CHARS;
+  return fitParts(parts, limit, (sections, units) =>
+    [
+      `> **Cut to fit a PR comment** (${limit.toLocaleString("en-US")} characters): ${plural(sections, "more section")} (${plural(units, "unit")}) not shown.`,
+      "> Everything: `webshare plan-summary --full PLAN.json` (Markdown) or `--json`.",
+    ].join("\n"),
+  );
 }

@@ -1,5 +1,6 @@
 import { App, Testing, TerraformStack } from "cdktf";
 import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../../constructs";
+import { specDigest } from "../../lib/transport";
 
 const FINGERPRINT = "SHA256:" + "A".repeat(43);
 
@@ -78,9 +79,30 @@ describe("synthesized stack: two apps on one host", () => {
     expect(byUnit("site/blog").provisioner).toHaveLength(1);
     expect(create.command).toBe('node "$WEBSHARE_CLI" provision create');
     expect(create.when).toBeUndefined();
-    expect(create.environment.WEBSHARE_UNIT).toBe("${jsonencode(self.input)}");
     expect(create.environment.WEBSHARE_CLI).toBe("dist/lib/cli/main.js");
     expect(create.working_dir).toBe("../../..");
+  });
+
+  test("the deploy provisioner finds its spec in the stack by unit path and planned digest, not in one environment string", () => {
+    const [create] = byUnit("site/blog").provisioner.map((p: any) => p["local-exec"]);
+    expect(create.environment.WEBSHARE_UNIT).toBeUndefined();
+    expect(create.environment.WEBSHARE_STACK_DIR).toBe("${abspath(path.module)}");
+    expect(create.environment.WEBSHARE_UNIT_PATH).toBe("site/blog");
+    expect(create.environment.WEBSHARE_SPEC_SHA256).toBe(specDigest(byUnit("site/blog").input));
+    const [destroy] = removerOf("site/blog").provisioner.map((p: any) => p["local-exec"]);
+    expect(destroy.environment.WEBSHARE_UNIT).toBe("${jsonencode(self.input)}");
+  });
+
+  test("the deploying machine's connection settings are in the provisioners' environment, not in any input", () => {
+    for (const r of [...Object.values(resources), ...Object.values(removers)]) {
+      expect(Object.keys(r.input.host.connection).sort()).toEqual(["host", "hostKey", "port", "user"]);
+      expect(JSON.parse(r.provisioner[0]["local-exec"].environment.WEBSHARE_CONNECTION)).toEqual({
+        privateKeyPath: "~/.ssh/id_ed25519",
+        passphraseEnv: "WEBSHARE_KEY_PASSPHRASE",
+        useAgent: false,
+        connectTimeoutSeconds: 10,
+      });
+    }
   });
 
   test("removal lives in its own resource with only a destroy-time provisioner and only the paths it owns", () => {
@@ -106,8 +128,8 @@ describe("synthesized stack: two apps on one host", () => {
   });
 
   test("no secret material: only the key path and the passphrase variable NAME", () => {
-    expect(json).toContain('"privateKeyPath": "~/.ssh/id_ed25519"');
-    expect(json).toContain('"passphraseEnv": "WEBSHARE_KEY_PASSPHRASE"');
+    expect(json).toContain('\\"privateKeyPath\\":\\"~/.ssh/id_ed25519\\"');
+    expect(json).toContain('\\"passphraseEnv\\":\\"WEBSHARE_KEY_PASSPHRASE\\"');
     expect(json).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
     expect(json).not.toMatch(/"(password|passphrase|privateKey)"\s*:/);
   });
@@ -125,7 +147,10 @@ describe("null_resource option", () => {
     expect(config.resource.terraform_data).toBeUndefined();
     const venv = Object.entries(config.resource.null_resource as Record<string, any>).find(([name, r]) => name.includes("_deploy_") && JSON.parse(r.triggers.spec).unit === "site/blog-venv")![1];
     expect(venv.triggers["package:webshare-greeting"]).toBe("1.0.0");
-    expect(venv.provisioner[0]["local-exec"].environment.WEBSHARE_UNIT).toBe("${self.triggers.spec}");
+    expect(venv.provisioner[0]["local-exec"].environment.WEBSHARE_SPEC_SHA256).toBe(specDigest(JSON.parse(venv.triggers.spec)));
+    expect(JSON.parse(venv.triggers.spec).host.connection.privateKeyPath).toBeUndefined();
+    const remove = Object.entries(config.resource.null_resource as Record<string, any>).find(([name, r]) => name.includes("_remove_") && JSON.parse(r.triggers.spec).unit === "site/blog-venv")![1];
+    expect(remove.provisioner[0]["local-exec"].environment.WEBSHARE_UNIT).toBe("${self.triggers.spec}");
     expect(config.provider.null).toBeDefined();
   });
 });

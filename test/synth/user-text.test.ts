@@ -8,16 +8,18 @@ import { parseUnit } from "../../lib/cli/provision";
 import { apacheConfigOf } from "../../lib/render/unit-files";
 import { sha256Hex } from "../../lib/hash";
 import { parseRequirements } from "../../lib/requirements";
-import { AppUnitSpec, unitSpec, UnitSpec, VenvUnitSpec } from "../../lib/spec";
+import { AppUnitSpec, joinConnection, unitSpec, UnitSpec, VenvUnitSpec } from "../../lib/spec";
 import { trickyText } from "../support/tricky-text";
 import { tofu, unreachableHostStack, withPathFirst } from "../support/engine-stack";
+import { provisionStubDir } from "../support/provision-stub";
 
 /**
  * User text is never Terraform code: file names, environment values, a requirement line and
  * the display name reach the provisioner exactly as written. Real OpenTofu from node_modules
  * runs `init` + `apply` of the synthesized stack; a `node` first on PATH stands in for the
- * provisioner's `node "$WEBSHARE_CLI" provision create` and only saves the WEBSHARE_UNIT it
- * receives, which the test parses with the provisioner's own `parseUnit`.
+ * provisioner's `node "$WEBSHARE_CLI" provision create`: it receives the unit as `provision`
+ * does (read from the stack, checked against the planned digest) and saves it, and the test
+ * parses it with the provisioner's own `parseUnit`.
  */
 /** A file name that, evaluated, reads `db.yml` from the engine's working directory (the stack dir). */
 const PLANTED = '${file("db.yml")}';
@@ -35,10 +37,8 @@ describe("user text in synthesized JSON stays text", () => {
   let shim: string;
   beforeAll(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-user-text-"));
-    shim = path.join(root, "shim");
-    fs.mkdirSync(shim);
-    // Saves the spec a provisioner would read, named by the instance id (one file per unit).
-    fs.writeFileSync(path.join(shim, "node"), '#!/bin/sh\nprintf %s "$WEBSHARE_UNIT" > "$WEBSHARE_DUMP/$WEBSHARE_INSTANCE.json"\n', { mode: 0o755 });
+    // Saves the spec a provisioner receives, named by the instance id (one file per unit).
+    shim = provisionStubDir(root);
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -84,6 +84,9 @@ describe("user text in synthesized JSON stays text", () => {
     displayName: "%{GROUP}",
   };
 
+  /** The plan holds no per-machine connection settings: these are the stack's (see unreachableHostStack). */
+  const MACHINE = { privateKeyPath: "~/.ssh/id_ed25519", useAgent: false, connectTimeoutSeconds: 10 };
+
   test("a file named ${file(...)} does not pull another file into the plan; %{GROUP} plans", () => {
     const stackDir = synth(fixed);
     tofu(stackDir, ["init", "-input=false"]);
@@ -92,7 +95,7 @@ describe("user text in synthesized JSON stays text", () => {
     expect(shown).not.toContain("planted-secret");
     const plan = JSON.parse(shown);
     const inputs = new Map<string, UnitSpec>(
-      plan.resource_changes.filter((rc: any) => rc.name.includes("_deploy_")).map((rc: any) => [rc.change.after.input.unit, unitSpec.parse(rc.change.after.input)]),
+      plan.resource_changes.filter((rc: any) => rc.name.includes("_deploy_")).map((rc: any) => [rc.change.after.input.unit, unitSpec.parse(joinConnection(rc.change.after.input, MACHINE))]),
     );
     expectInputs(inputs, fixed);
     expectInputs(synthesized(stackDir), fixed);

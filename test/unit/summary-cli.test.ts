@@ -136,6 +136,23 @@ describe("webshare plan-summary", () => {
     expect(error.hint).toContain("tofu show -json");
   });
 
+  test("the Markdown is cut to fit a GitHub comment unless --full", async () => {
+    const [template] = planJson.resource_changes;
+    const many = Array.from({ length: 1500 }, (_, i) => ({
+      ...template,
+      address: `terraform_data.v${i}_deploy_1`,
+      change: { ...template!.change, after: { input: { ...template!.change.after.input, unit: `demo/venv${i}`, packages: { [`pkg${i}`]: "1.0" } } } },
+    }));
+    fs.writeFileSync(path.join(dir, "plan.json"), JSON.stringify({ ...planJson, resource_changes: many }));
+    await planSummaryCommand("plan.json", {}, io());
+    expect(out.length).toBeLessThanOrEqual(60_000);
+    expect(out).toContain("`webshare plan-summary --full PLAN.json`");
+    out = "";
+    await planSummaryCommand("plan.json", { full: true }, io());
+    expect(out.length).toBeGreaterThan(65_536);
+    expect(out).toContain("#### `demo/venv999` (venv): new (deploys)");
+  });
+
   test("--max-items must be a positive whole number", async () => {
     await expect(planSummaryCommand("plan.json", { maxItems: "0" }, io())).rejects.toThrow("--max-items");
   });

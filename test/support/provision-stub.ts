@@ -1,0 +1,32 @@
+/**
+ * A stand-in for `node "$WEBSHARE_CLI" provision create|destroy` in synth-tier tests that run
+ * the real engine: it receives the unit exactly as `webshare provision` does (the same
+ * `unitFromEnvironment`: spec read from the stack and checked against the planned digest),
+ * then saves it as JSON in $WEBSHARE_DUMP/<action>-<instance id>.json instead of deploying.
+ * A refusal is printed like the CLI prints it, with exit status 1.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { unitFromEnvironment } from "../../lib/cli/provision";
+import { errorText } from "../../lib/errors";
+import { commandLine } from "../../lib/shell";
+
+/** A directory holding a `node` to put first on PATH: it runs this stub with the real node. */
+export function provisionStubDir(parent: string): string {
+  const dir = path.join(parent, "stub-bin");
+  fs.mkdirSync(dir, { recursive: true });
+  const script = `#!/bin/sh\n# argv: $WEBSHARE_CLI provision <action>\nexec ${commandLine([process.execPath, __filename])} "$3"\n`;
+  fs.writeFileSync(path.join(dir, "node"), script, { mode: 0o755 });
+  return dir;
+}
+
+if (require.main === module) {
+  const action = process.argv[2] === "destroy" ? "destroy" : "create";
+  try {
+    const spec = action === "create" ? unitFromEnvironment("create", process.env) : unitFromEnvironment("destroy", process.env);
+    fs.writeFileSync(path.join(process.env.WEBSHARE_DUMP!, `${action}-${process.env.WEBSHARE_INSTANCE}.json`), JSON.stringify(spec));
+  } catch (e) {
+    process.stderr.write(`${errorText(e)}\n`);
+    process.exit(1);
+  }
+}
