@@ -11,7 +11,7 @@ import { hostLock } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
 import { deployApp, destroyApp } from "../lifecycle/app";
 import type { StepContext } from "../lifecycle/context";
-import { inventorySpec } from "../inventory-spec";
+import { InventorySpec, inventorySpec } from "../inventory-spec";
 import { pruneOrphans } from "../lifecycle/inventory";
 
 /**
@@ -58,13 +58,14 @@ function isInventory(json: string | undefined): boolean {
   }
 }
 
+/** What a provisioner works on: a host inventory, which travels whole in WEBSHARE_UNIT (it is small), or a unit. */
+export function specFromEnvironment(action: "create" | "destroy", env: NodeJS.ProcessEnv): UnitSpec | RemovalSpec | InventorySpec {
+  if (isInventory(env.WEBSHARE_UNIT)) return validUnit(inventorySpec, specFromVariable(env));
+  return action === "create" ? unitFromEnvironment("create", env) : unitFromEnvironment("destroy", env);
+}
+
 export async function provision(options: ProvisionOptions): Promise<void> {
-  // A host inventory travels whole in WEBSHARE_UNIT (it is small); a unit's spec is read from the stack.
-  const spec = isInventory(options.env.WEBSHARE_UNIT)
-    ? validUnit(inventorySpec, specFromVariable(options.env))
-    : options.action === "create"
-      ? unitFromEnvironment("create", options.env)
-      : unitFromEnvironment("destroy", options.env);
+  const spec = specFromEnvironment(options.action, options.env);
   const instance = options.env.WEBSHARE_INSTANCE ?? "unknown";
   const progress = new Progress(spec.unit, options.write, undefined, { heartbeatSeconds: heartbeatSecondsFrom(options.env) });
   const place = { unit: spec.unit, target: targetOf(spec.host.connection) };

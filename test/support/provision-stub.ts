@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { unitFromEnvironment } from "../../lib/cli/provision";
+import { specFromEnvironment } from "../../lib/cli/provision";
 import { errorText } from "../../lib/errors";
 import { commandLine } from "../../lib/shell";
 
@@ -23,8 +23,10 @@ export function provisionStubDir(parent: string): string {
 if (require.main === module) {
   const action = process.argv[2] === "destroy" ? "destroy" : "create";
   try {
-    const spec = action === "create" ? unitFromEnvironment("create", process.env) : unitFromEnvironment("destroy", process.env);
-    fs.writeFileSync(path.join(process.env.WEBSHARE_DUMP!, `${action}-${process.env.WEBSHARE_INSTANCE}.json`), JSON.stringify(spec));
+    const spec = specFromEnvironment(action, process.env);
+    // The host inventory's runs are saved apart: tests look at the units' dumps.
+    const prefix = spec.kind === "inventory" ? `inventory-${action}` : action;
+    fs.writeFileSync(path.join(process.env.WEBSHARE_DUMP!, `${prefix}-${process.env.WEBSHARE_INSTANCE}.json`), JSON.stringify(spec));
   } catch (e) {
     process.stderr.write(`${errorText(e)}\n`);
     process.exit(1);

@@ -54,7 +54,7 @@ test("validate without a webshare.json says it is missing and how to make one", 
 test("provision run by hand says it is internal and what to run instead, not to synthesize again", () => {
   const run = webshare(["provision", "create"]);
   expect(run.code).toBe(1);
-  expect(run.stderr).toContain("it is not meant to be run by hand (WEBSHARE_UNIT is not set)");
+  expect(run.stderr).toContain("it is not meant to be run by hand (neither WEBSHARE_UNIT nor WEBSHARE_SPEC_SHA256 is set)");
   expect(run.stderr).toContain("What to do: to deploy, run webshare deploy (or cdktf deploy)");
   expect(run.stderr).not.toContain("synthesize again");
 });

@@ -86,7 +86,7 @@ function appSpec(unit: string, appDir: string, host: HostSpec): AppUnitSpec {
     environment: {},
     venvPath: "private/venv",
   };
-  return { kind: "app", specVersion: 1, ...rendered, source, exclude: [], files: hashTree(source, []), releasesDir: `private/releases/${appDir.replace(/\//g, "-")}`, ...renderedHashes(rendered), keep: 2 };
+  return { kind: "app", specVersion: 1, ...rendered, source, exclude: [], files: hashTree(source, []), releasesDir: `private/releases/${appDir.replace(/\//g, "-")}`, ...renderedHashes(rendered), keep: 2, importCheck: false };
 }
 
 function venvSpec(unit: string, venvPath: string, host: HostSpec): VenvUnitSpec {

@@ -82,7 +82,7 @@ test("a spec given whole in WEBSHARE_UNIT (the removal spec, or a run by hand) i
   // Without WEBSHARE_CONNECTION the spec must carry the whole connection itself.
   expect(unitFromEnvironment("create", { WEBSHARE_UNIT: JSON.stringify(full) })).toEqual(full);
   expect(() => unitFromEnvironment("create", { WEBSHARE_UNIT: JSON.stringify(planned) })).toThrow(/host\.connection\.useAgent/);
-  expect(() => unitFromEnvironment("create", {})).toThrow("WEBSHARE_UNIT is not set");
+  expect(() => unitFromEnvironment("create", {})).toThrow("it is not meant to be run by hand");
 });
 
 test("drift and the other stack readers see the whole connection: the plan's identity and this machine's settings", () => {
