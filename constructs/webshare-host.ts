@@ -10,6 +10,7 @@ import { homePathChecker, toHomeRelative } from "../lib/paths";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../lib/ssh/insecure";
 import { urlCredentialProblems } from "../lib/redact";
 import { hostOverlapProblems, PathClaim, STATE_DIR } from "../lib/remote-paths";
+import { brand, hasBrand } from "./brand";
 
 /** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
 export const HOST_KEY_INSECURE_ACCEPT_ANY = HOST_KEY_INSECURE_ACCEPT_ANY_VALUE;
@@ -24,8 +25,13 @@ export interface SelfManagedApacheOptions {
   readonly reloadCommand: readonly string[];
 }
 
-/** Who owns the Apache configuration. */
+/** Who owns the Apache configuration; made by its static factories. */
 export class ApacheMode {
+  /** True for an ApacheMode from any copy of this package (a brand check, not `instanceof`). */
+  static isApacheMode(x: unknown): x is ApacheMode {
+    return hasBrand(x, "ApacheMode");
+  }
+
   /** The hoster owns Apache: the rendered snippet is written to the host for them and shown. */
   static managed(): ApacheMode {
     return new ApacheMode({ mode: "managed" });
@@ -41,8 +47,16 @@ export class ApacheMode {
     });
   }
 
-  /** @internal use the static factories */
-  constructor(readonly spec: ApacheSpec) {}
+  /** `managed` (the hoster owns Apache) or `self-managed` (you do). */
+  readonly mode: "managed" | "self-managed";
+  /** @internal what the host spec carries */
+  readonly spec: ApacheSpec;
+
+  private constructor(spec: ApacheSpec) {
+    this.spec = spec;
+    this.mode = spec.mode === "self" ? "self-managed" : "managed";
+    brand(this, "ApacheMode");
+  }
 }
 
 /** The hoster's home layout; every path is relative to the home directory. */
@@ -126,7 +140,7 @@ const propsSchema = z
     python: v.absolutePath.optional(),
     modWsgiModule: v.absolutePath.optional(),
     checkModWsgiPython: z.boolean().optional(),
-    apache: z.instanceof(ApacheMode, { message: "must be ApacheMode.managed() or ApacheMode.selfManaged({...})" }),
+    apache: z.custom<ApacheMode>(ApacheMode.isApacheMode, { message: "must be ApacheMode.managed() or ApacheMode.selfManaged({...})" }),
     lifecycleResource: z.enum(["terraform_data", "null_resource"]).optional(),
     errorLog: v.absolutePath.optional(),
   })
@@ -137,19 +151,23 @@ export type ResolvedLayout = Required<HostLayout>;
 
 /** A webshare host reached over SSH: where and how to deploy, shared by its apps and venvs. */
 export class WebshareHost extends Construct {
+  /** True for a WebshareHost from any copy of this package (a brand check, not `instanceof`). */
   static isWebshareHost(x: unknown): x is WebshareHost {
-    return x instanceof WebshareHost;
+    return hasBrand(x, "WebshareHost");
   }
 
-  /** Non-secret settings every unit on this host carries. */
+  /** @internal Non-secret settings every unit on this host carries. */
   readonly spec: HostSpec;
+  /** The host's layout with every default filled in, relative to the home. */
   readonly layout: ResolvedLayout;
+  /** Resource type of the lifecycle units on this host. */
   readonly lifecycleResource: LifecycleResource;
   private readonly claims: { kind: string; what: string; by: string }[] = [];
   private readonly pathClaims: PathClaim[] = [];
 
   constructor(scope: Construct, id: string, props: WebshareHostProps) {
     super(scope, id);
+    brand(this, "WebshareHost");
     const parsed = v.check(propsSchema, props);
     if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
     const p = parsed.value;

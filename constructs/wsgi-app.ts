@@ -18,6 +18,7 @@ import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
 import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
+import { brand, hasBrand } from "./brand";
 
 /** mod_wsgi daemon process options (WSGIDaemonProcess). */
 export interface DaemonOptions {
@@ -100,8 +101,8 @@ const daemonSchema = z
 
 const propsSchema = z
   .object({
-    host: z.instanceof(WebshareHost, { message: "must be a WebshareHost" }),
-    venv: z.instanceof(Venv, { message: "must be a Venv" }),
+    host: z.custom<WebshareHost>(WebshareHost.isWebshareHost, { message: "must be a WebshareHost" }),
+    venv: z.custom<Venv>(Venv.isVenv, { message: "must be a Venv" }),
     source: v.localPath,
     entry: v.entry,
     mount: v.urlPath.optional(),
@@ -154,8 +155,9 @@ export interface DescriptorOptions {
 
 /** A Python WSGI app served by Apache + mod_wsgi (daemon mode) on a webshare host. */
 export class WsgiApp extends Construct {
+  /** True for a WsgiApp from any copy of this package (a brand check, not `instanceof`). */
   static isWsgiApp(x: unknown): x is WsgiApp {
-    return x instanceof WsgiApp;
+    return hasBrand(x, "WsgiApp");
   }
 
   /**
@@ -206,6 +208,7 @@ export class WsgiApp extends Construct {
 
   constructor(scope: Construct, id: string, props: WsgiAppProps) {
     super(scope, id);
+    brand(this, "WsgiApp");
     const parsed = v.check(propsSchema, props);
     if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
     const p = parsed.value;
