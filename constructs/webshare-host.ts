@@ -146,7 +146,7 @@ const propsSchema = z
   })
   .strict();
 
-/** Resolved layout, all paths relative to the home. */
+/** The host layout with every default filled in (`WebshareHost.layout`); all paths relative to the home. */
 export type ResolvedLayout = Required<HostLayout>;
 
 /** A webshare host reached over SSH: where and how to deploy, shared by its apps and venvs. */

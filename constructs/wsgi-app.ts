@@ -143,9 +143,9 @@ export interface DescriptorOptions {
    * (e.g. a proxy that adds a path prefix). @default true
    */
   readonly verifyRelease?: boolean;
-  /** @default "/" */
+  /** URL path the app is mounted at. @default "/" */
   readonly mount?: string;
-  /** @default - the host layout's public dir */
+  /** App directory on the host. @default - the host layout's public dir */
   readonly appDir?: string;
   /** Venv path on the host. @default - the host layout's venv */
   readonly venvPath?: string;
