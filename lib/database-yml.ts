@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 export type DatabaseYmlSource = { readonly file: string } | { readonly fromEnv: Readonly<Record<string, string>> };
 
 /** YAML mapping from key -> environment variable value; values are JSON (= YAML) strings. */
-export function renderDatabaseYml(fromEnv: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): { text?: string; missing: string[] } {
+function renderDatabaseYml(fromEnv: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): { text?: string; missing: string[] } {
   const missing = Object.values(fromEnv).filter((name) => env[name] === undefined);
   if (missing.length > 0) return { missing };
   const lines = Object.keys(fromEnv)

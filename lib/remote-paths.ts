@@ -38,7 +38,7 @@ export interface PathClaim {
 }
 
 /** Equal, or one inside the other. */
-export function pathsOverlap(a: string, b: string): boolean {
+function pathsOverlap(a: string, b: string): boolean {
   return a === b || a.startsWith(b + "/") || b.startsWith(a + "/");
 }
 

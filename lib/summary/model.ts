@@ -108,7 +108,7 @@ function stringList(v: Value | undefined): string[] {
   return Array.isArray(v) ? v.map((line) => (typeof line === "string" ? line : String(line))) : [];
 }
 
-export function diffNames(before: Map<string, string | Opaque>, after: Map<string, string | Opaque>): NameChanges {
+function diffNames(before: Map<string, string | Opaque>, after: Map<string, string | Opaque>): NameChanges {
   const added: string[] = [];
   const removed: string[] = [];
   const changed: string[] = [];
@@ -252,7 +252,7 @@ export function hasDetails(changes: VenvChanges | AppChanges): boolean {
   return !noNames(changes.files) || changes.apacheConfig.changed || changes.apacheConfig.settings.length > 0 || changes.entryPoint.changed || changes.entryPoint.settings.length > 0 || changes.settings.length > 0;
 }
 
-export function summarizeUnits(units: PlanUnits): PlanSummary {
+function summarizeUnits(units: PlanUnits): PlanSummary {
   const summaries: UnitSummary[] = [];
   for (const change of units.changes) {
     const afterUnknown = change.afterOpaque?.reason === "unknown" || containsUnknown(change.after);
