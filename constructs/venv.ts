@@ -14,6 +14,7 @@ import { packagesFromEntries, parseRequirements, requirementLines } from "../lib
 import { requirementCredentialProblems, urlCredentialProblems } from "../lib/redact";
 import { unitOverlapProblems } from "../lib/remote-paths";
 import { WebshareHost } from "./webshare-host";
+import { brand, hasBrand } from "./brand";
 import { createUnitResource } from "./unit-resource";
 import { ownedBy } from "../lib/inventory-spec";
 
@@ -52,7 +53,7 @@ export interface VenvProps {
 
 const propsSchema = z
   .object({
-    host: z.instanceof(WebshareHost, { message: "must be a WebshareHost" }),
+    host: z.custom<WebshareHost>(WebshareHost.isWebshareHost, { message: "must be a WebshareHost" }),
     requirements: v.localPath.optional(),
     lock: v.localPath.optional(),
     path: v.remotePath.optional(),
@@ -82,8 +83,9 @@ interface LocalRequirements {
 
 /** A Python virtual environment on a webshare host, built from requirements (or a lock). */
 export class Venv extends Construct {
+  /** True for a Venv from any copy of this package (a brand check, not `instanceof`). */
   static isVenv(x: unknown): x is Venv {
-    return x instanceof Venv;
+    return hasBrand(x, "Venv");
   }
 
   readonly host: WebshareHost;
@@ -97,6 +99,7 @@ export class Venv extends Construct {
 
   constructor(scope: Construct, id: string, props: VenvProps) {
     super(scope, id);
+    brand(this, "Venv");
     const parsed = v.check(propsSchema, props);
     if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
     const p = parsed.value;

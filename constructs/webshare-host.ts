@@ -13,6 +13,7 @@ import { urlCredentialProblems } from "../lib/redact";
 import { hostOverlapProblems, PathClaim, STATE_DIR } from "../lib/remote-paths";
 import type { OwnedPaths } from "../lib/inventory-spec";
 import { HostInventory } from "./host-inventory";
+import { brand, hasBrand } from "./brand";
 
 /** Pass as `hostKey` to accept whatever key the host presents. Only for first contact on a trusted network. */
 export const HOST_KEY_INSECURE_ACCEPT_ANY = HOST_KEY_INSECURE_ACCEPT_ANY_VALUE;
@@ -27,8 +28,13 @@ export interface SelfManagedApacheOptions {
   readonly reloadCommand: readonly string[];
 }
 
-/** Who owns the Apache configuration. */
+/** Who owns the Apache configuration; made by its static factories. */
 export class ApacheMode {
+  /** True for an ApacheMode from any copy of this package (a brand check, not `instanceof`). */
+  static isApacheMode(x: unknown): x is ApacheMode {
+    return hasBrand(x, "ApacheMode");
+  }
+
   /** The hoster owns Apache: the rendered snippet is written to the host for them and shown. */
   static managed(): ApacheMode {
     return new ApacheMode({ mode: "managed" });
@@ -44,8 +50,16 @@ export class ApacheMode {
     });
   }
 
-  /** @internal use the static factories */
-  constructor(readonly spec: ApacheSpec) {}
+  /** `managed` (the hoster owns Apache) or `self-managed` (you do). */
+  readonly mode: "managed" | "self-managed";
+  /** @internal what the host spec carries */
+  readonly spec: ApacheSpec;
+
+  private constructor(spec: ApacheSpec) {
+    this.spec = spec;
+    this.mode = spec.mode === "self" ? "self-managed" : "managed";
+    brand(this, "ApacheMode");
+  }
 }
 
 /** The hoster's home layout; every path is relative to the home directory. */
@@ -189,24 +203,27 @@ const propsSchema = z
     python: v.absolutePath.optional(),
     modWsgiModule: v.absolutePath.optional(),
     checkModWsgiPython: z.boolean().optional(),
-    apache: z.instanceof(ApacheMode, { message: "must be ApacheMode.managed() or ApacheMode.selfManaged({...})" }),
+    apache: z.custom<ApacheMode>(ApacheMode.isApacheMode, { message: "must be ApacheMode.managed() or ApacheMode.selfManaged({...})" }),
     lifecycleResource: z.enum(["terraform_data", "null_resource"]).optional(),
     errorLog: v.absolutePath.optional(),
   })
   .strict();
 
-/** Resolved layout, all paths relative to the home. */
+/** The host layout with every default filled in (`WebshareHost.layout`); all paths relative to the home. */
 export type ResolvedLayout = Required<HostLayout>;
 
 /** A webshare host reached over SSH: where and how to deploy, shared by its apps and venvs. */
 export class WebshareHost extends Construct {
+  /** True for a WebshareHost from any copy of this package (a brand check, not `instanceof`). */
   static isWebshareHost(x: unknown): x is WebshareHost {
-    return x instanceof WebshareHost;
+    return hasBrand(x, "WebshareHost");
   }
 
-  /** Non-secret settings every unit on this host carries. */
+  /** @internal Non-secret settings every unit on this host carries. */
   readonly spec: HostSpec;
+  /** The host's layout with every default filled in, relative to the home. */
   readonly layout: ResolvedLayout;
+  /** Resource type of the lifecycle units on this host. */
   readonly lifecycleResource: LifecycleResource;
   private readonly claims: { kind: string; what: string; by: string }[] = [];
   private readonly inventory: HostInventory;
@@ -214,6 +231,7 @@ export class WebshareHost extends Construct {
 
   constructor(scope: Construct, id: string, props: WebshareHostProps) {
     super(scope, id);
+    brand(this, "WebshareHost");
     const parsed = v.check(propsSchema, props);
     if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
     const p = parsed.value;

@@ -20,6 +20,7 @@ import { Venv } from "./venv";
 import { createUnitResource } from "./unit-resource";
 import { otherDaemonUser } from "../lib/lifecycle/modes";
 import { ownedBy } from "../lib/inventory-spec";
+import { brand, hasBrand } from "./brand";
 
 /** mod_wsgi daemon process options (WSGIDaemonProcess). */
 export interface DaemonOptions {
@@ -131,8 +132,8 @@ const daemonSchema = z
 
 const propsSchema = z
   .object({
-    host: z.instanceof(WebshareHost, { message: "must be a WebshareHost" }),
-    venv: z.instanceof(Venv, { message: "must be a Venv" }),
+    host: z.custom<WebshareHost>(WebshareHost.isWebshareHost, { message: "must be a WebshareHost" }),
+    venv: z.custom<Venv>(Venv.isVenv, { message: "must be a Venv" }),
     source: v.localPath,
     entry: v.entry,
     mount: v.urlPath.optional(),
@@ -176,9 +177,9 @@ export interface DescriptorOptions {
    * (e.g. a proxy that adds a path prefix). @default true
    */
   readonly verifyRelease?: boolean;
-  /** @default "/" */
+  /** URL path the app is mounted at. @default "/" */
   readonly mount?: string;
-  /** @default - the host layout's public dir */
+  /** App directory on the host. @default - the host layout's public dir */
   readonly appDir?: string;
   /** Venv path on the host. @default - the host layout's venv */
   readonly venvPath?: string;
@@ -188,8 +189,9 @@ export interface DescriptorOptions {
 
 /** A Python WSGI app served by Apache + mod_wsgi (daemon mode) on a webshare host. */
 export class WsgiApp extends Construct {
+  /** True for a WsgiApp from any copy of this package (a brand check, not `instanceof`). */
   static isWsgiApp(x: unknown): x is WsgiApp {
-    return x instanceof WsgiApp;
+    return hasBrand(x, "WsgiApp");
   }
 
   /**
@@ -241,6 +243,7 @@ export class WsgiApp extends Construct {
 
   constructor(scope: Construct, id: string, props: WsgiAppProps) {
     super(scope, id);
+    brand(this, "WsgiApp");
     const parsed = v.check(propsSchema, props);
     if (!parsed.ok) throw errors.invalidProps(this.node.path, parsed.problems);
     const p = parsed.value;

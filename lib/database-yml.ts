@@ -1,16 +1,18 @@
 import { createHmac } from "node:crypto";
 import * as fs from "node:fs";
 
+// database.yml for an app. The content is a secret: it is read at apply time and only a keyed
+// hash of it is synthesized (so a change still shows in the plan and triggers a deploy).
+// Only readDatabaseYml does I/O.
+
 /**
- * database.yml for an app: a local file, or `key: value` lines rendered from environment
- * variables named in the props. The content is a secret: it is read at apply time and only
- * a keyed hash of it is synthesized (so a change still shows in the plan and triggers a
- * deploy). Only readDatabaseYml does I/O.
+ * Where an app's database.yml comes from: a local `file`, or `fromEnv`, YAML key -> NAME of
+ * the environment variable that holds its value (rendered as `key: value` lines).
  */
 export type DatabaseYmlSource = { readonly file: string } | { readonly fromEnv: Readonly<Record<string, string>> };
 
 /** YAML mapping from key -> environment variable value; values are JSON (= YAML) strings. */
-export function renderDatabaseYml(fromEnv: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): { text?: string; missing: string[] } {
+function renderDatabaseYml(fromEnv: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): { text?: string; missing: string[] } {
   const missing = Object.values(fromEnv).filter((name) => env[name] === undefined);
   if (missing.length > 0) return { missing };
   const lines = Object.keys(fromEnv)

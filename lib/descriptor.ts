@@ -9,9 +9,9 @@ import * as v from "./props-validation";
  * settings) so any host can read it. `parseDescriptor` is pure; `readDescriptor` does I/O.
  */
 export const DESCRIPTOR_FILE = "webshare.json";
-export const DESCRIPTOR_VERSIONS = [1] as const;
+const DESCRIPTOR_VERSIONS = [1] as const;
 
-export const descriptorV1 = z
+const descriptorV1 = z
   .object({
     $schema: z.string().optional().describe("Path or URL of this file's JSON Schema, for editors."),
     version: z.literal(1).describe("Descriptor format version."),

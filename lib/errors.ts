@@ -177,10 +177,10 @@ export const errors = {
 
   usage: (problem: string, example: string) => new WebshareError(problem, `for example: ${example}`),
 
-  unlockUsage: (both: boolean) =>
+  hostLockUsage: (both: boolean) =>
     new WebshareError(
       both ? "give either a unit's construct path or --host, not both" : "name the host whose lock to check: a unit's construct path (e.g. demo/venv) or --host with its WebshareHost construct path (e.g. demo/host)",
-      "first see who holds the lock and whether it looks stale: webshare unlock demo/venv (or webshare unlock --host demo/host); " +
+      "first see who holds the lock and whether it looks stale: webshare host-lock demo/venv (or webshare host-lock --host demo/host); " +
         "only if that deploy is gone (ask its user), remove the lock with --force: a deploy still running would then share the host with the next one and could leave it half-switched",
     ),
 

@@ -42,7 +42,7 @@ export function isExcluded(relativePath: string, patterns: readonly string[]): b
 /** Content hash cache keyed by path, size and mtime, so a re-synth does not re-read files. */
 const hashCache = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
 
-export function fileSha256(file: string): string {
+function fileSha256(file: string): string {
   const stat = fs.statSync(file);
   const cached = hashCache.get(file);
   if (cached && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached.sha256;

@@ -30,11 +30,6 @@ export function toHomeRelative(candidate: string, home: string): string | undefi
   return absolute.slice(homeNorm.length + 1).replace(/\/+$/, "");
 }
 
-/** Absolute remote path of a home-relative one. */
-export function remoteAbsolute(home: string, relative: string): string {
-  return path.posix.join(home, relative);
-}
-
 /** A short, filesystem-safe name for a construct path or a remote path. */
 export function slug(text: string): string {
   const cleaned = text.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+|-+$/g, "").toLowerCase();

@@ -108,7 +108,7 @@ function compareLocal(a: Pep440Version["local"], b: Pep440Version["local"]): num
   return Math.sign(a.length - b.length);
 }
 
-export function comparePep440(a: Pep440Version, b: Pep440Version): number {
+function comparePep440(a: Pep440Version, b: Pep440Version): number {
   const [preA, preNumA] = preKey(a);
   const [preB, preNumB] = preKey(b);
   return (

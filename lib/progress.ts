@@ -10,7 +10,7 @@
 export type Writer = (line: string) => void;
 
 /** Seconds between "still running" lines unless WEBSHARE_HEARTBEAT_SECONDS says otherwise. */
-export const DEFAULT_HEARTBEAT_SECONDS = 20;
+const DEFAULT_HEARTBEAT_SECONDS = 20;
 
 export interface ProgressOptions {
   /** Seconds between "still running" lines of a long step. @default 20 */

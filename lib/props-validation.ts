@@ -57,7 +57,7 @@ function describeIssue(issue: Issue, at: readonly PropertyKey[], input: unknown)
 }
 
 /** The plain-words predicate for one issue, e.g. `must be a number (got the string "22")`. */
-export function whatIsWrong(issue: Issue, value: unknown): string {
+function whatIsWrong(issue: Issue, value: unknown): string {
   if (!isZodDefault(issue, value)) return issue.message;
   switch (issue.code) {
     case "invalid_type":
@@ -204,9 +204,6 @@ export function check<T extends z.ZodType>(schema: T, input: unknown): { ok: tru
 
 // Building blocks with messages that say what is allowed.
 
-/** Characters that are never accepted in names that reach a shell, Apache or Python. */
-const HOSTILE = /[\s'"`$;&|<>\\(){}*?!#~\0]/;
-
 export const hostName = z
   .string()
   .regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$|^[0-9A-Fa-f:.]+$/, {
@@ -242,10 +239,6 @@ export const localPath = z
   .min(1, { message: "must not be empty" })
   .refine((p) => !/[\0\r\n]/.test(p), { message: "must not contain line breaks" });
 
-export const pythonModule = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, {
-  message: 'must be "module:callable" with a dotted Python module name and a Python identifier, e.g. "app:app"',
-});
-
 export const entry = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$/, {
   message: 'must be "module:callable" with a dotted Python module name and a Python identifier, e.g. "app:app"',
 });
@@ -256,11 +249,6 @@ export const urlPath = z
   .regex(/^\/[A-Za-z0-9._~\/-]*$/, { message: "may only contain letters, digits and . _ ~ / -" })
   .refine((p) => p === "/" || !p.endsWith("/"), { message: 'must not end with "/" (except "/" itself)' })
   .refine((p) => !p.split("/").includes(".."), { message: 'must not contain ".."' });
-
-export const safeName = z
-  .string()
-  .min(1)
-  .refine((v) => !HOSTILE.test(v), { message: "must not contain spaces, quotes, or shell characters" });
 
 export const httpUrl = z.string().refine(
   (u) => {

@@ -30,7 +30,7 @@ export interface UrlCredential {
 const URL_WITH_USERINFO = /([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#\s"'<>`]*)@[^\s"'<>`]*/g;
 
 /** Every URL with userinfo in `text`, in order. */
-export function urlCredentials(text: string): UrlCredential[] {
+function urlCredentials(text: string): UrlCredential[] {
   return [...text.matchAll(URL_WITH_USERINFO)].map((m) => ({
     redacted: redactUrls(m[0]),
     hasPassword: m[2]!.includes(":"),
@@ -48,7 +48,7 @@ export function secretUrlCredentials(text: string): UrlCredential[] {
 }
 
 /** Why text with secret URL credentials is refused, and what to do instead. */
-export const URL_CREDENTIALS_REFUSED =
+const URL_CREDENTIALS_REFUSED =
   "must not contain a URL with credentials (user:password@ or a token before @): they would be stored in the synthesized JSON, the plan and the Terraform state; configure them on the host with pip's netrc or keyring, or keep secrets in databaseYml";
 
 /**

@@ -26,8 +26,3 @@ export function commandLine(argv: Argv): string {
 export function allOf(commands: readonly Argv[]): string {
   return commands.map(commandLine).join(" && ");
 }
-
-/** Run a command in a directory: `cd DIR && CMD`. */
-export function inDirectory(dir: string, argv: Argv): string {
-  return `cd ${quote(dir)} && ${commandLine(argv)}`;
-}

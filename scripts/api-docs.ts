@@ -9,8 +9,19 @@ import { renderApiReference, undocumentedProps } from "../lib/api-docs";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
+/** Run api-extractor with a config; an error it reports (e.g. ae-forgotten-export) throws, naming it. */
+export function runApiExtractor(config: string, cwd: string): void {
+  try {
+    execFileSync(path.join(REPO, "node_modules/.bin/api-extractor"), ["run", "--local", "-c", config], { cwd, stdio: "pipe" });
+  } catch (e) {
+    // An error message (e.g. ae-forgotten-export: a public signature names a type index.ts does not export).
+    const output = `${(e as { stdout?: Buffer }).stdout ?? ""}${(e as { stderr?: Buffer }).stderr ?? ""}`.replace(/\x1b\[[0-9;]*m/g, "");
+    throw new Error(`api-extractor failed:\n${output.split("\n").filter((line) => /error/i.test(line)).join("\n") || output}`);
+  }
+}
+
 export function buildApiReference(): { markdown: string; problems: string[] } {
-  execFileSync(path.join(REPO, "node_modules/.bin/api-extractor"), ["run", "--local", "-c", path.join(REPO, "api-extractor.json")], { cwd: REPO, stdio: "pipe" });
+  runApiExtractor(path.join(REPO, "api-extractor.json"), REPO);
   const model = JSON.parse(fs.readFileSync(path.join(REPO, "dist/api/webshare-cdktf.api.json"), "utf8"));
   return { markdown: renderApiReference(model), problems: undocumentedProps(model) };
 }

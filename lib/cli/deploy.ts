@@ -113,7 +113,7 @@ async function waitForProvisioners(runDir: string, log: (line: string) => void):
   if (left.length === 0) return;
   log(`webshare deploy: waiting for ${plural(left.length, "provisioner")} to stop and release the host lock (pid ${left.join(", ")})`);
   left = await waitUntilIdle(runDir, 30_000);
-  if (left.length > 0) log(`webshare deploy: ${left.length === 1 ? "provisioner" : "provisioners"} ${left.join(", ")} still running after 30s; if a host stays locked, see webshare unlock`);
+  if (left.length > 0) log(`webshare deploy: ${left.length === 1 ? "provisioner" : "provisioners"} ${left.join(", ")} still running after 30s; if a host stays locked, see webshare host-lock`);
 }
 
 /**

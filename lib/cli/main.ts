@@ -11,7 +11,7 @@ import { driftCommand } from "./drift";
 import { lockCommand } from "./lock";
 import { releasesCommand } from "./releases";
 import { rollbackCommand } from "./rollback";
-import { unlockCommand } from "./unlock";
+import { hostLockCommand } from "./host-lock";
 import { deployCommand } from "./deploy";
 import { askOnStdin } from "./ask";
 import { wheelsCommand } from "./wheels";
@@ -40,7 +40,7 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   wheels: "webshare wheels demo/venv --python /usr/bin/python3.11",
   releases: "webshare releases demo/app",
   rollback: "webshare rollback demo/venv",
-  unlock: "webshare unlock demo/venv",
+  "host-lock": "webshare host-lock demo/venv",
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -183,17 +183,21 @@ async function main(argv: string[]): Promise<number> {
       exitCode = await rollbackCommand(construct, opts, hostIo);
     });
 
-  program
-    .command("unlock")
-    .description("show who holds a host's deploy lock and whether it looks stale; --force removes it")
-    .argument("[construct]", "a Venv or WsgiApp construct path on that host (e.g. demo/venv)")
-    .option("--host <construct>", "or the WebshareHost construct path (e.g. demo/host)")
-    .option("--force", "remove the lock, whoever holds it")
-    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .action(async (construct: string | undefined, opts: { host?: string; force?: boolean; app?: string; dir?: string }) => {
-      exitCode = await unlockCommand(construct, opts, hostIo);
-    });
+  // `unlock` was host-lock's name until `lock` came to mean pinning packages; it stays, hidden.
+  for (const name of ["host-lock", "unlock"]) {
+    program
+      .command(name, { hidden: name === "unlock" })
+      .description("show who holds a host's deploy lock and whether it looks stale; --force removes it")
+      .argument("[construct]", "a Venv or WsgiApp construct path on that host (e.g. demo/venv)")
+      .option("--host <construct>", "or the WebshareHost construct path (e.g. demo/host)")
+      .option("--force", "remove the lock, whoever holds it")
+      .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+      .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+      .action(async (construct: string | undefined, opts: { host?: string; force?: boolean; app?: string; dir?: string }) => {
+        if (name === "unlock") process.stderr.write("webshare: unlock is now called host-lock (the old name still works)\n");
+        exitCode = await hostLockCommand(construct, opts, hostIo);
+      });
+  }
 
   for (const command of program.commands) {
     const example = EXAMPLES[command.name()];

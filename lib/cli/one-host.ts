@@ -8,7 +8,7 @@ import type { SynthesizedUnit } from "../drift/stacks";
 import type { HostCommandIo } from "./drift";
 
 /**
- * What `releases`, `rollback` and `unlock` share: find units in the synthesized stacks (the
+ * What `releases`, `rollback` and `host-lock` share: find units in the synthesized stacks (the
  * desired state, as `drift` reads it) and run steps on one unit's host over one session.
  */
 

@@ -14,10 +14,10 @@ import type { AppDrift, FileRow, FixAction, LiveState, PackageProblem, PackageRo
  */
 
 /** Files the tool writes into every release for itself; not app content. */
-export const RELEASE_BOOKKEEPING = [".webshare-manifest.json", ".webshare-ready"];
+const RELEASE_BOOKKEEPING = [".webshare-manifest.json", ".webshare-ready"];
 
 /** A live package as the lock and freeze files write it: a version, or "@ <url>". */
-export function liveValue(p: LivePackage): string {
+function liveValue(p: LivePackage): string {
   return p.url !== undefined && p.url !== "" ? `@ ${p.url}` : p.version;
 }
 

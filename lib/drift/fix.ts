@@ -29,7 +29,7 @@ export interface FixTarget {
 const INSTANCE = "webshare-drift-fix";
 
 /** Venvs before apps: an app's fix health-checks against its venv. */
-export function fixOrder(targets: readonly FixTarget[]): FixTarget[] {
+function fixOrder(targets: readonly FixTarget[]): FixTarget[] {
   return targets.filter((t) => t.drift.fix !== "none").sort((a, b) => (a.drift.kind === b.drift.kind ? 0 : a.drift.kind === "venv" ? -1 : 1));
 }
 

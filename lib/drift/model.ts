@@ -131,9 +131,9 @@ export interface DriftReport {
   readonly afterFailures?: HostFailure[];
 }
 
-export const EXIT_NO_DRIFT = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_DRIFT = 2;
+const EXIT_NO_DRIFT = 0;
+const EXIT_ERROR = 1;
+const EXIT_DRIFT = 2;
 
 /** 1 if any host failed or a fix failed, else 2 if drift remains, else 0. */
 export function exitCodeOf(report: DriftReport): number {

@@ -14,7 +14,7 @@ export interface DriftRenderOptions {
 const DEFAULT_MAX_ITEMS = 50;
 const NONE = "-";
 
-export function packageProblemText(problem: PackageProblem, hasLock: boolean): string {
+function packageProblemText(problem: PackageProblem, hasLock: boolean): string {
   switch (problem) {
     case "changed":
       return hasLock ? "live version differs" : "changed since the deploy";
@@ -33,7 +33,7 @@ const FILE_PROBLEMS: Record<FileProblem, string> = {
   unexpected: "not deployed by webshare",
 };
 
-export const FIX_TEXT: Record<FixAction, string> = {
+const FIX_TEXT: Record<FixAction, string> = {
   none: "nothing to do",
   "rebuild-venv": "build a fresh venv beside the live one and switch to it",
   "rewrite-freeze": "record the live venv's pip freeze in freeze.txt again",

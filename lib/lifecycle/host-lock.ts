@@ -57,7 +57,7 @@ export async function readHostLock(ctx: StepContext, host: HostSpec): Promise<Lo
 
 /** The command that removes the lock of this host, for messages. */
 export function unlockHint(host: HostSpec): string {
-  return `webshare unlock --host ${quote(host.name)} --force`;
+  return `webshare host-lock --host ${quote(host.name)} --force`;
 }
 
 /**
@@ -179,7 +179,7 @@ async function releaseOverNewSession(ctx: StepContext, host: HostSpec, script: s
   }
 }
 
-/** Remove the lock whoever holds it (`webshare unlock --force`); returns what was there. */
+/** Remove the lock whoever holds it (`webshare host-lock --force`); returns what was there. */
 export async function removeHostLock(ctx: StepContext, host: HostSpec): Promise<LockState> {
   const state = await readHostLock(ctx, host);
   if (state.held) await ctx.session.run(ctx.place, "remove host lock", commandLine(["rm", "-rf", lockDir(host)]));

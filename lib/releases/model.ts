@@ -58,11 +58,11 @@ export function previousOf(listing: KeptListing): string | undefined {
   return before[before.length - 1];
 }
 
-export function packagesOfFreeze(freeze: string): Record<string, string> {
+function packagesOfFreeze(freeze: string): Record<string, string> {
   return packagesFromEntries(parseRequirements(freeze).entries);
 }
 
-export function filesOfManifest(manifest: string): Record<string, string> {
+function filesOfManifest(manifest: string): Record<string, string> {
   try {
     const parsed = JSON.parse(manifest) as unknown;
     return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, string>) : {};

@@ -22,7 +22,7 @@ export interface Shared<S> {
 }
 
 /** Exec channels per connection: below sshd's default MaxSessions (10), one left for SFTP. */
-export const CHANNELS_PER_CONNECTION = 8;
+const CHANNELS_PER_CONNECTION = 8;
 
 interface Entry<S> {
   readonly ready: Promise<Shared<S>>;

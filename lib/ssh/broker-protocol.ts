@@ -17,7 +17,7 @@ const place = z.object({ unit: z.string(), target: z.string() });
 const wireContent = z.union([z.object({ utf8: z.string() }), z.object({ base64: z.string() })]);
 const command = { place, step: z.string(), script: z.string(), stdin: z.string().optional() };
 
-export const brokerRequest = z.discriminatedUnion("op", [
+const brokerRequest = z.discriminatedUnion("op", [
   // The first request of every client: bind it to the shared connection of this resolved
   // connection (the client resolved ssh config and known_hosts; key paths are absolute).
   z.object({ id: z.number(), op: z.literal("open"), connection: resolvedConnection }),

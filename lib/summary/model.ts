@@ -110,7 +110,7 @@ function stringList(v: Value | undefined): string[] {
   return Array.isArray(v) ? v.map((line) => (typeof line === "string" ? line : String(line))) : [];
 }
 
-export function diffNames(before: Map<string, string | Opaque>, after: Map<string, string | Opaque>): NameChanges {
+function diffNames(before: Map<string, string | Opaque>, after: Map<string, string | Opaque>): NameChanges {
   const added: string[] = [];
   const removed: string[] = [];
   const changed: string[] = [];

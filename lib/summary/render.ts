@@ -57,7 +57,7 @@ function cappedTable(header: readonly string[], rows: readonly string[][], maxIt
   return lines;
 }
 
-export function packageTable(diff: PackageDiff, options: RenderOptions = {}, unknown: readonly string[] = []): string[] {
+function packageTable(diff: PackageDiff, options: RenderOptions = {}, unknown: readonly string[] = []): string[] {
   return cappedTable(["Package", "Change", "From", "To"], packageRows(diff, unknown), options.maxItems ?? DEFAULT_MAX_ITEMS);
 }
 
@@ -93,7 +93,7 @@ function requirementTable(changes: readonly RequirementLineChange[], maxItems: n
 // webshare diff OLD NEW
 
 /** "2 requirement lines changed: 1 added, 1 changed." */
-export function requirementSummaryLine(changes: readonly RequirementLineChange[]): string {
+function requirementSummaryLine(changes: readonly RequirementLineChange[]): string {
   const count = (kind: RequirementLineChange["change"]) => changes.filter((c) => c.change === kind).length;
   const parts = (["added", "changed", "removed"] as const).filter((k) => count(k) > 0).map((k) => `${count(k)} ${k}`);
   return `${plural(changes.length, "requirement line")} changed: ${parts.join(", ")}.`;

@@ -12,7 +12,7 @@ import { webshare } from "../support/webshare-cli";
  * SSH connection dropped by the host while pip runs, Ctrl+C, the deploying process killed,
  * a second deploy started while one runs, and a new venv that breaks the app. After each,
  * the site still serves the old version, and the next normal deploy succeeds (a lock whose
- * holder was killed is the one case that needs `webshare unlock`, by design).
+ * holder was killed is the one case that needs `webshare host-lock --force`, by design).
  */
 let target: Target;
 let project: CdktfProject;
@@ -107,13 +107,13 @@ test("a deploy whose process was killed leaves a stale lock: reported with the c
   const holder = `${me} pid ${provisioner[0].pid} (faults/venv, since `;
   expect(blocked.output).toContain(`faults/venv on ${target.user}@${target.host}:${target.port}: the host lock looks stale: held by ${holder}`);
   expect(blocked.output).toContain(`but process ${provisioner[0].pid} is no longer running on ${os.hostname()}`);
-  expect(blocked.output).toContain("webshare unlock --host faults/host --force");
+  expect(blocked.output).toContain("webshare host-lock --host faults/host --force");
 
-  const look = webshare(project, ["unlock", "faults/venv"]);
+  const look = webshare(project, ["host-lock", "faults/venv"]);
   expect(look.code).toBe(1);
   expect(look.output).toContain(`is held by ${holder}`);
   expect(look.output).toContain("it looks stale");
-  const unlock = webshare(project, ["unlock", "--host", "faults/host", "--force"]);
+  const unlock = webshare(project, ["host-lock", "--host", "faults/host", "--force"]);
   expect(unlock.code).toBe(0);
   expect(unlock.output).toContain(`removed the host lock on ${target.user}@${target.host}:${target.port}`);
 

@@ -60,7 +60,7 @@ test("provision run by hand says it is internal and what to run instead, not to 
 });
 
 describe("help", () => {
-  const commands = ["deploy", "diff", "plan-summary", "validate", "schema", "drift", "lock", "wheels", "releases", "rollback", "unlock"];
+  const commands = ["deploy", "diff", "plan-summary", "validate", "schema", "drift", "lock", "wheels", "releases", "rollback", "host-lock"];
 
   test("the command list hides the internal provision command and lists the others", () => {
     const help = webshare(["--help"]).stdout;
@@ -74,13 +74,22 @@ describe("help", () => {
   });
 });
 
-test("unlock without a unit asks to look at the lock first; --force comes last, with its risk", () => {
-  const run = webshare(["unlock"]);
+test("host-lock without a unit asks to look at the lock first; --force comes last, with its risk", () => {
+  const run = webshare(["host-lock"]);
   expect(run.code).toBe(1);
   const hint = run.stderr.slice(run.stderr.indexOf("What to do:"));
-  expect(hint).toMatch(/^What to do: first see who holds the lock and whether it looks stale: webshare unlock demo\/venv /);
+  expect(hint).toMatch(/^What to do: first see who holds the lock and whether it looks stale: webshare host-lock demo\/venv /);
   expect(hint.indexOf("--force")).toBeGreaterThan(hint.indexOf("who holds the lock"));
   expect(hint).toContain("only if that deploy is gone");
+});
+
+test("unlock, host-lock's old name, still works but is not listed; it says the new name", () => {
+  expect(webshare(["--help"]).stdout).not.toMatch(/^\s+unlock/m);
+  const run = webshare(["unlock"]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/^webshare: unlock is now called host-lock \(the old name still works\)\n/);
+  expect(run.stderr).toContain("webshare: name the host whose lock to check");
+  expect(webshare(["unlock", "--help"]).stdout).toContain("--force");
 });
 
 describe("a failed synth or engine step points at the output it shows", () => {

@@ -7,22 +7,23 @@ import type { HostCommandIo } from "./drift";
 import { oneUnit, onHostOf, unitOnHost } from "./one-host";
 
 /**
- * `webshare unlock <construct> | --host <host construct> [--force]`: show who holds the host
+ * `webshare host-lock <construct> | --host <host construct> [--force]`: show who holds the host
  * lock and whether it looks stale; with --force remove it. Deploys never take over a lock
- * themselves: removing one is this explicit step.
+ * themselves: removing one is this explicit step. (Named `unlock` before `lock` came to mean
+ * pinning packages; `unlock` still works as a hidden alias.)
  */
-export interface UnlockOptions extends Omit<UnitSource, "selector"> {
+export interface HostLockOptions extends Omit<UnitSource, "selector"> {
   readonly host?: string;
   readonly force?: boolean;
 }
 
-export async function unlockCommand(construct: string | undefined, options: UnlockOptions, io: HostCommandIo): Promise<number> {
+export async function hostLockCommand(construct: string | undefined, options: HostLockOptions, io: HostCommandIo): Promise<number> {
   if ((construct === undefined) === (options.host === undefined)) {
-    throw errors.unlockUsage(construct !== undefined);
+    throw errors.hostLockUsage(construct !== undefined);
   }
   const { spec } = construct !== undefined ? await oneUnit(construct, options, io) : await unitOnHost(options.host!, options, io);
   const host = spec.host;
-  return onHostOf(spec, io, "webshare unlock", async (ctx) => {
+  return onHostOf(spec, io, "webshare host-lock", async (ctx) => {
     const state = options.force ? await removeHostLock(ctx, host) : await readHostLock(ctx, host);
     const where = `${ctx.place.target} (${lockDir(host)})`;
     if (!state.held) {
