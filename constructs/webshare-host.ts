@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
-import { TerraformResource, TerraformStack } from "../lib/cdk";
+import type { TerraformResource } from "cdktf";
+import { TerraformStack } from "../lib/cdk";
 import { NullProvider } from "./null-resource";
 import { z } from "zod";
 import * as path from "node:path";

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
-import { TerraformResource } from "../lib/cdk";
+// The type only (erased at run time): the package works under cdktn too (lib/cdk.ts).
+import type { TerraformResource } from "cdktf";
 import { z } from "zod";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -64,7 +64,8 @@ test("an app that fails only under mod_wsgi is switched back after a steady erro
 test("an app that hangs at start in its daemon: the old release is proven serving again before the tool says so", async () => {
   // Hangs only under mod_wsgi, so nothing before the switch can catch it: both daemon processes
   // wedge in the import. The switch back must bring the old release back, not just the link.
-  project.write("app.py", "import sys, time\nif 'mod_wsgi' in sys.modules:\n    time.sleep(600)\nimport greeting\n");
+  const demo = fs.readFileSync(path.join(__dirname, "../../../examples/demo-app/app.py"), "utf8");
+  project.write("app.py", `import sys, time\nif 'mod_wsgi' in sys.modules:\n    time.sleep(600)\n${demo}`);
   const result = project.deploy();
   expect(result.code).not.toBe(0);
   expect(result.output).toMatch(/switched back to the previous release [0-9a-f]{16}, which serves again \(verified\)/);

@@ -40,7 +40,7 @@ test("first deploy: synth, init and apply run by webshare, and the app serves", 
   const result = deployCounted();
   expect(result.output).toMatch(/webshare deploy: synthesized cli with "node .*dist\/main\.js" \d+\.\ds/);
   expect(result.output).toMatch(/\[cli\/venv\] pip install \(1 requirement\) \d+\.\ds/);
-  expect(result.output).toMatch(/Apply complete! Resources: 4 added, 0 changed, 0 destroyed\./);
+  expect(result.output).toMatch(/Apply complete! Resources: 6 added, 0 changed, 0 destroyed\./);
   expect(result.output).toMatch(/webshare deploy: cli applied \d+\.\ds \(total \d+\.\ds; 1 SSH connection\)/);
   expect(result.output).toContain(`[cli/app] connect (${target.user}@${target.host}:${target.port}, shared connection)`);
   expect(result.code).toBe(0);
