@@ -7,12 +7,10 @@ import { httpGet, localHost, REPO, resetHome, Target } from "../support/local-ho
  * The package in a CDK Terrain project (cdktn 0.24, the community fork of CDKTF, which
  * HashiCorp deprecated on 2025-12-10): the tarball installed with cdktn and constructs and
  * no cdktf at all; the consumer's stack imports cdktn. `webshare deploy` synthesizes and
- * deploys it (it needs no CDK CLI). cdktn-cli 0.24 needs Node >= 22.19 (on Node 20 it
- * crashes at start: undici's markAsUncloneable), so `cdktn synth`/`cdktn deploy` run only
- * on such a Node.
+ * deploys it (it needs no CDK CLI). Not tested here: cdktn-cli itself (`cdktn deploy`), which
+ * needs Node >= 22.19 (on this machine's Node 20 it crashes at start: undici's
+ * markAsUncloneable); a test that ran only on another Node would be a skipped check here.
  */
-const [major, minor] = process.versions.node.split(".").map(Number);
-const cdktnCliRuns = major > 22 || (major === 22 && minor >= 19);
 
 let target: Target;
 let project: ConsumerProject;
@@ -22,7 +20,7 @@ beforeAll(() => {
   target = localHost().self;
   resetHome(target.user);
   // cdktn 0.24 accepts constructs >=10.6 <10.8.
-  project = consumerProject("cdktn", ["cdktn@0.24", "constructs@~10.7.0", ...(cdktnCliRuns ? ["cdktn-cli@0.24"] : [])], target);
+  project = consumerProject("cdktn", ["cdktn@0.24", "constructs@~10.7.0"], target);
 }, 300_000);
 
 afterAll(() => project?.remove());
@@ -48,11 +46,4 @@ test("webshare deploy synthesizes the cdktn app from cdktf.json and deploys both
   const again = webshare(["deploy", "consumer"]);
   expect(again.output).toContain("webshare deploy: consumer has no changes: nothing to apply");
   expect(again.code).toBe(0);
-});
-
-(cdktnCliRuns ? test : test.skip)("cdktn-cli (Node >= 22.19): cdktn deploy of a change, on the same state", async () => {
-  fs.writeFileSync(path.join(project.dir, "shop/requirements.lock"), "webshare-greeting==2.0.0\n");
-  const deployed = project.run(path.join(project.dir, "node_modules/.bin/cdktn"), ["deploy", "--auto-approve", "consumer"]);
-  expect({ code: deployed.code, output: deployed.code === 0 ? "" : deployed.output }).toEqual({ code: 0, output: "" });
-  expect(await served()).toEqual(["shop: greeting 2.0.0", "api: greeting 2.0.0"]);
 });
