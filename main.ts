@@ -86,6 +86,8 @@ class DemoStack extends TerraformStack {
       host,
       requirements: `${source}/requirements.txt`,
       lock: `${source}/requirements.lock`,
+      // The demo keeps a local copy of what was installed (opt-in; the host's freeze.txt is the record).
+      localFreezeFile: `${source}/freeze.txt`,
       wheelhouse,
       noIndex: wheelhouse !== undefined,
     });

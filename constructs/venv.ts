@@ -32,7 +32,12 @@ export interface VenvProps {
   readonly requirementsPath?: string;
   /** Where `pip freeze --local` is recorded on the host. @default - the host layout's freeze ("private/freeze.txt") */
   readonly freezePath?: string;
-  /** Local file the deploy writes the installed freeze to. @default - "freeze.txt" beside the lock or requirements */
+  /**
+   * Local file each deploy also writes the installed freeze to. The record is the host's
+   * `freezePath` (`webshare freeze` fetches it); set this only when a local copy is wanted.
+   * Two Venvs of one app may not name the same file (refused at synth).
+   * @default - none: only the host's freeze.txt is written
+   */
   readonly localFreezeFile?: string;
   /** pip `--index-url`; no credentials (they would be stored in state). @default - pip's default */
   readonly indexUrl?: string;
@@ -80,6 +85,27 @@ interface LocalRequirements {
   readonly file: string;
   readonly text: string;
   readonly lines: string[];
+}
+
+/** Local freeze files claimed per app (construct tree root): absolute path -> the Venv that writes it. */
+const localFreezeClaims = new WeakMap<object, Map<string, string>>();
+
+/**
+ * One local freeze file per Venv: two Venvs (on one host or several) writing the same file
+ * would each overwrite the other's record on every deploy, last writer wins.
+ */
+function claimLocalFreezeFile(venv: Construct, file: string): void {
+  const root = venv.node.root;
+  let claims = localFreezeClaims.get(root);
+  if (claims === undefined) localFreezeClaims.set(root, (claims = new Map()));
+  const key = path.resolve(file);
+  const other = claims.get(key);
+  if (other !== undefined) {
+    throw errors.invalidProps(venv.node.path, [
+      `localFreezeFile ${JSON.stringify(file)} is already written by ${other}: two Venvs would overwrite each other's freeze on every deploy; give each its own file, or drop localFreezeFile and use \`webshare freeze\` to fetch each host's freeze.txt`,
+    ]);
+  }
+  claims.set(key, venv.node.path);
 }
 
 /** A Python virtual environment on a webshare host, built from requirements (or a lock). */
@@ -134,8 +160,12 @@ export class Venv extends Construct {
     if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
 
     const installed = (lock ?? requirements)!;
-    const localFreezeFile = p.localFreezeFile ?? path.join(path.dirname(installed.file), "freeze.txt");
-    this.localFiles = [p.requirements, p.lock, localFreezeFile, p.wheelhouse].filter((f): f is string => f !== undefined);
+    const localFreezeFile = p.localFreezeFile;
+    if (localFreezeFile !== undefined) claimLocalFreezeFile(this, localFreezeFile);
+    // Where the local freeze went by default before it became opt-in: still kept out of app
+    // uploads, so a leftover copy is not shipped and upgrading plans no new release.
+    const formerDefault = path.join(path.dirname(installed.file), "freeze.txt");
+    this.localFiles = [p.requirements, p.lock, localFreezeFile ?? formerDefault, p.wheelhouse].filter((f): f is string => f !== undefined);
     this.host.claim("venv path", this.path, this.node.path);
     this.host.claim("requirements path", requirementsPath, this.node.path);
     this.host.claim("freeze path", freezePath, this.node.path);

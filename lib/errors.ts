@@ -177,6 +177,8 @@ export const errors = {
 
   usage: (problem: string, example: string) => new WebshareError(problem, `for example: ${example}`),
 
+  freezeUsage: () => new WebshareError("give either a construct path or --host, not both", "e.g. webshare freeze demo/venv, or webshare freeze --host demo/host for every Venv on that host"),
+
   hostLockUsage: (both: boolean) =>
     new WebshareError(
       both ? "give either a unit's construct path or --host, not both" : "name the host whose lock to check: a unit's construct path (e.g. demo/venv) or --host with its WebshareHost construct path (e.g. demo/host)",
@@ -355,7 +357,7 @@ export const errors = {
   noUnits: (where: string, selector?: string) =>
     new WebshareError(
       selector === undefined ? `no webshare Venv or WsgiApp in the stacks of ${where}` : `no webshare unit matches ${JSON.stringify(selector)} in ${where}`,
-      selector === undefined ? "check that the app synthesizes WebshareHost, Venv and WsgiApp constructs" : "give a construct path such as demo/venv, a prefix of one, or a stack name",
+      selector === undefined ? "check that the app synthesizes WebshareHost, Venv and WsgiApp constructs" : "give a construct path such as demo/venv, a prefix of one, a WebshareHost's path (demo/host: every unit on it), or a stack name",
     ),
 
   localInputChanged: (place: Place, changes: readonly string[]) =>

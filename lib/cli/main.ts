@@ -10,6 +10,7 @@ import { schemaCommand, validateCommand } from "./validate";
 import { driftCommand } from "./drift";
 import { lockCommand } from "./lock";
 import { releasesCommand } from "./releases";
+import { freezeCommand } from "./freeze";
 import { rollbackCommand } from "./rollback";
 import { hostLockCommand } from "./host-lock";
 import { deployCommand } from "./deploy";
@@ -39,6 +40,7 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   lock: "webshare lock demo/venv",
   wheels: "webshare wheels demo/venv --python /usr/bin/python3.11",
   releases: "webshare releases demo/app",
+  freeze: "webshare freeze demo/venv > freeze.txt",
   rollback: "webshare rollback demo/venv",
   "host-lock": "webshare host-lock demo/venv",
 };
@@ -163,12 +165,24 @@ async function main(argv: string[]): Promise<number> {
   program
     .command("releases")
     .description("list the venvs and releases kept on the host for rollback: age, packages or files, what switching to each changes, which one serves")
-    .argument("<construct>", "a Venv or WsgiApp construct path (e.g. demo/venv), or a prefix / stack name for several")
+    .argument("<construct>", "a Venv or WsgiApp construct path (e.g. demo/venv), or a prefix / stack name / WebshareHost path (demo/host) for several")
     .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
     .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
     .option("--json", "print the listing as JSON")
     .action(async (construct: string, opts: { app?: string; dir?: string; json?: boolean }) => {
       exitCode = await releasesCommand(construct, opts, hostIo);
+    });
+
+  program
+    .command("freeze")
+    .description("print the host's freeze.txt of each selected Venv (what its last deploy or rollback installed), or write one file per Venv with --out")
+    .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), of this stack, or on this WebshareHost (demo/host)")
+    .option("--host <construct>", "only Venvs on this WebshareHost construct path (e.g. demo/host)")
+    .option("--out <dir>", "write <dir>/<construct path>.freeze.txt per Venv instead of printing")
+    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
+    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+    .action(async (construct: string | undefined, opts: { host?: string; out?: string; app?: string; dir?: string }) => {
+      exitCode = await freezeCommand(construct, opts, { ...hostIo, log: (line: string) => process.stderr.write(`${line}\n`) });
     });
 
   program

@@ -5,6 +5,7 @@ import { heartbeatSecondsFrom, Progress } from "../progress";
 import type { StepContext } from "../lifecycle/context";
 import { loadUnits, UnitSource } from "../drift/load";
 import type { SynthesizedUnit } from "../drift/stacks";
+import { groupByHost } from "../drift/hosts";
 import type { HostCommandIo } from "./drift";
 
 /**
@@ -38,4 +39,28 @@ export async function onHostOf<T>(spec: UnitSpec, io: HostCommandIo, command: st
   } finally {
     session.dispose();
   }
+}
+
+/**
+ * Run `work` for every unit, one session per host (units grouped by connection), hosts in
+ * parallel and each host's units one after another on its session. Results come back in
+ * the order of `units`. A host that cannot be reached rejects; the other hosts' sessions
+ * are still closed when their work ends.
+ */
+export async function onEachHost<T>(units: readonly SynthesizedUnit[], io: HostCommandIo, command: string, work: (ctx: StepContext, unit: SynthesizedUnit) => Promise<T>): Promise<T[]> {
+  const results = new Map<SynthesizedUnit, T>();
+  await Promise.all(
+    groupByHost(units).map(async (group) => {
+      const session = await HostSession.open(group.connection, io.env, io.log);
+      try {
+        for (const unit of group.units) {
+          const progress = new Progress(unit.spec.unit, io.log, undefined, { heartbeatSeconds: heartbeatSecondsFrom(io.env) });
+          results.set(unit, await work({ session, place: { unit: unit.spec.unit, target: group.target }, progress, instance: command, env: io.env }, unit));
+        }
+      } finally {
+        session.dispose();
+      }
+    }),
+  );
+  return units.map((u) => results.get(u)!);
 }

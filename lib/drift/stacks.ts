@@ -167,9 +167,11 @@ export function readSynthesizedUnits(outdir: string): SynthesizedUnit[] {
   return units;
 }
 
-/** Units whose construct path is `selector` or lies under it (`demo` selects `demo/venv`). */
+/** Units whose construct path, stack or WebshareHost path is `selector` or lies under it (`demo` selects `demo/venv`, `demo/host` every unit on that host). */
 export function selectUnits(units: readonly SynthesizedUnit[], selector: string | undefined): SynthesizedUnit[] {
   if (selector === undefined) return [...units];
   const prefix = selector.replace(/\/+$/, "");
-  return units.filter((u) => u.spec.unit === prefix || u.spec.unit.startsWith(`${prefix}/`) || u.stack === prefix);
+  const under = (p: string) => p === prefix || p.startsWith(`${prefix}/`);
+  // A unit's own path, its stack, or its WebshareHost's path (or a prefix of it): every unit on that host.
+  return units.filter((u) => under(u.spec.unit) || u.stack === prefix || under(u.spec.host.name));
 }

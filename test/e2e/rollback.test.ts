@@ -54,6 +54,21 @@ test("after a deploy every daemon process answers with the new release (verified
   expect((await httpGet(target.url)).body).toBe("Howdy from the webshare demo app: greeting 2.0.0\n");
 });
 
+test("releases takes the host's construct path; freeze prints (or writes) the host's freeze.txt, the record", () => {
+  const byHost = webshare(project, ["releases", "rb/host"]);
+  expect(byHost.code).toBe(0);
+  expect(byHost.output).toContain(`rb/venv on ${target.user}@${target.host}:${target.port}: 2 venvs kept`);
+  expect(byHost.output).toContain(`rb/app on ${target.user}@${target.host}:${target.port}: 2 releases kept`);
+
+  const recorded = fs.readFileSync(home("private/freeze.txt"), "utf8");
+  expect(recorded).toBe("webshare-greeting==2.0.0\n");
+  expect(webshare(project, ["freeze", "rb/venv"])).toEqual({ code: 0, output: recorded });
+  const out = path.join(project.dir, "freezes");
+  const written = webshare(project, ["freeze", "--host", "rb/host", "--out", out]);
+  expect(written).toEqual({ code: 0, output: `rb/venv: wrote freezes/rb/venv.freeze.txt (private/freeze.txt on ${target.user}@${target.host}:${target.port})\n` });
+  expect(fs.readFileSync(path.join(out, "rb/venv.freeze.txt"), "utf8")).toBe(recorded);
+});
+
 test("webshare releases lists what each unit keeps: which one serves, what a rollback switches to", () => {
   const result = webshare(project, ["releases", "rb"]);
   expect(result.code).toBe(0);
