@@ -16,6 +16,7 @@ function required(name: string): string {
 }
 
 const optional = (name: string): string | undefined => (process.env[name] === "" ? undefined : process.env[name]);
+const optionalNumber = (name: string): number | undefined => (optional(name) === undefined ? undefined : Number(optional(name)));
 
 /** A command given in one environment variable, split on whitespace into an argv. */
 const argv = (name: string): string[] => required(name).trim().split(/\s+/);
@@ -101,11 +102,17 @@ class DemoStack extends TerraformStack {
       databaseYml: databaseYml ? { file: databaseYml } : undefined,
       daemon: {
         maximumRequests: optional("WEBSHARE_MAX_REQUESTS") ? Number(optional("WEBSHARE_MAX_REQUESTS")) : undefined,
+        startupTimeout: optionalNumber("WEBSHARE_STARTUP_TIMEOUT"),
+        requestTimeout: optionalNumber("WEBSHARE_REQUEST_TIMEOUT"),
+        gracefulTimeout: optionalNumber("WEBSHARE_GRACEFUL_TIMEOUT"),
+        lang: optional("WEBSHARE_DAEMON_LOCALE"),
+        locale: optional("WEBSHARE_DAEMON_LOCALE"),
         user: optional("WEBSHARE_DAEMON_USER"),
       },
       healthCheck: {
         url: new URL("health", url.endsWith("/") ? url : url + "/").toString(),
         timeoutSeconds: Number(optional("WEBSHARE_HEALTH_TIMEOUT") ?? "30"),
+        memoryWarnBytes: optionalNumber("WEBSHARE_MEMORY_WARN_BYTES"),
       },
     });
   }

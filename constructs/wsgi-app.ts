@@ -31,11 +31,38 @@ export interface DaemonOptions {
   readonly threads?: number;
   /** Recycle a process after this many requests (keeps memory under the host's 1 GiB limit). @default - never */
   readonly maximumRequests?: number;
+  /**
+   * Seconds a daemon process whose first load of the app failed keeps retrying before it is
+   * restarted (mod_wsgi `startup-timeout`); a fresh process does not carry the failed load's
+   * half-imported modules. @default - mod_wsgi's default (never restarted for that)
+   */
+  readonly startupTimeout?: number;
+  /**
+   * Seconds a request may run before its daemon process is restarted (mod_wsgi
+   * `request-timeout`; with several threads, when the running requests' times averaged over
+   * all threads pass it), so requests that hang cannot block the app for good.
+   * @default - mod_wsgi's default (none)
+   */
+  readonly requestTimeout?: number;
+  /**
+   * Seconds a daemon process that is to be recycled (`maximumRequests` reached, an Apache
+   * graceful restart) waits for its running requests before the normal shutdown
+   * (mod_wsgi `graceful-timeout`). @default - mod_wsgi's default
+   */
+  readonly gracefulTimeout?: number;
   /** Process name shown by ps. @default "%{GROUP}" */
   readonly displayName?: string;
-  /** Run the daemon as this user (only when Apache starts as root). @default - Apache's choice */
+  /** `LANG` of the daemon processes (mod_wsgi `lang`), e.g. "C.UTF-8". @default - Apache's environment (often "C": ASCII file names) */
+  readonly lang?: string;
+  /** Locale of the daemon processes (mod_wsgi `locale`), e.g. "C.UTF-8". @default - Apache's environment */
+  readonly locale?: string;
+  /**
+   * Run the daemon as this user (only when Apache starts as root). @default - self-managed:
+   * the user Apache runs as; managed: the deploy user (`connection.user`; when an ssh config
+   * gives the user instead, the snippet asks the hoster to fill it in)
+   */
   readonly user?: string;
-  /** Run the daemon with this group (only when Apache starts as root). @default - Apache's choice */
+  /** Run the daemon with this group (only when Apache starts as root). @default - managed with the deploy user: a group of the same name; else Apache's choice */
   readonly group?: string;
 }
 
@@ -53,6 +80,13 @@ export interface HealthCheckOptions {
    * off only if something in front of the app hides that path. @default true
    */
   readonly verifyRelease?: boolean;
+  /**
+   * The release verify prints the resident memory (VmRSS) of the daemon process that answered,
+   * and warns when it is above 80% of this many bytes (the hoster allows 1 GiB per process; use
+   * `daemon.maximumRequests` to recycle a process that grows). Needs `verifyRelease`.
+   * @default 1073741824 (1 GiB)
+   */
+  readonly memoryWarnBytes?: number;
 }
 
 export interface WsgiAppProps {
@@ -120,12 +154,22 @@ export interface WsgiAppProps {
   readonly databaseYml?: DatabaseYmlSource;
 }
 
+/** A mod_wsgi timeout: whole seconds, up to a day. */
+const seconds = z.number().int({ message: "must be a whole number of seconds, 1-86400" }).min(1, { message: "must be a whole number of seconds, 1-86400" }).max(86_400, { message: "must be a whole number of seconds, 1-86400" });
+/** A locale name such as C.UTF-8, en_US.UTF-8 or de_DE@euro: nothing Apache would parse. */
+const localeName = z.string().regex(/^[A-Za-z][A-Za-z0-9_.@-]{0,63}$/, { message: 'must be a locale name such as "C.UTF-8" or "en_US.UTF-8" (a letter, then letters, digits and _ . @ -)' });
+
 const daemonSchema = z
   .object({
     processes: z.number().int().min(1, { message: "must be 1-64" }).max(64, { message: "must be 1-64" }).optional(),
     threads: z.number().int().min(1, { message: "must be 1-256" }).max(256, { message: "must be 1-256" }).optional(),
     maximumRequests: z.number().int().min(1, { message: "must be 1-10000000" }).max(10_000_000, { message: "must be 1-10000000" }).optional(),
+    startupTimeout: seconds.optional(),
+    requestTimeout: seconds.optional(),
+    gracefulTimeout: seconds.optional(),
     displayName: z.string().regex(/^[A-Za-z0-9_%{}.-]{1,64}$/, { message: "may only contain letters, digits and _ % { } . -" }).optional(),
+    lang: localeName.optional(),
+    locale: localeName.optional(),
     user: v.userName.optional(),
     group: v.userName.optional(),
   })
@@ -149,6 +193,12 @@ const propsSchema = z
         expectStatus: z.number().int().min(100, { message: "must be an HTTP status 100-599" }).max(599, { message: "must be an HTTP status 100-599" }).optional(),
         timeoutSeconds: z.number().min(1, { message: "must be 1-600" }).max(600, { message: "must be 1-600" }).optional(),
         verifyRelease: z.boolean().optional(),
+        memoryWarnBytes: z
+          .number()
+          .int({ message: "must be a whole number of bytes, at least 1048576 (1 MiB)" })
+          .min(1 << 20, { message: "must be a whole number of bytes, at least 1048576 (1 MiB)" })
+          .max(Number.MAX_SAFE_INTEGER, { message: "must be a whole number of bytes, at least 1048576 (1 MiB)" })
+          .optional(),
       })
       .strict()
       .optional(),
@@ -254,6 +304,9 @@ export class WsgiApp extends Construct {
     const home = this.host.spec.home;
     const { host: _host, venv: _venv, ...plainProps } = p;
     const problems: string[] = urlCredentialProblems(plainProps);
+    if (p.healthCheck?.memoryWarnBytes !== undefined && p.healthCheck.verifyRelease === false) {
+      problems.push("healthCheck.memoryWarnBytes needs verifyRelease: the memory is read from the entry point's report, which verifyRelease: false skips");
+    }
     const remote = homePathChecker(home, problems);
     const layout = this.host.layout;
     this.appDir = remote("appDir", p.appDir ?? layout.publicDir);
@@ -303,6 +356,8 @@ export class WsgiApp extends Construct {
           expectStatus: p.healthCheck.expectStatus ?? 200,
           timeoutSeconds: p.healthCheck.timeoutSeconds ?? 30,
           releaseUrl: p.healthCheck.verifyRelease === false ? undefined : new URL(path.posix.join(this.mount, HEALTH_PATH), p.healthCheck.url).toString(),
+          // Present only when set, so apps without it synthesize exactly as before.
+          ...(p.healthCheck.memoryWarnBytes !== undefined && { memoryWarnBytes: p.healthCheck.memoryWarnBytes }),
         }
       : undefined;
     this.venv.addApp(this.entryPoint, healthCheck, otherDaemonUser(p.daemon?.user, this.host.spec.connection.user));
@@ -312,7 +367,12 @@ export class WsgiApp extends Construct {
       processes: p.daemon?.processes ?? 2,
       threads: p.daemon?.threads ?? 15,
       maximumRequests: p.daemon?.maximumRequests,
+      startupTimeout: p.daemon?.startupTimeout,
+      requestTimeout: p.daemon?.requestTimeout,
+      gracefulTimeout: p.daemon?.gracefulTimeout,
       displayName: p.daemon?.displayName,
+      lang: p.daemon?.lang,
+      locale: p.daemon?.locale,
       user: p.daemon?.user,
       group: p.daemon?.group,
     };

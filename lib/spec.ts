@@ -154,6 +154,8 @@ const healthCheckSpec = z.object({
   timeoutSeconds: z.number().positive(),
   /** The entry point's own report (`<mount>/.webshare/health`), polled until the new release/venv serves; absent = not verified. */
   releaseUrl: z.string().optional(),
+  /** The verify warns when the answering daemon's resident memory is above 80% of this; absent = 1 GiB (the hoster's per-process limit). */
+  memoryWarnBytes: z.number().int().positive().optional(),
 });
 export type HealthCheckSpec = z.infer<typeof healthCheckSpec>;
 
@@ -194,7 +196,14 @@ export const daemonSpec = z.object({
   processes: z.number().int(),
   threads: z.number().int(),
   maximumRequests: z.number().int().optional(),
+  /** mod_wsgi `startup-timeout=`, `request-timeout=`, `graceful-timeout=` (seconds); absent = mod_wsgi's default. */
+  startupTimeout: z.number().int().optional(),
+  requestTimeout: z.number().int().optional(),
+  gracefulTimeout: z.number().int().optional(),
   displayName: z.string().optional(),
+  /** mod_wsgi `lang=` and `locale=` (e.g. "C.UTF-8"); absent = Apache's environment. */
+  lang: z.string().optional(),
+  locale: z.string().optional(),
   user: z.string().optional(),
   group: z.string().optional(),
 });

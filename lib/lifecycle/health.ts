@@ -22,6 +22,8 @@ export interface Serving {
   readonly loaded: number;
   /** Holds code from before a switch; it is restarting. */
   readonly stale: boolean;
+  /** Resident memory (bytes) of the process when it answered; null from an entry point without it (older, or no /proc). */
+  readonly rss: number | null;
 }
 
 /** The entry point's answer, or undefined when the body is not one (pure). */
@@ -35,7 +37,32 @@ export function parseServing(status: number, body: string): Serving | undefined 
   }
   const r = raw as Record<string, unknown>;
   if (raw === null || typeof raw !== "object" || typeof r.release !== "string" || typeof r.venv !== "string" || typeof r.pid !== "number" || typeof r.loaded !== "number") return undefined;
-  return { release: r.release, venv: r.venv, pid: r.pid, started: typeof r.started === "number" ? r.started : null, loaded: r.loaded, stale: r.stale === true };
+  return { release: r.release, venv: r.venv, pid: r.pid, started: typeof r.started === "number" ? r.started : null, loaded: r.loaded, stale: r.stale === true, rss: typeof r.rss === "number" && r.rss >= 0 ? r.rss : null };
+}
+
+/** The hoster's per-process memory limit, the default of `healthCheck.memoryWarnBytes`. */
+export const DEFAULT_MEMORY_WARN_BYTES = 1024 ** 3;
+/** The share of `memoryWarnBytes` above which the verify warns. */
+export const MEMORY_WARN_SHARE = 0.8;
+
+const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
+/**
+ * What the verify says about the answering process's memory (pure): `detail` for its line
+ * ("rss 45.3 MiB"), and a warning when it is above 80% of `warnBytes`. Nothing for an
+ * entry point that does not report it.
+ */
+export function memoryReport(serving: Pick<Serving, "pid" | "rss">, warnBytes: number = DEFAULT_MEMORY_WARN_BYTES): { detail?: string; warning?: string } {
+  if (serving.rss === null) return {};
+  const detail = `rss ${mib(serving.rss)}`;
+  if (serving.rss <= warnBytes * MEMORY_WARN_SHARE) return { detail };
+  return {
+    detail,
+    warning:
+      `warning: daemon process ${serving.pid} uses ${mib(serving.rss)} of resident memory, above ${MEMORY_WARN_SHARE * 100}% of ${mib(warnBytes)} ` +
+      `(healthCheck.memoryWarnBytes${warnBytes === DEFAULT_MEMORY_WARN_BYTES ? ", the hoster's 1 GiB per-process limit" : ""}); ` +
+      `it grows with requests: set daemon.maximumRequests to recycle processes, or fewer threads`,
+  };
 }
 
 export interface Expected {

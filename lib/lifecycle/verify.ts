@@ -1,7 +1,7 @@
 import type { HealthCheckSpec, HostSpec } from "../spec";
 import { commandLine } from "../shell";
 import type { StepContext } from "./context";
-import { Expected, healthyBy, waitForServing } from "./health";
+import { Expected, healthyBy, memoryReport, waitForServing } from "./health";
 
 /**
  * The verified reload after a switch + touch, within the check's one timeout: first the
@@ -29,9 +29,16 @@ export async function verifyServing(ctx: StepContext, check: HealthCheckSpec, ex
   if (check.releaseUrl !== undefined) {
     const url = check.releaseUrl;
     let latest: string | undefined;
-    const result = await ctx.progress.long("verify reload", () => waitForServing(url, expected, deadline, (r) => (latest = r)), (r) =>
-      r.ok ? `(${what} serves: pid ${r.serving.pid}${r.serving.started !== null ? `, process started ${new Date(r.serving.started * 1000).toISOString()}` : ""})` : `(${url} FAILED)`,
+    const result = await ctx.progress.long("verify reload", () => waitForServing(url, expected, deadline, (r) => (latest = r)), (r) => {
+      if (!r.ok) return `(${url} FAILED)`;
+      const memory = memoryReport(r.serving, check.memoryWarnBytes).detail;
+      return `(${what} serves: pid ${r.serving.pid}${r.serving.started !== null ? `, process started ${new Date(r.serving.started * 1000).toISOString()}` : ""}${memory !== undefined ? `, ${memory}` : ""})`;
+    },
     { quietStart: true, status: () => latest });
+    if (result.ok) {
+      const warning = memoryReport(result.serving, check.memoryWarnBytes).warning;
+      if (warning !== undefined) ctx.progress.info(warning);
+    }
     if (!result.ok) {
       if (!(result.unverifiable && options.allowUnreporting)) {
         const when = !result.unverifiable && result.steady ? `; gave up before the ${check.timeoutSeconds}s timeout` : ` within ${check.timeoutSeconds}s`;

@@ -5,7 +5,8 @@
  *
  * It also answers one path itself, `HEALTH_PATH` under the app's mount, with what this
  * process serves: the release and venv directory names (content ids), its pid, and when
- * the process started and loaded this file. A deploy polls it until the NEW release/venv
+ * the process started and loaded this file, and its resident memory (`rss`, read per
+ * request). A deploy polls it until the NEW release/venv
  * answers (verified reload). Only that exact path is answered, with ids and times only.
  * A process that holds code from before a switch restarts itself (see `_STALE`).
  */
@@ -58,6 +59,18 @@ export function renderEntryPoint(spec: EntryPointSpec): string {
     "        return None",
     "",
     "",
+    "def _rss():",
+    "    # Resident memory of this process now (bytes, VmRSS) from /proc; None where there is none.",
+    "    try:",
+    "        with open('/proc/self/status') as f:",
+    "            for line in f:",
+    "                if line.startswith('VmRSS:'):",
+    "                    return int(line.split()[1]) * 1024",
+    "    except Exception:",
+    "        pass",
+    "    return None",
+    "",
+    "",
     "# What this process serves, for the deploy's verified reload. Content ids, no secrets.",
     "# The venv is the one Python started with (recorded by the venv's _webshare_serving.pth),",
     "# not where the symlink points now: a process started before a switch keeps what it",
@@ -70,14 +83,14 @@ export function renderEntryPoint(spec: EntryPointSpec): string {
     "# succeeded). Such a process asks mod_wsgi for a restart; this request still completes.",
     "_STALE = _VENV != _VENV_NOW or any(d != APP_DIR for d in _LOADED)",
     "_LOADED.append(APP_DIR)",
-    "_WEBSHARE_SERVING = json.dumps({",
+    "_WEBSHARE_SERVING = {",
     "    'release': os.path.basename(APP_DIR),",
     "    'venv': os.path.basename(_VENV),",
     "    'pid': os.getpid(),",
     "    'started': _process_started(),",
     "    'loaded': time.time(),",
     "    'stale': _STALE,",
-    "}).encode('utf-8')",
+    "}",
     "if _STALE:",
     "    try:",
     "        import mod_wsgi",
@@ -93,12 +106,13 @@ export function renderEntryPoint(spec: EntryPointSpec): string {
     "",
     "def application(environ, start_response):",
     `    if environ.get('PATH_INFO') == ${pythonString(HEALTH_PATH)}:`,
+    "        body = json.dumps(dict(_WEBSHARE_SERVING, rss=_rss())).encode('utf-8')",
     "        start_response('200 OK', [",
     "            ('Content-Type', 'application/json'),",
-    "            ('Content-Length', str(len(_WEBSHARE_SERVING))),",
+    "            ('Content-Length', str(len(body))),",
     "            ('Cache-Control', 'no-store'),",
     "        ])",
-    "        return [_WEBSHARE_SERVING]",
+    "        return [body]",
     "    return _webshare_app(environ, start_response)",
     "",
   ].join("\n");

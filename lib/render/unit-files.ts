@@ -14,13 +14,16 @@ import { renderEntryPoint } from "./entry-point";
  */
 
 /** Spec fields (dotted for nested) rendered into the Apache config. */
-export const APACHE_CONFIG_FIELDS = ["unit", "host.home", "appDir", "entryPoint", "venvPath", "mount", "staticDirs", "daemon"] as const;
+export const APACHE_CONFIG_FIELDS = ["unit", "host.home", "host.apache.mode", "host.connection.user", "appDir", "entryPoint", "venvPath", "mount", "staticDirs", "daemon"] as const;
 /** Spec fields rendered into the entry point. */
 export const ENTRY_POINT_FIELDS = ["unit", "module", "callable", "environment"] as const;
 
 /** What the renderers read: an app spec before its rendered hashes exist (at synth). */
 export type RenderInput = Pick<AppUnitSpec, "unit" | "appDir" | "entryPoint" | "venvPath" | "mount" | "staticDirs" | "daemon" | "module" | "callable" | "environment"> & {
-  readonly host: Pick<AppUnitSpec["host"], "home">;
+  readonly host: Pick<AppUnitSpec["host"], "home"> & {
+    readonly apache: Pick<AppUnitSpec["host"]["apache"], "mode">;
+    readonly connection: Pick<AppUnitSpec["host"]["connection"], "user">;
+  };
 };
 
 export function apacheConfigOf(spec: RenderInput): string {
@@ -33,6 +36,8 @@ export function apacheConfigOf(spec: RenderInput): string {
     mount: spec.mount,
     staticDirs: spec.staticDirs,
     daemon: spec.daemon,
+    // Managed: the hoster's root Apache runs the daemon as the deploy user (when the plan knows it).
+    ...(spec.host.apache.mode === "managed" && { managed: { deployUser: spec.host.connection.user } }),
   });
 }
 

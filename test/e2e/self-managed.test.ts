@@ -46,6 +46,27 @@ test("a config Apache rejects is not installed: Apache's own message, old config
   expect(response.body).toContain("greeting 1.0.0");
 });
 
+test("mod_wsgi timeouts, lang and locale reach WSGIDaemonProcess and Apache takes them; the verify prints the daemon's rss and warns above 80% of memoryWarnBytes", async () => {
+  const result = project.deploy({
+    WEBSHARE_STARTUP_TIMEOUT: "15",
+    WEBSHARE_REQUEST_TIMEOUT: "60",
+    WEBSHARE_GRACEFUL_TIMEOUT: "5",
+    WEBSHARE_DAEMON_LOCALE: "C.UTF-8",
+    // 1 MiB: any Python daemon is above 80% of it, so the warning must show.
+    WEBSHARE_MEMORY_WARN_BYTES: String(1 << 20),
+  });
+  expect(result.code).toBe(0);
+  const conf = fs.readFileSync(path.join(target.confDir!, "webshare-selfsite-app.conf"), "utf8");
+  expect(conf).toMatch(/^WSGIDaemonProcess webshare-selfsite-app .* startup-timeout=15 request-timeout=60 graceful-timeout=5 display-name=%\{GROUP\} lang=C\.UTF-8 locale=C\.UTF-8$/m);
+  // Self-managed: Apache runs as the user, so no user= (a non-root Apache cannot switch).
+  expect(conf).not.toMatch(/ user=/);
+  expect(result.output).toMatch(/verify reload \(release [0-9a-f]{16} serves: pid \d+, process started \S+, rss \d+\.\d MiB\)/);
+  expect(result.output).toMatch(/warning: daemon process \d+ uses \d+\.\d MiB of resident memory, above 80% of 1\.0 MiB \(healthCheck\.memoryWarnBytes\)/);
+  const response = await httpGet(target.url);
+  expect(response.status).toBe(200);
+  expect(response.body).toContain("greeting 1.0.0");
+});
+
 test("destroy removes the config and Apache stops routing to the app", async () => {
   const result = project.cdktf(["destroy", "--auto-approve", "selfsite"]);
   expect(result.code).toBe(0);

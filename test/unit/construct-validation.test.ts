@@ -93,6 +93,14 @@ describe("WsgiApp props", () => {
     [{ entry: "os;system:x" }, 'entry "os;system:x" must be "module:callable"'],
     [{ daemon: { processes: 0 } }, "daemon.processes 0 must be 1-64"],
     [{ daemon: { threads: 1000 } }, "daemon.threads 1000 must be 1-256"],
+    [{ daemon: { startupTimeout: 0 } }, "daemon.startupTimeout 0 must be a whole number of seconds, 1-86400"],
+    [{ daemon: { requestTimeout: 2.5 } }, "daemon.requestTimeout 2.5 must be a whole number of seconds, 1-86400"],
+    [{ daemon: { gracefulTimeout: 100000 } }, "daemon.gracefulTimeout 100000 must be a whole number of seconds, 1-86400"],
+    [{ daemon: { lang: "C.UTF-8 x=1" } }, 'daemon.lang "C.UTF-8 x=1" must be a locale name such as "C.UTF-8" or "en_US.UTF-8"'],
+    [{ daemon: { locale: '"C"' } }, "daemon.locale"],
+    [{ daemon: { locale: "" } }, 'daemon.locale "" must be a locale name'],
+    [{ healthCheck: { url: "http://x/", memoryWarnBytes: 1000 } }, "healthCheck.memoryWarnBytes 1000 must be a whole number of bytes, at least 1048576 (1 MiB)"],
+    [{ healthCheck: { url: "http://x/", memoryWarnBytes: 1 << 30, verifyRelease: false } }, "healthCheck.memoryWarnBytes needs verifyRelease"],
     [{ environment: { "BAD NAME": "x" } }, 'environment key "BAD NAME" must be an environment variable NAME'],
     [{ appDir: "../other" }, 'appDir "../other" must stay inside the home directory /home/wwwshare'],
     [{ source: "does/not/exist" }, 'source "does/not/exist" must be an existing local directory'],
@@ -102,6 +110,23 @@ describe("WsgiApp props", () => {
     const { stack, host, venv } = setup();
     expect(() => new WsgiApp(stack, "blog", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow(message);
     expect(() => new WsgiApp(stack, "blog2", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app", ...override })).toThrow("s/blog2: invalid props");
+  });
+
+  test("mod_wsgi timeouts, lang and locale reach the spec's daemon; memoryWarnBytes the health check", () => {
+    const { stack, host, venv } = setup();
+    new WsgiApp(stack, "blog", {
+      host,
+      venv,
+      source: "test/fixtures/apps/blog",
+      entry: "app:app",
+      daemon: { startupTimeout: 15, requestTimeout: 60, gracefulTimeout: 5, lang: "C.UTF-8", locale: "en_US.UTF-8" },
+      healthCheck: { url: "http://x/", memoryWarnBytes: 512 * 2 ** 20 },
+    });
+    const app = Object.values(JSON.parse(Testing.synth(stack)).resource.terraform_data as Record<string, { input: { kind: string; daemon: object; healthCheck: object } }>)
+      .map((r) => r.input)
+      .find((i) => i.kind === "app")!;
+    expect(app.daemon).toEqual(expect.objectContaining({ startupTimeout: 15, requestTimeout: 60, gracefulTimeout: 5, lang: "C.UTF-8", locale: "en_US.UTF-8" }));
+    expect(app.healthCheck).toEqual(expect.objectContaining({ memoryWarnBytes: 512 * 2 ** 20 }));
   });
 
   test("only the first problem of a field is reported, and a bad record key says what a key must be", () => {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { HEALTH_PATH, renderEntryPoint } from "../../lib/render/entry-point";
-import { parseServing, servingMismatch } from "../../lib/lifecycle/health";
+import { DEFAULT_MEMORY_WARN_BYTES, memoryReport, parseServing, servingMismatch } from "../../lib/lifecycle/health";
 
 /**
  * The rendered entry point, run by a real python3 from a release directory reached through
@@ -57,7 +57,18 @@ test("the health path reports the release directory, venv, pid and start time of
   expect(serving.started).toBeGreaterThan(Date.now() / 1000 - 60);
   expect(serving.loaded).toBeGreaterThanOrEqual(serving.started!);
   expect(serving.stale).toBe(false);
-  expect(Object.keys(JSON.parse(answer.body)).sort()).toEqual(["loaded", "pid", "release", "stale", "started", "venv"]);
+  expect(Object.keys(JSON.parse(answer.body)).sort()).toEqual(["loaded", "pid", "release", "rss", "stale", "started", "venv"]);
+});
+
+test("the health report's rss is the answering process's VmRSS in bytes, read per request", () => {
+  const serving = parseServing(200, call(HEALTH_PATH).body)!;
+  // A python3 that has imported json and the app: some MiB, far below 1 GiB.
+  expect(serving.rss).toBeGreaterThan(1 << 20);
+  expect(serving.rss).toBeLessThan(1 << 30);
+  expect(serving.rss! % 1024).toBe(0);
+  const text = renderEntryPoint({ unit: "u", module: "app", callable: "app", environment: {} });
+  expect(text).toContain("rss=_rss()");
+  expect(text).toContain("/proc/self/status");
 });
 
 test("a process that started with another venv reports that venv, and that it is stale", () => {
@@ -78,7 +89,7 @@ test("every other path, even one that only starts like it, goes to the app", () 
 });
 
 describe("parseServing and servingMismatch", () => {
-  const report = { release: "r2", venv: "v2", pid: 7, started: 100.5, loaded: 101, stale: false };
+  const report = { release: "r2", venv: "v2", pid: 7, started: 100.5, loaded: 101, stale: false, rss: 50 * 2 ** 20 };
   test("only a 200 JSON report with the fields is one", () => {
     expect(parseServing(200, JSON.stringify(report))).toEqual(report);
     expect(parseServing(200, JSON.stringify({ ...report, started: null }))?.started).toBeNull();
@@ -86,11 +97,42 @@ describe("parseServing and servingMismatch", () => {
     expect(parseServing(200, "ok\n")).toBeUndefined();
     expect(parseServing(200, JSON.stringify({ release: "r2" }))).toBeUndefined();
   });
+  test("an entry point from before rss (or without /proc) still verifies: rss is null", () => {
+    const { rss: _rss, ...older } = report;
+    expect(parseServing(200, JSON.stringify(older))).toEqual({ ...older, rss: null });
+    expect(servingMismatch(parseServing(200, JSON.stringify(older))!, { release: "r2" })).toBeUndefined();
+    expect(parseServing(200, JSON.stringify({ ...report, rss: null }))?.rss).toBeNull();
+    expect(parseServing(200, JSON.stringify({ ...report, rss: "big" }))?.rss).toBeNull();
+    expect(parseServing(200, JSON.stringify({ ...report, rss: -1 }))?.rss).toBeNull();
+  });
   test("names what is still served instead of what was deployed", () => {
     const serving = parseServing(200, JSON.stringify(report))!;
     expect(servingMismatch(serving, { release: "r2" })).toBeUndefined();
     expect(servingMismatch(serving, { venv: "v2" })).toBeUndefined();
     expect(servingMismatch(serving, { release: "r1" })).toBe("pid 7 still serves release r2 (expected r1)");
     expect(servingMismatch(serving, { venv: "v1" })).toBe("pid 7 still serves venv v2 (expected v1)");
+  });
+});
+
+describe("memoryReport: the verify's rss line and warning", () => {
+  const mib = 2 ** 20;
+  test("prints rss; no warning up to 80% of the limit (1 GiB by default)", () => {
+    expect(memoryReport({ pid: 7, rss: 45.25 * mib })).toEqual({ detail: "rss 45.3 MiB" });
+    expect(memoryReport({ pid: 7, rss: DEFAULT_MEMORY_WARN_BYTES * 0.8 }).warning).toBeUndefined();
+  });
+  test("warns above 80% of the limit, naming the process, the sizes and what to do", () => {
+    const report = memoryReport({ pid: 7, rss: 900 * mib });
+    expect(report.detail).toBe("rss 900.0 MiB");
+    expect(report.warning).toBe(
+      "warning: daemon process 7 uses 900.0 MiB of resident memory, above 80% of 1024.0 MiB (healthCheck.memoryWarnBytes, the hoster's 1 GiB per-process limit); " +
+        "it grows with requests: set daemon.maximumRequests to recycle processes, or fewer threads",
+    );
+  });
+  test("a smaller memoryWarnBytes lowers the threshold", () => {
+    expect(memoryReport({ pid: 7, rss: 90 * mib }, 100 * mib).warning).toMatch(/^warning: daemon process 7 uses 90\.0 MiB of resident memory, above 80% of 100\.0 MiB \(healthCheck\.memoryWarnBytes\);/);
+    expect(memoryReport({ pid: 7, rss: 70 * mib }, 100 * mib).warning).toBeUndefined();
+  });
+  test("nothing for an entry point that does not report rss", () => {
+    expect(memoryReport({ pid: 7, rss: null })).toEqual({});
   });
 });

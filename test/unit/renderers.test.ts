@@ -37,6 +37,37 @@ describe("renderApacheConfig", () => {
     expect(renderApacheConfig(base)).not.toContain("maximum-requests");
   });
 
+  test("mod_wsgi timeouts, lang and locale appear only when set", () => {
+    const text = renderApacheConfig({ ...base, daemon: { ...base.daemon, maximumRequests: 200, startupTimeout: 15, requestTimeout: 60, gracefulTimeout: 5, lang: "C.UTF-8", locale: "en_US.UTF-8" } });
+    expect(text).toContain(
+      "processes=2 threads=15 maximum-requests=200 startup-timeout=15 request-timeout=60 graceful-timeout=5 display-name=%{GROUP} lang=C.UTF-8 locale=en_US.UTF-8\n",
+    );
+    for (const [field, option] of [["startupTimeout", "startup-timeout=7"], ["requestTimeout", "request-timeout=7"], ["gracefulTimeout", "graceful-timeout=7"]] as const) {
+      expect(renderApacheConfig({ ...base, daemon: { ...base.daemon, [field]: 7 } })).toContain(` ${option} `);
+    }
+    expect(renderApacheConfig({ ...base, daemon: { ...base.daemon, lang: "de_DE@euro" } })).toMatch(/ lang=de_DE@euro\n/);
+    expect(renderApacheConfig({ ...base, daemon: { ...base.daemon, locale: "C.UTF-8" } })).toMatch(/ locale=C\.UTF-8\n/);
+    expect(renderApacheConfig(base)).not.toMatch(/timeout|lang=|locale=/);
+  });
+
+  test("managed: the snippet runs the daemon as the deploy user, so the hoster's root Apache can apply it verbatim", () => {
+    const managed = renderApacheConfig({ ...base, managed: { deployUser: "wwwshare" } });
+    expect(managed).toMatch(/^WSGIDaemonProcess webshare-demo-blog .* display-name=%\{GROUP\} user=wwwshare group=wwwshare$/m);
+    expect(managed).not.toContain("<deploy user>");
+    // daemon.group overrides the user-named group; daemon.user (another user) wins over the deploy user.
+    expect(renderApacheConfig({ ...base, daemon: { ...base.daemon, group: "web" }, managed: { deployUser: "wwwshare" } })).toMatch(/ user=wwwshare group=web$/m);
+    expect(renderApacheConfig({ ...base, daemon: { ...base.daemon, user: "app" }, managed: { deployUser: "wwwshare" } })).toMatch(/ display-name=%\{GROUP\} user=app$/m);
+    // Self-managed: Apache runs as the user and cannot switch, so no user=.
+    expect(renderApacheConfig(base)).not.toMatch(/user=|<deploy user>/);
+  });
+
+  test("managed without a known deploy user (an ssh config alias gives it): a comment asks the hoster to add it", () => {
+    const text = renderApacheConfig({ ...base, managed: {} });
+    expect(text).toContain("# The deploy user is not known here (the ssh config gives it): add user=<deploy user> group=<its group>\n# to WSGIDaemonProcess below");
+    expect(text).toMatch(/^WSGIDaemonProcess webshare-demo-blog .* display-name=%\{GROUP\}$/m);
+    expect(text.indexOf("<deploy user>")).toBeLessThan(text.indexOf("WSGIDaemonProcess"));
+  });
+
   test("paths with spaces are quoted; quotes are refused", () => {
     expect(renderApacheConfig({ ...base, home: "/home/with space" })).toContain('"python-home=/home/with space/private/venv"');
     expect(() => renderApacheConfig({ ...base, home: '/home/a"b' })).toThrow(/not allowed in Apache config/);

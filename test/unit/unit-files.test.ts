@@ -1,5 +1,5 @@
 import type { AppUnitSpec } from "../../lib/spec";
-import { APACHE_CONFIG_FIELDS, ENTRY_POINT_FIELDS, renderedHashes } from "../../lib/render/unit-files";
+import { APACHE_CONFIG_FIELDS, ENTRY_POINT_FIELDS, apacheConfigOf, renderedHashes } from "../../lib/render/unit-files";
 import { appSpec } from "./drift-fixtures";
 
 /**
@@ -13,9 +13,22 @@ const full: AppUnitSpec = {
   ...appSpec,
   mount: "/app",
   staticDirs: { "/app/static": "static" },
-  daemon: { name: "d", processes: 2, threads: 15, maximumRequests: 100, displayName: "shown", user: "www", group: "www" },
+  daemon: {
+    name: "d",
+    processes: 2,
+    threads: 15,
+    maximumRequests: 100,
+    startupTimeout: 15,
+    requestTimeout: 60,
+    gracefulTimeout: 5,
+    displayName: "shown",
+    lang: "C.UTF-8",
+    locale: "C.UTF-8",
+    user: "www",
+    group: "www",
+  },
   environment: { GREETING: "hi" },
-  healthCheck: { url: "http://x/health", expectStatus: 200, timeoutSeconds: 30, releaseUrl: "http://x/app/.webshare/health" },
+  healthCheck: { url: "http://x/health", expectStatus: 200, timeoutSeconds: 30, releaseUrl: "http://x/app/.webshare/health", memoryWarnBytes: 1 << 30 },
   databaseYml: { path: "private/database.yml", file: "db.yml", digest: "d" },
 };
 
@@ -44,17 +57,52 @@ function mutations(value: unknown, at: string[] = []): Array<[string, (spec: App
 
 const under = (fields: readonly string[], name: string) => fields.some((f) => name === f || name.startsWith(`${f}.`));
 
+/**
+ * Some fields reach the text only when another is unset: the managed snippet runs the daemon
+ * as the deploy user (`host.connection.user`) unless `daemon.user` names one. A field counts
+ * as rendered when changing it changes a hash in at least one of these specs.
+ */
+const { user: _user, ...daemonWithoutUser } = full.daemon;
+const specs: AppUnitSpec[] = [full, { ...full, daemon: daemonWithoutUser }];
+
 describe("renderedHashes: exactly the listed fields reach the rendered text", () => {
-  const before = renderedHashes(full);
-  const cases = mutations(full).filter(([name]) => !["apacheConfigSha256", "entryPointSha256"].includes(name));
+  const cases = new Map<string, Array<(spec: AppUnitSpec) => AppUnitSpec>>();
+  for (const spec of specs) {
+    for (const [name, mutate] of mutations(spec)) {
+      if (["apacheConfigSha256", "entryPointSha256"].includes(name)) continue;
+      cases.set(name, [...(cases.get(name) ?? []), mutate]);
+    }
+  }
+  const changed = (name: string, hash: "apacheConfigSha256" | "entryPointSha256") =>
+    specs.some((spec, i) => {
+      const mutate = mutations(spec).find(([n]) => n === name)?.[1];
+      return mutate !== undefined && renderedHashes(mutate(spec))[hash] !== renderedHashes(specs[i]!)[hash];
+    });
 
   it("covers every field of the spec", () => {
-    expect(cases.length).toBeGreaterThan(30);
+    expect(cases.size).toBeGreaterThan(30);
   });
 
-  it.each(cases.map(([name, mutate]) => [name, mutate] as const))("%s", (name, mutate) => {
-    const after = renderedHashes(mutate(full));
-    expect({ field: name, config: after.apacheConfigSha256 !== before.apacheConfigSha256 }).toEqual({ field: name, config: under(APACHE_CONFIG_FIELDS, name) });
-    expect({ field: name, entryPoint: after.entryPointSha256 !== before.entryPointSha256 }).toEqual({ field: name, entryPoint: under(ENTRY_POINT_FIELDS, name) });
+  it.each([...cases.keys()])("%s", (name) => {
+    expect({ field: name, config: changed(name, "apacheConfigSha256") }).toEqual({ field: name, config: under(APACHE_CONFIG_FIELDS, name) });
+    expect({ field: name, entryPoint: changed(name, "entryPointSha256") }).toEqual({ field: name, entryPoint: under(ENTRY_POINT_FIELDS, name) });
+  });
+});
+
+describe("apacheConfigOf: who the managed snippet runs the daemon as", () => {
+  const { user: _u, group: _g, ...daemon } = full.daemon;
+  const managed: AppUnitSpec = { ...full, daemon };
+  test("managed with a known deploy user: user= and group= of that user", () => {
+    expect(apacheConfigOf(managed)).toMatch(/^WSGIDaemonProcess d .* user=www group=www$/m);
+  });
+  test("managed via an ssh config alias (no user in the plan): a placeholder comment, no user=", () => {
+    const { user: _user, ...connection } = managed.host.connection;
+    const text = apacheConfigOf({ ...managed, host: { ...managed.host, connection } } as AppUnitSpec);
+    expect(text).toContain("add user=<deploy user> group=<its group>");
+    expect(text).not.toMatch(/^WSGIDaemonProcess.* user=/m);
+  });
+  test("self-managed: no user= (Apache runs as the deploy user already)", () => {
+    const self = { ...managed, host: { ...managed.host, apache: { mode: "self" as const, confDir: "/etc/x", testCommand: ["t"], reloadCommand: ["r"] } } };
+    expect(apacheConfigOf(self)).not.toMatch(/user=/);
   });
 });
