@@ -7,4 +7,6 @@ module.exports = {
   transform: {},
   snapshotResolver: "<rootDir>/test/snapshot-resolver.js",
   testTimeout: 120000,
+  // Stop the local host the end-to-end tests started (they start it on first use).
+  globalTeardown: "<rootDir>/test/stop-hosts.js",
 };

@@ -27,7 +27,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { quote } from "../lib/shell";
-import { readSynthesizedUnits } from "../lib/drift/stacks";
+import { readSynthesizedUnits } from "../lib/stacks/read";
 import type { VenvUnitSpec } from "../lib/spec";
 import type { DriftReport } from "../lib/drift/model";
 import { connectionEnv, makeWheelhouse, REPO, Target } from "../test/support/local-host";

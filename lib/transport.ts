@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { errors } from "./errors";
 import { sha256Hex, stableStringify } from "./hash";
-import { plannedUnitOfStack } from "./drift/stacks";
+import { plannedUnitOfStack } from "./stacks/read";
 
 /**
  * How a unit's spec reaches its provisioner: the synth side (constructs/unit-resource.ts)

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { WebshareError } from "../errors";
 import { exitText, runLocal } from "../local-process";
-import type { SynthesizedUnit } from "../drift/stacks";
+import type { SynthesizedUnit } from "../stacks/read";
 
 /**
  * Is this checkout what is deployed? `drift --fix` and `rollback` act on the host from the

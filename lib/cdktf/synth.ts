@@ -15,7 +15,7 @@ export interface SynthResult {
   readonly cleanup: () => void;
 }
 
-export async function synthesize(appCommand: string, cwd: string, env: NodeJS.ProcessEnv = process.env, into?: string): Promise<SynthResult> {
+export async function synthesize(appCommand: string, cwd: string, env: NodeJS.ProcessEnv, into?: string): Promise<SynthResult> {
   const outdir = into ?? fs.mkdtempSync(path.join(os.tmpdir(), "webshare-synth-"));
   const cleanup = into === undefined ? () => fs.rmSync(outdir, { recursive: true, force: true }) : () => undefined;
   // Local and user-given, like cdktf.json's "app", run through the shell as cdktf does;

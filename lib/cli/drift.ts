@@ -1,6 +1,6 @@
 import { WebshareError } from "../errors";
 import { checkDrift } from "../drift/check";
-import { loadUnits } from "../drift/load";
+import { loadUnits } from "../stacks/load";
 import { DriftReport, exitCodeOf } from "../drift/model";
 import { renderCheckText, renderDriftMarkdown, renderFixText } from "../drift/render";
 

@@ -4,8 +4,8 @@ import type { VenvUnitSpec } from "../spec";
 import { errors } from "../errors";
 import { commandLine, quote } from "../shell";
 import { abs } from "../lifecycle/context";
-import { loadUnits, UnitSource } from "../drift/load";
-import type { SynthesizedUnit } from "../drift/stacks";
+import { loadUnits, UnitSource } from "../stacks/load";
+import type { SynthesizedUnit } from "../stacks/read";
 import type { HostCommandIo } from "./drift";
 import { onEachHost } from "./one-host";
 

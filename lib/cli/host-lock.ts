@@ -1,5 +1,5 @@
 import * as os from "node:os";
-import type { UnitSource } from "../drift/load";
+import type { UnitSource } from "../stacks/load";
 import { errors } from "../errors";
 import { lockDir, readHostLock, removeHostLock, unlockHint } from "../lifecycle/host-lock";
 import { describeOwner, isRunningLocally, staleAfterSeconds, staleness } from "../lifecycle/lock-owner";

@@ -6,7 +6,7 @@ import { HostSession } from "../ssh/session";
 import { Progress } from "../progress";
 import type { StepContext } from "../lifecycle/context";
 import { groupByHost, HostGroup } from "../drift/hosts";
-import { loadUnits, UnitSource } from "../drift/load";
+import { loadUnits, UnitSource } from "../stacks/load";
 import type { HostCommandIo } from "./drift";
 import { lockDiff, renderLockDiff, renderLockFile } from "../lock/lock-file";
 import { resolveOnHost } from "../lock/resolve";

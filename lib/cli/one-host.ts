@@ -3,8 +3,8 @@ import { errors } from "../errors";
 import { HostSession, targetOf } from "../ssh/session";
 import { heartbeatSecondsFrom, Progress } from "../progress";
 import type { StepContext } from "../lifecycle/context";
-import { loadUnits, UnitSource } from "../drift/load";
-import type { SynthesizedUnit } from "../drift/stacks";
+import { loadUnits, UnitSource } from "../stacks/load";
+import type { SynthesizedUnit } from "../stacks/read";
 import { groupByHost } from "../drift/hosts";
 import type { HostCommandIo } from "./drift";
 

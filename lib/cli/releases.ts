@@ -1,11 +1,11 @@
 import { targetOf } from "../ssh/session";
-import { loadUnits, UnitSource } from "../drift/load";
+import { loadUnits, UnitSource } from "../stacks/load";
 import { listKept, pathsOf } from "../lifecycle/kept";
 import { summarize } from "../releases/model";
 import { renderReleasesText, UnitListing } from "../releases/render";
 import type { HostCommandIo } from "./drift";
 import { onEachHost } from "./one-host";
-import type { SynthesizedUnit } from "../drift/stacks";
+import type { SynthesizedUnit } from "../stacks/read";
 
 /**
  * `webshare releases <construct>`: the venvs and releases each selected unit keeps on its

@@ -1,4 +1,4 @@
-import type { UnitSource } from "../drift/load";
+import type { UnitSource } from "../stacks/load";
 import { acquireHostLock } from "../lifecycle/host-lock";
 import { rollback } from "../lifecycle/rollback";
 import type { HostCommandIo } from "./drift";

@@ -8,7 +8,7 @@ import { majorMinor } from "../python-compat";
 import { heartbeatSecondsFrom, OutputTail, Progress } from "../progress";
 import { exitText, runLocal } from "../local-process";
 import { pipCommand, pipSourceArgs } from "../lifecycle/pip";
-import { loadUnits, UnitSource } from "../drift/load";
+import { loadUnits, UnitSource } from "../stacks/load";
 import { plural } from "../plural";
 import type { HostCommandIo } from "./drift";
 

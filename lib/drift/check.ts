@@ -9,7 +9,7 @@ import type { DriftReport, FixOutcome, HostFailure, OrphanDrift, UnitDrift } fro
 import { findOrphans } from "./orphans";
 import { recordsDir } from "../lifecycle/inventory";
 import { probeHost, ProbeRequest } from "./probe";
-import type { SynthesizedUnit } from "./stacks";
+import type { SynthesizedUnit } from "../stacks/read";
 
 /**
  * Check (and with --fix, repair) every unit: one SSH connection per host, hosts in

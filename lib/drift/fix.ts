@@ -12,7 +12,7 @@ import { appAsPlanned } from "../lifecycle/as-planned";
 import { deployApp, installApacheConfig } from "../lifecycle/app";
 import { waitForHealthy } from "../lifecycle/health";
 import type { FixAction, FixOutcome, UnitDrift } from "./model";
-import type { SynthesizedUnit } from "./stacks";
+import type { SynthesizedUnit } from "../stacks/read";
 
 /**
  * `webshare drift --fix`: make each drifted unit match its desired state again with the

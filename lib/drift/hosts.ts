@@ -1,7 +1,7 @@
 import type { ConnectionSpec } from "../spec";
 import { stableStringify } from "../hash";
 import { targetOf } from "../ssh/session";
-import type { SynthesizedUnit } from "./stacks";
+import type { SynthesizedUnit } from "../stacks/read";
 
 /**
  * Units grouped by the SSH connection that reaches them, so each host gets exactly one

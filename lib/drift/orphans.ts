@@ -2,7 +2,7 @@ import { removalSpecOf } from "../spec";
 import { InventorySpec, ownedBy } from "../inventory-spec";
 import { planPrune, RecordFile } from "../lifecycle/inventory";
 import type { OrphanDrift } from "./model";
-import type { SynthesizedUnit } from "./stacks";
+import type { SynthesizedUnit } from "../stacks/read";
 
 /**
  * Units recorded on a host that no synthesized stack declares (pure): what the inventory of

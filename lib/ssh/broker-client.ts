@@ -12,7 +12,7 @@ import { BROKER_ENV, BrokerReply, encodeMessage, fromWireError, LineDecoder, Ope
  * names one (a `webshare deploy` run), else a direct connection. A broker that is gone only
  * costs the shared connection, never the run: the session connects directly instead.
  */
-export async function openSession(connection: ConnectionSpec, env: NodeJS.ProcessEnv = process.env, warn: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<RemoteSession> {
+export async function openSession(connection: ConnectionSpec, env: NodeJS.ProcessEnv, warn: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<RemoteSession> {
   // Resolved here, on the deploying machine, once: the broker gets the concrete hops.
   const resolved = resolveConnection(connection);
   const socketPath = env[BROKER_ENV];

@@ -20,7 +20,7 @@ beforeAll(() => {
 async function failure(spec: ConnectionSpec): Promise<{ message: string; seconds: number }> {
   const started = Date.now();
   try {
-    (await HostSession.open(spec)).dispose();
+    (await HostSession.open(spec, process.env)).dispose();
   } catch (e) {
     return { message: (e as Error).message, seconds: (Date.now() - started) / 1000 };
   }
@@ -28,7 +28,7 @@ async function failure(spec: ConnectionSpec): Promise<{ message: string; seconds
 }
 
 test("the pinned key connects", async () => {
-  const session = await HostSession.open(connection);
+  const session = await HostSession.open(connection, process.env);
   expect(session.hostKey).toBe(target.hostKey);
   session.dispose();
 });

@@ -122,14 +122,14 @@ afterAll(() => {
 const direct = (): ConnectionSpec => ({ host: "127.0.0.1", port: TARGET_PORT, user: target.user, privateKeyPath: target.key, useAgent: false, hostKey: target.hostKey, connectTimeoutSeconds: 5, connectAttempts: 1 });
 
 test("the target cannot be reached directly: a connect and a deploy both fail", async () => {
-  await expect(HostSession.open(direct())).rejects.toThrow(`cannot connect to ${target.user}@127.0.0.1:${TARGET_PORT}: connect ECONNREFUSED`);
+  await expect(HostSession.open(direct(), process.env)).rejects.toThrow(`cannot connect to ${target.user}@127.0.0.1:${TARGET_PORT}: connect ECONNREFUSED`);
   const result = project.webshareDeploy({ WEBSHARE_PORT: String(TARGET_PORT), WEBSHARE_CONNECT_ATTEMPTS: "1" });
   expect(result.output).toContain(`cannot connect to ${target.user}@127.0.0.1:${TARGET_PORT}: connect ECONNREFUSED`);
   expect(result.code).not.toBe(0);
 }, 180_000);
 
 test("through the jump host given as props, each hop pinned, the target answers", async () => {
-  const session = await HostSession.open({ ...direct(), jumpHosts: [{ host: "127.0.0.1", port: JUMP_PORT, hostKey: jumpFingerprint }] });
+  const session = await HostSession.open({ ...direct(), jumpHosts: [{ host: "127.0.0.1", port: JUMP_PORT, hostKey: jumpFingerprint }] }, process.env);
   try {
     expect(session.hostKey).toBe(target.hostKey);
     expect(session.route).toBe(`${target.user}@127.0.0.1:${TARGET_PORT} via ${target.user}@127.0.0.1:${JUMP_PORT}`);
@@ -142,7 +142,7 @@ test("through the jump host given as props, each hop pinned, the target answers"
 
 test("a jump host presenting another key than pinned is refused, naming the jump host", async () => {
   const wrong = "SHA256:" + "J".repeat(43);
-  await expect(HostSession.open({ ...direct(), jumpHosts: [{ host: "127.0.0.1", port: JUMP_PORT, hostKey: wrong }] })).rejects.toThrow(
+  await expect(HostSession.open({ ...direct(), jumpHosts: [{ host: "127.0.0.1", port: JUMP_PORT, hostKey: wrong }] }, process.env)).rejects.toThrow(
     `host key verification failed for ${target.user}@127.0.0.1:${JUMP_PORT}: the host presented ${jumpFingerprint}, but ${wrong} is pinned`,
   );
 });

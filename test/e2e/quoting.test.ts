@@ -18,7 +18,7 @@ beforeAll(async () => {
   session = await HostSession.open({
     host: target.host, port: target.port, user: target.user, privateKeyPath: target.key,
     useAgent: false, hostKey: target.hostKey, connectTimeoutSeconds: 10,
-  });
+  }, process.env);
 }, 60_000);
 
 afterAll(() => session?.dispose());

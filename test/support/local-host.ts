@@ -42,11 +42,15 @@ export function connectionEnv(target: Target): Record<string, string> {
 }
 
 let started = false;
+/** Left in the host's state dir when tests started it; test/stop-hosts.js stops such a host. */
+export const STARTED_MARK = path.join(HOST_DIR, "started-by-tests");
 
 /** Start (or keep) the local host and return both targets. */
 export function localHost(): { managed: Target; self: Target } {
   if (!started) {
     execFileSync("bash", [path.join(REPO, "scripts/host/up.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+    // The suite's teardown (test/stop-hosts.js) stops what a test run started.
+    fs.writeFileSync(STARTED_MARK, `${process.pid}\n`);
     started = true;
   }
   return JSON.parse(fs.readFileSync(path.join(HOST_DIR, "env.json"), "utf8"));

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Venv, WsgiApp } from "../../constructs";
 import type { WebshareHostProps } from "../../constructs/webshare-host";
-import { unitsOfStack } from "../../lib/drift/stacks";
+import { unitsOfStack } from "../../lib/stacks/read";
 import { parseUnit } from "../../lib/cli/provision";
 import { AppUnitSpec, removalSpec, unitSpec, UnitSpec } from "../../lib/spec";
 import { tofu, tofuStatus, unreachableHostStack, withPathFirst } from "../support/engine-stack";

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { Venv, WsgiApp } from "../../constructs";
-import { unitsOfStack } from "../../lib/drift/stacks";
+import { unitsOfStack } from "../../lib/stacks/read";
 import { parseUnit } from "../../lib/cli/provision";
 import { apacheConfigOf } from "../../lib/render/unit-files";
 import { sha256Hex } from "../../lib/hash";

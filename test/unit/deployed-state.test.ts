@@ -1,5 +1,5 @@
 import { deployedKeys, differencesFromState } from "../../lib/cdktf/deployed-state";
-import type { SynthesizedUnit } from "../../lib/drift/stacks";
+import type { SynthesizedUnit } from "../../lib/stacks/read";
 import type { UnitSpec } from "../../lib/spec";
 
 /** The shape of `tofu state pull` (OpenTofu 1.6) for webshare units. */

@@ -1,4 +1,4 @@
-import { selectUnits, unitsOfStack } from "../../lib/drift/stacks";
+import { selectUnits, unitsOfStack } from "../../lib/stacks/read";
 import { stableStringify } from "../../lib/hash";
 import { groupByHost } from "../../lib/drift/hosts";
 import { escapeTemplate, escapeTemplates } from "../../lib/template-escape";

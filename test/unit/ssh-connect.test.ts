@@ -125,16 +125,16 @@ test("rotation: old and new key pinned, the host switches keys, both connect; th
   let server = sshServer(oldKey);
   await listen(server, port);
   try {
-    const before = await HostSession.open(spec(port, pins));
+    const before = await HostSession.open(spec(port, pins), process.env);
     expect(before.hostKey).toBe(oldKey.fingerprint);
     before.dispose();
     await close(server);
     server = sshServer(newKey);
     await listen(server, port);
-    const after = await HostSession.open(spec(port, pins));
+    const after = await HostSession.open(spec(port, pins), process.env);
     expect(after.hostKey).toBe(newKey.fingerprint);
     after.dispose();
-    await expect(HostSession.open(spec(port, oldKey.fingerprint))).rejects.toThrow(/host key verification failed/);
+    await expect(HostSession.open(spec(port, oldKey.fingerprint), process.env)).rejects.toThrow(/host key verification failed/);
   } finally {
     await close(server);
   }
@@ -153,11 +153,11 @@ test("a known_hosts file pins too, hashed entries included; @revoked wins over a
   const knownHosts = path.join(dir, "known_hosts");
   fs.writeFileSync(knownHosts, hashedKnownHostsLine("127.0.0.1", port, pubLine(key), Buffer.alloc(20, 1)) + "\n");
   try {
-    const session = await HostSession.open(spec(port, [], { hostKey: undefined, knownHostsFile: knownHosts }));
+    const session = await HostSession.open(spec(port, [], { hostKey: undefined, knownHostsFile: knownHosts }), process.env);
     expect(session.hostKey).toBe(key.fingerprint);
     session.dispose();
     fs.writeFileSync(knownHosts, `@revoked [127.0.0.1]:${port} ${pubLine(key)}\n`);
-    await expect(HostSession.open(spec(port, key.fingerprint, { knownHostsFile: knownHosts }))).rejects.toThrow(/marks @revoked/);
+    await expect(HostSession.open(spec(port, key.fingerprint, { knownHostsFile: knownHosts }), process.env)).rejects.toThrow(/marks @revoked/);
   } finally {
     await close(server);
   }

@@ -7,7 +7,7 @@ import { deploySpecFromEnvironment, specDigest } from "../../lib/transport";
 import { escapeTemplate, escapeTemplates } from "../../lib/template-escape";
 import { stableStringify } from "../../lib/hash";
 import { appSpec, venvSpec } from "./drift-fixtures";
-import { unitsOfStack } from "../../lib/drift/stacks";
+import { unitsOfStack } from "../../lib/stacks/read";
 
 /** How the provisioner receives its unit: from the stack, checked against the planned digest (lib/transport.ts). */
 const machine = { privateKeyPath: "~/.ssh/ci key", passphraseEnv: "CI_PASS", useAgent: false, connectTimeoutSeconds: 30 };

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { errors } from "../errors";
-import { readSynthesizedUnits, selectUnits, SynthesizedUnit } from "./stacks";
+import { readSynthesizedUnits, selectUnits, SynthesizedUnit } from "./read";
 import { synthesize } from "../cdktf/synth";
 import { engineBinary } from "../cdktf/engine";
 import { requireDeployedAsSynthesized } from "../cdktf/deployed-state";

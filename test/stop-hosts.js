@@ -1,0 +1,14 @@
+// Jest globalTeardown: stop the local host if this test run started it (test/support/local-host.ts
+// leaves a mark in its state dir), so a test run leaves no sshd or Apache behind. Plain
+// JavaScript like snapshot-resolver.js: jest loads it from the source tree, not from dist.
+const { execFileSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+module.exports = async function stopHosts() {
+  const hostDir = process.env.WEBSHARE_HOST_DIR ?? "/var/tmp/webshare-host";
+  const mark = path.join(hostDir, "started-by-tests");
+  if (!fs.existsSync(mark)) return;
+  execFileSync("bash", [path.join(__dirname, "..", "scripts", "host", "down.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+  fs.rmSync(mark, { force: true });
+};
