@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { errors, Place, WebshareError } from "../../lib/errors";
 import type { ExecResult, RemoteSession, UploadFile } from "../../lib/ssh/remote-session";
+import type { HostSpec } from "../../lib/spec";
 import { runFramed } from "../../lib/ssh/framing";
 
 /**
@@ -88,4 +89,18 @@ export class LocalShellSession implements RemoteSession {
 /** A fresh temporary home for one test. */
 export function tempHome(prefix: string): string {
   return fs.mkdtempSync(path.join(fs.realpathSync(require("node:os").tmpdir()), `${prefix}-`));
+}
+
+/** The host spec of a middle-tier home: managed Apache, Debian's Python, no mod_wsgi check. */
+export function middleTierHost(home: string, overrides: Partial<HostSpec> = {}): HostSpec {
+  return {
+    name: "t/host",
+    connection: { host: "middle-tier", port: 22, user: "tester", useAgent: false, hostKey: "SHA256:middle-tier", connectTimeoutSeconds: 10 },
+    home,
+    python: "/usr/bin/python3",
+    modWsgiModules: [],
+    apache: { mode: "managed" },
+    stateDir: ".webshare",
+    ...overrides,
+  };
 }

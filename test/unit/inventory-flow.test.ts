@@ -12,7 +12,7 @@ import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
 import { hashTree } from "../../lib/local-files";
 import { renderedHashes } from "../../lib/render/unit-files";
-import { LocalShellSession, tempHome } from "../support/local-shell-session";
+import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
 
 /**
  * Middle tier for the host inventory: real deploys and the real prune scripts run by /bin/sh
@@ -48,16 +48,7 @@ const isLink = (relative: string) => {
 const failure = (p: Promise<unknown>) => p.then(() => "no error", errorText);
 
 function hostSpec(overrides: Partial<HostSpec> = {}): HostSpec {
-  return {
-    name: "t/host",
-    connection: { host: "middle-tier", port: 22, user: "tester", useAgent: false, hostKey: "SHA256:middle-tier", connectTimeoutSeconds: 10 },
-    home,
-    python: "/usr/bin/python3",
-    modWsgiModules: [],
-    apache: { mode: "managed" },
-    stateDir: ".webshare",
-    ...overrides,
-  };
+  return middleTierHost(home, overrides);
 }
 
 /** A self-managed host whose config test and reload append to apache.log (the test can make the test fail). */

@@ -11,7 +11,7 @@ import { errorText } from "../../lib/errors";
 import { installIdentity } from "../../lib/install-identity";
 import { hashFlatDir, hashTree } from "../../lib/local-files";
 import { renderedHashes } from "../../lib/render/unit-files";
-import { LocalShellSession, tempHome } from "../support/local-shell-session";
+import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
 import { fakeSite, FakeSite } from "../support/fake-site";
 import { makeWheelhouse } from "../support/local-host";
 
@@ -23,7 +23,6 @@ import { makeWheelhouse } from "../support/local-host";
  * plan) run in seconds, without sshd or Apache. The real host is the e2e tier's.
  */
 
-const PYTHON = "/usr/bin/python3";
 const VENVS = "private/venvs/private-venv";
 let work: string;
 let wheelhouse: string;
@@ -77,16 +76,7 @@ beforeEach(async () => {
 afterEach(() => world.site.close());
 
 function hostSpec(overrides: Partial<HostSpec> = {}): HostSpec {
-  return {
-    name: "t/host",
-    connection: { host: "middle-tier", port: 22, user: "tester", useAgent: false, hostKey: "SHA256:middle-tier", connectTimeoutSeconds: 10 },
-    home: world.home,
-    python: PYTHON,
-    modWsgiModules: [],
-    apache: { mode: "managed" },
-    stateDir: ".webshare",
-    ...overrides,
-  };
+  return middleTierHost(world.home, overrides);
 }
 
 const healthCheck = () => ({ url: world.site.healthUrl, expectStatus: 200, timeoutSeconds: 2, releaseUrl: world.site.releaseUrl });

@@ -8,7 +8,7 @@ import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
 import { hashTree } from "../../lib/local-files";
 import { renderedHashes } from "../../lib/render/unit-files";
-import { LocalShellSession, tempHome } from "../support/local-shell-session";
+import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
 import { fakeSite, FakeSite } from "../support/fake-site";
 
 /**
@@ -52,15 +52,7 @@ beforeEach(async () => {
 afterEach(() => world.site.close());
 
 function hostSpec(): HostSpec {
-  return {
-    name: "t/host",
-    connection: { host: "middle-tier", port: 22, user: "tester", useAgent: false, hostKey: "SHA256:middle-tier", connectTimeoutSeconds: 10 },
-    home: world.home,
-    python: "/usr/bin/python3",
-    modWsgiModules: [],
-    apache: { mode: "managed" },
-    stateDir: ".webshare",
-  };
+  return middleTierHost(world.home);
 }
 
 /** An app spec as synth writes it for a source tree holding `files`. */

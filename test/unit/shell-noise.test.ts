@@ -2,11 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { framedScript, newMarker, runFramed, unframe } from "../../lib/ssh/framing";
 import { acquireHostLock, hostLock } from "../../lib/lifecycle/host-lock";
-import type { HostSpec } from "../../lib/spec";
 import type { StepContext } from "../../lib/lifecycle/context";
 import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
-import { LocalShellSession, tempHome } from "../support/local-shell-session";
+import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
 
 /**
  * Shell noise: sshd runs each command through the login shell, which on Debian reads
@@ -41,15 +40,7 @@ function world(noise?: string) {
   session.startupNoise = noise;
   const lines: string[] = [];
   const ctx: StepContext = { session, place: { unit: "t/unit", target: session.target }, progress: new Progress("t/unit", (l) => lines.push(l)), instance: "test", env: {} };
-  const host: HostSpec = {
-    name: "t/host",
-    connection: { host: "middle-tier", port: 22, user: "tester", useAgent: false, hostKey: "SHA256:middle-tier", connectTimeoutSeconds: 10 },
-    home,
-    python: "/usr/bin/python3",
-    modWsgiModules: [],
-    apache: { mode: "managed" },
-    stateDir: ".webshare",
-  };
+  const host = middleTierHost(home);
   return { home, session, ctx, host, lines };
 }
 
