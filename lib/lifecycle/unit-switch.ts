@@ -54,7 +54,7 @@ export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: 
     const failure = await s.verify();
     if (failure === undefined) return;
     const log = await errorLogTail(ctx, host);
-    const restored = await ctx.progress.step("switch back", () => switchBack(ctx, s), (r) => `(${r})`);
+    const restored = await ctx.progress.step("switch back", () => switchBack(ctx, s, failure), (r) => `(${r})`);
     throw errors.healthCheckFailed(ctx.place, failure.url, failure.reason, log, restored);
   } finally {
     ctx.abortScripts?.delete(onInterrupt);
@@ -63,23 +63,29 @@ export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: 
 
 /**
  * Go back to the last verified version and PROVE it serves again before saying so. A start
- * that hangs (an import that never returns) can leave the daemon processes wedged, so that
- * the old code does not answer either: where this user may signal them (managed mode: they
- * run as the deploy user), they are restarted once and the proof is tried again.
+ * that hangs (an import that never returns) leaves daemon processes wedged: each keeps taking
+ * requests it never answers, even when another process already serves the old code, so one
+ * good answer proves nothing. Where this user may signal them (managed mode: they run as the
+ * deploy user), a failure that was not a steady error restarts them before the proof; a proof
+ * that still fails restarts them once more and is tried again.
  */
-async function switchBack(ctx: StepContext, s: Switchover): Promise<string> {
+async function switchBack(ctx: StepContext, s: Switchover, failure: VerifyFailure): Promise<string> {
   if (s.backScript !== undefined) await ctx.session.run(ctx.place, "switch back", s.backScript);
   await s.afterBack?.();
   if (s.back === undefined) return `there was no verified ${s.noun} to switch back to`;
-  let failure = await s.verifyBack();
-  if (failure !== undefined && s.restartWedged !== undefined) {
+  if (failure.steady !== true && s.restartWedged !== undefined) {
     const restarted = await s.restartWedged();
-    ctx.progress.info(`${s.back} did not answer after the switch back (${failure.reason}); restarted ${plural(restarted, "daemon process", "daemon processes")}`);
-    failure = await s.verifyBack();
+    ctx.progress.info(`restarted ${plural(restarted, "daemon process", "daemon processes")}: ${s.to} did not fail with a steady error, so a process may hang in loading it`);
   }
-  return failure === undefined
+  let back = await s.verifyBack();
+  if (back !== undefined && s.restartWedged !== undefined) {
+    const restarted = await s.restartWedged();
+    ctx.progress.info(`${s.back} did not answer after the switch back (${back.reason}); restarted ${plural(restarted, "daemon process", "daemon processes")}`);
+    back = await s.verifyBack();
+  }
+  return back === undefined
     ? `switched back to the previous ${s.noun} ${s.back}, which serves again (verified)`
-    : `switched back to the previous ${s.noun} ${s.back}, but it does not serve either: ${failure.reason}`;
+    : `switched back to the previous ${s.noun} ${s.back}, but it does not serve either: ${back.reason}`;
 }
 
 /**

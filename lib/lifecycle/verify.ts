@@ -21,6 +21,11 @@ export interface VerifyOptions {
 export interface VerifyFailure {
   readonly url: string;
   readonly reason: string;
+  /**
+   * The new code answered the same server error every time: it loaded and failed. Otherwise
+   * (no answer, timeouts, a wait to the deadline) a daemon process may hang in its start.
+   */
+  readonly steady?: boolean;
 }
 
 export async function verifyServing(ctx: StepContext, check: HealthCheckSpec, expected: Expected, options: VerifyOptions): Promise<VerifyFailure | undefined> {
@@ -42,7 +47,7 @@ export async function verifyServing(ctx: StepContext, check: HealthCheckSpec, ex
     if (!result.ok) {
       if (!(result.unverifiable && options.allowUnreporting)) {
         const when = !result.unverifiable && result.steady ? `; gave up before the ${check.timeoutSeconds}s timeout` : ` within ${check.timeoutSeconds}s`;
-        return { url, reason: `${result.reason} (${what} was not serving${when})` };
+        return { url, reason: `${result.reason} (${what} was not serving${when})`, steady: !result.unverifiable && result.steady === true };
       }
       ctx.progress.info(`note: the app's entry point does not report what it serves (deployed by an older version?); checking ${check.url} only`);
     }
