@@ -299,7 +299,6 @@ export class WebshareHost extends Construct {
       errorLog: p.errorLog,
     };
     if (confDirInHome !== undefined) this.claimPaths(this.node.path, [{ field: "apache.confDir", path: confDirInHome }]);
-    this.node.addValidation({ validate: () => this.overlaps() });
     if (this.lifecycleResource === "null_resource") this.ensureNullProvider();
     this.inventory = new HostInventory(this, "inventory", this.lifecycleResource, () => this.spec);
   }
@@ -332,20 +331,18 @@ export class WebshareHost extends Construct {
   }
 
   /**
-   * Record the remote paths a construct owns; paths of different constructs that are equal or
-   * contain one another fail validation at synth (a construct's own are checked by it).
+   * Record the remote paths a construct owns; a path equal to, inside or around one another
+   * construct claimed fails right away, naming both (like claim(): thrown, not a deferred
+   * cdktf validation whose text advises `skipValidation`). A construct's own paths are
+   * checked by the construct itself.
    * @internal
    */
   claimPaths(by: string, paths: readonly Omit<PathClaim, "by">[]): void {
-    this.pathClaims.push(...paths.map((c) => ({ ...c, by })));
-  }
-
-  /**
-   * Paths that contain one another are known only once every construct exists, so this one
-   * check is a deferred validation (equal values of one kind fail at once, in claim()).
-   */
-  private overlaps(): string[] {
-    return hostOverlapProblems(this.pathClaims, this.node.path);
+    const claims = [...this.pathClaims, ...paths.map((c) => ({ ...c, by }))];
+    // The earlier claims never overlap (each claim was checked when made), so every problem names a new one.
+    const problems = hostOverlapProblems(claims, this.node.path);
+    if (problems.length > 0) throw errors.pathOverlap(by, problems);
+    this.pathClaims.push(...claims.slice(this.pathClaims.length));
   }
 
   private ensureNullProvider(): void {

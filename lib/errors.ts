@@ -172,6 +172,13 @@ export const errors = {
       `${CLAIM_FIX[kind] ?? `give each construct its own ${kind}`}; two units sharing one would overwrite each other on the host`,
     ),
 
+  /** Remote paths of two constructs on one host equal or contain one another. */
+  pathOverlap: (by: string, problems: readonly string[]) =>
+    new WebshareError(
+      `${by}: its remote paths collide with another construct's on the same host:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      "set the prop named in each line (appDir, path, ...) so no two constructs share or nest a directory; they would overwrite each other's files on the host",
+    ),
+
   invalidSetting: (name: string, value: string, expected: string) =>
     new WebshareError(`${name} is ${JSON.stringify(value)}, but it must be ${expected}`, `set ${name} to ${expected}, or unset it for the default`),
 

@@ -179,6 +179,23 @@ describe("WsgiApp props", () => {
     expect(host.node.validate()).toEqual([]);
   });
 
+  test("an app dir inside another app's fails when the second is made, naming both, never skipValidation", () => {
+    const { stack, host, venv } = setup();
+    const venv2 = new Venv(stack, "venv2", { host, requirements: "test/fixtures/apps/api/requirements.txt", path: "apps/api/venv" });
+    new WsgiApp(stack, "a", { host, venv, source: "test/fixtures/apps/blog", entry: "app:app" });
+    let thrown: unknown;
+    try {
+      new WsgiApp(stack, "b", { host, venv: venv2, source: "test/fixtures/apps/api", entry: "service:application", mount: "/api", appDir: "public/api" });
+    } catch (e) {
+      thrown = e;
+    }
+    const text = errorText(thrown);
+    expect(text).toContain('s/b: its remote paths collide with another construct\'s on the same host:\n  - s/b appDir "public/api" lies inside s/a appDir "public" on host s/host');
+    expect(text).toContain("What to do: set the prop named in each line");
+    expect(text).not.toContain("skipValidation");
+    expect(host.node.validate()).toEqual([]);
+  });
+
   test("two Venvs on one path: the fix names the Venv's path prop", () => {
     const { stack, host } = setup();
     expect(() => new Venv(stack, "venv2", { host, requirements: "test/fixtures/apps/api/requirements.txt" })).toThrow(

@@ -1,3 +1,4 @@
+import { errorText } from "../../lib/errors";
 import { App, TerraformStack } from "cdktf";
 import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../../constructs";
 import type { VenvProps, WebshareHostProps, WsgiAppProps } from "../../constructs";
@@ -89,33 +90,49 @@ describe("paths of one construct may not be equal or contain one another", () =>
   });
 });
 
-describe("paths of different constructs on one host may not be equal or contain one another", () => {
+/** The collisions a construct's creation was refused for (one per line of the thrown error). */
+function collisions(make: () => unknown): string[] {
+  try {
+    make();
+  } catch (e) {
+    expect(errorText(e)).not.toContain("skipValidation");
+    return errorText(e)
+      .split("\n")
+      .filter((l) => l.startsWith("  - "))
+      .map((l) => l.slice(4));
+  }
+  throw new Error("the construct was made without complaint");
+}
+
+describe("paths of different constructs on one host may not be equal or contain one another (refused when the second is made)", () => {
   test("a venv path equal to the app dir", () => {
     const { stack, host } = setup();
     const venv = new Venv(stack, "venv", { host, requirements: REQS, path: "public" });
-    new WsgiApp(stack, "blog", { host, venv, ...BLOG });
-    expect(host.node.validate()).toEqual([
+    expect(collisions(() => new WsgiApp(stack, "blog", { host, venv, ...BLOG }))).toEqual([
       's/blog appDir "public" is the same path as s/venv path "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
     ]);
+    expect(host.node.validate()).toEqual([]);
   });
 
   test("one app dir inside another app's, and a venv inside an app dir (it would be served)", () => {
-    const { stack, host } = setup();
-    const venv = new Venv(stack, "venv", { host, requirements: REQS, path: "public/blog/venv" });
-    new WsgiApp(stack, "site", { host, venv, ...BLOG });
-    new WsgiApp(stack, "blog", { host, venv, ...BLOG, mount: "/blog", appDir: "public/blog" });
-    const problems = host.node.validate();
-    expect(problems).toContain('s/site appDir "public" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own');
-    expect(problems).toContain('s/blog appDir "public/blog" lies inside s/site appDir "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own');
-    expect(problems).toContain('s/blog appDir "public/blog" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own');
+    const first = setup();
+    const venv = new Venv(first.stack, "venv", { host: first.host, requirements: REQS, path: "public/blog/venv" });
+    expect(collisions(() => new WsgiApp(first.stack, "site", { host: first.host, venv, ...BLOG }))).toContain(
+      's/site appDir "public" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+    );
+    const second = setup();
+    const venv2 = new Venv(second.stack, "venv", { host: second.host, requirements: REQS });
+    new WsgiApp(second.stack, "site", { host: second.host, venv: venv2, ...BLOG });
+    expect(collisions(() => new WsgiApp(second.stack, "blog", { host: second.host, venv: venv2, ...BLOG, mount: "/blog", appDir: "public/blog" }))).toEqual([
+      's/blog appDir "public/blog" lies inside s/site appDir "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+    ]);
   });
 
   test("two app dirs whose release directories collide", () => {
     const { stack, host } = setup();
     const venv = new Venv(stack, "venv", { host, requirements: REQS });
     new WsgiApp(stack, "a", { host, venv, ...BLOG, mount: "/a", appDir: "apps/a-b" });
-    new WsgiApp(stack, "b", { host, venv, ...BLOG, mount: "/b", appDir: "apps/a/b" });
-    expect(host.node.validate()).toEqual([
+    expect(collisions(() => new WsgiApp(stack, "b", { host, venv, ...BLOG, mount: "/b", appDir: "apps/a/b" }))).toEqual([
       's/b releases directory (from appDir) "private/releases/apps-a-b" is the same path as s/a releases directory (from appDir) "private/releases/apps-a-b" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
     ]);
   });
@@ -124,8 +141,7 @@ describe("paths of different constructs on one host may not be equal or contain 
     process.env.WEBSHARE_TEST_PATHS_DB = "x";
     const { stack, host } = setup({ apache: ApacheMode.selfManaged({ confDir: "/home/wwwshare/public/conf", testCommand: ["true"], reloadCommand: ["true"] }) });
     const venv = new Venv(stack, "venv", { host, requirements: REQS, requirementsPath: "private/database.yml" });
-    new WsgiApp(stack, "blog", { host, venv, ...BLOG, databaseYml: { fromEnv: { password: "WEBSHARE_TEST_PATHS_DB" } } });
-    expect(host.node.validate()).toEqual([
+    expect(collisions(() => new WsgiApp(stack, "blog", { host, venv, ...BLOG, databaseYml: { fromEnv: { password: "WEBSHARE_TEST_PATHS_DB" } } }))).toEqual([
       's/blog appDir "public" contains s/host apache.confDir "public/conf" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
       's/blog databaseYml path "private/database.yml" is the same path as s/venv requirementsPath "private/database.yml" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
     ]);
