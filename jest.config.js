@@ -7,6 +7,7 @@ module.exports = {
   transform: {},
   snapshotResolver: "<rootDir>/test/snapshot-resolver.js",
   testTimeout: 120000,
-  // Stop the local host the end-to-end tests started (they start it on first use).
+  // Stop the local host the end-to-end tests of this run started (they start it on first use).
+  globalSetup: "<rootDir>/test/run-id.js",
   globalTeardown: "<rootDir>/test/stop-hosts.js",
 };

@@ -49,8 +49,9 @@ export const STARTED_MARK = path.join(HOST_DIR, "started-by-tests");
 export function localHost(): { managed: Target; self: Target } {
   if (!started) {
     execFileSync("bash", [path.join(REPO, "scripts/host/up.sh")], { stdio: ["ignore", "ignore", "inherit"] });
-    // The suite's teardown (test/stop-hosts.js) stops what a test run started.
-    fs.writeFileSync(STARTED_MARK, `${process.pid}\n`);
+    // The suite's teardown (test/stop-hosts.js) stops what THIS test run started: the mark
+    // carries the run's id (test/run-id.js), so another run's teardown leaves it alone.
+    fs.writeFileSync(STARTED_MARK, `${process.env.WEBSHARE_TEST_RUN_ID ?? `pid-${process.pid}`}\n`);
     started = true;
   }
   return JSON.parse(fs.readFileSync(path.join(HOST_DIR, "env.json"), "utf8"));
