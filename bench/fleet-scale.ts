@@ -19,6 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { TOFU } from "../test/support/engine-stack";
 import { provisionStubDir } from "../test/support/provision-stub";
+import { writeFleetApps } from "./fleet-apps";
 
 const REPO = path.resolve(__dirname, "../..");
 
@@ -42,17 +43,6 @@ function measure(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}, okCod
   return { seconds: seconds!, cpuSeconds: user! + system! };
 }
 
-function writeApps(dir: string, apps: number): void {
-  for (let i = 0; i < apps; i++) {
-    const app = path.join(dir, "apps", `app${String(i).padStart(3, "0")}`);
-    fs.mkdirSync(path.join(app, "static"), { recursive: true });
-    fs.writeFileSync(path.join(app, "app.py"), `def app(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"app ${i}\\n"]\n`);
-    fs.writeFileSync(path.join(app, "static", "style.css"), `body { margin: ${i}px; }\n`);
-    fs.writeFileSync(path.join(app, "requirements.txt"), "webshare-greeting>=1.0\n");
-    fs.writeFileSync(path.join(app, "requirements.lock"), `webshare-greeting==${i % 2 === 0 ? "1.0.0" : "2.0.0"}\n`);
-  }
-}
-
 interface SizeResult {
   readonly units: number;
   readonly resources: number;
@@ -63,7 +53,7 @@ function measureSize(units: number, hosts: number, parallelism: number): SizeRes
   const apps = Math.max(1, Math.round(units / 2));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-fleet-"));
   try {
-    writeApps(dir, apps);
+    writeFleetApps(dir, apps);
     const env = { TERRAFORM_BINARY_NAME: TOFU, BENCH_SYNTH_HOSTS: String(hosts), BENCH_SYNTH_APPS: String(apps) };
     const steps: Record<string, Measured> = {};
     steps.synth = measure([process.execPath, path.join(REPO, "dist/bench/synth-stack.js")], dir, env);
