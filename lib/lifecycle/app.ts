@@ -179,7 +179,7 @@ function releaseSwitchover(ctx: StepContext, spec: AppUnitSpec, target: ReleaseT
     ...(backSteps.length > 0 && { backScript: [...backSteps, touchEntryPointScript(spec)].join(" && ") }),
     // A release deployed before verified reload existed has an entry point that does not report.
     verifyBack: () => verifyRelease(ctx, spec, back!, true),
-    ...(host.apache.mode === "managed" && { restartWedged: () => restartWedged(ctx, host) }),
+    restartWedged: () => restartWedged(ctx, host),
   };
 }
 

@@ -62,7 +62,7 @@ function rollbackSwitchover(ctx: StepContext, spec: UnitSpec, unit: UnitPaths, i
     verify: () => verify(id),
     ...(current !== undefined && { backScript: switchScript(current) }),
     verifyBack: () => verify(current!),
-    ...(spec.host.apache.mode === "managed" && { restartWedged: () => restartWedged(ctx, spec.host) }),
+    restartWedged: () => restartWedged(ctx, spec.host),
   };
 }
 

@@ -33,8 +33,8 @@ export interface Switchover {
   readonly backScript?: string;
   /** After the switch back: verify that `back` serves again. */
   verifyBack(): Promise<VerifyFailure | undefined>;
-  /** Restart daemon processes a failed start left hanging (only where this user may signal them). */
-  readonly restartWedged?: () => Promise<number>;
+  /** Restart the daemon processes a failed start may have left hanging; says what it did. */
+  readonly restartWedged?: () => Promise<string>;
   /** Extra work of a revert beside the switch back (a self-managed config restored, Apache reloaded). */
   readonly afterBack?: () => Promise<void>;
 }
@@ -65,9 +65,9 @@ export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: 
  * Go back to the last verified version and PROVE it serves again before saying so. A start
  * that hangs (an import that never returns) leaves daemon processes wedged: each keeps taking
  * requests it never answers, even when another process already serves the old code, so one
- * good answer proves nothing. Where this user may signal them (managed mode: they run as the
- * deploy user), a failure that was not a steady error restarts them before the proof; a proof
- * that still fails restarts them once more and is tried again.
+ * good answer proves nothing. A failure that was not a steady error restarts them before the
+ * proof (managed mode: the deploy user's own daemon processes are signalled; self-managed:
+ * Apache is reloaded); a proof that still fails restarts them once more and is tried again.
  */
 async function switchBack(ctx: StepContext, s: Switchover, failure: VerifyFailure): Promise<string> {
   if (s.backScript !== undefined) await ctx.session.run(ctx.place, "switch back", s.backScript);
@@ -75,12 +75,12 @@ async function switchBack(ctx: StepContext, s: Switchover, failure: VerifyFailur
   if (s.back === undefined) return `there was no verified ${s.noun} to switch back to`;
   if (failure.steady !== true && s.restartWedged !== undefined) {
     const restarted = await s.restartWedged();
-    ctx.progress.info(`restarted ${plural(restarted, "daemon process", "daemon processes")}: ${s.to} did not fail with a steady error, so a process may hang in loading it`);
+    ctx.progress.info(`${restarted}: ${s.to} did not fail with a steady error, so a process may hang in loading it`);
   }
   let back = await s.verifyBack();
   if (back !== undefined && s.restartWedged !== undefined) {
     const restarted = await s.restartWedged();
-    ctx.progress.info(`${s.back} did not answer after the switch back (${back.reason}); restarted ${plural(restarted, "daemon process", "daemon processes")}`);
+    ctx.progress.info(`${s.back} did not answer after the switch back (${back.reason}); ${restarted}`);
     back = await s.verifyBack();
   }
   return back === undefined
@@ -148,10 +148,18 @@ function copyAtomicScript(from: string, to: string): string {
 /** The recorded `pip freeze` inside each built venv dir. */
 export const VENV_FREEZE_RECORD = ".webshare-freeze.txt";
 
-/** Restart the deploy user's wedged daemon processes (managed mode); returns how many were signalled. */
-export async function restartWedged(ctx: StepContext, host: VenvUnitSpec["host"]): Promise<number> {
+/**
+ * Restart the daemon processes of the host's Apache that serve this user: managed mode, the
+ * deploy user's own daemon processes (SIGTERM; Apache starts them afresh); self-managed, the
+ * user's Apache reloaded (a reload restarts every mod_wsgi daemon process). Says what it did.
+ */
+export async function restartWedged(ctx: StepContext, host: VenvUnitSpec["host"]): Promise<string> {
+  if (host.apache.mode === "self") {
+    await ctx.session.run(ctx.place, "reload Apache", commandLine(host.apache.reloadCommand));
+    return "reloaded Apache (its daemon processes restart)";
+  }
   const out = await ctx.session.run(ctx.place, "restart daemon processes", restartDaemonsScript(host.python));
-  return Number.parseInt(out.stdout.trim(), 10) || 0;
+  return `restarted ${plural(Number.parseInt(out.stdout.trim(), 10) || 0, "daemon process", "daemon processes")}`;
 }
 
 /**

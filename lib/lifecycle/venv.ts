@@ -185,7 +185,7 @@ function venvSwitchover(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget
     verify: () => verifyVenv(ctx, spec, target.venvId, touched),
     ...(back !== undefined && { backScript: venvSwitchScript(spec, `${target.venvsDir}/${back}`) }),
     verifyBack: () => verifyVenv(ctx, spec, back!, touched),
-    ...(spec.host.apache.mode === "managed" && { restartWedged: () => restartWedged(ctx, spec.host) }),
+    restartWedged: () => restartWedged(ctx, spec.host),
   };
 }
 
