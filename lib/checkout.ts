@@ -52,3 +52,13 @@ export function olderCheckoutProblem(recorded: RecordedSource, checkout: Checkou
   const when = recorded.deployedAt !== undefined ? ` on ${recorded.deployedAt}` : "";
   return `it serves code deployed from commit ${recorded.commit.slice(0, 12)}${when}, which this checkout (at ${checkout.commit.slice(0, 12)}) does not contain: the checkout is behind or has diverged, and deploying it would replace newer code`;
 }
+
+/**
+ * The commit to record with a unit (pure). Redeploying what already serves from a checkout
+ * that does not contain the recorded commit changes nothing live, so the newer commit stays
+ * on record; otherwise the deploying checkout's commit (none outside git).
+ */
+export function commitToRecord(checkout: Checkout | undefined, recorded: RecordedSource, unchanged: boolean): string | undefined {
+  if (unchanged && recorded.commit !== undefined && !(checkout?.contains(recorded.commit) ?? false)) return recorded.commit;
+  return checkout?.commit;
+}

@@ -172,6 +172,13 @@ export const errors = {
       `${CLAIM_FIX[kind] ?? `give each construct its own ${kind}`}; two units sharing one would overwrite each other on the host`,
     ),
 
+  /** The deploying checkout does not contain the commit the host's live version came from. */
+  olderCheckout: (place: Place, noun: string, problem: string) =>
+    new WebshareError(
+      `${at(place)}: refusing to replace the live ${noun}: ${problem}; nothing was changed on the host`,
+      `update the checkout (git pull) and deploy again; to go back to older code on purpose, use \`webshare rollback\` or deploy with WEBSHARE_ALLOW_OLDER_CHECKOUT=1`,
+    ),
+
   /** Remote paths of two constructs on one host equal or contain one another. */
   pathOverlap: (by: string, problems: readonly string[]) =>
     new WebshareError(

@@ -1,5 +1,6 @@
 import { WebshareError } from "../errors";
 import { checkDrift } from "../drift/check";
+import { checkoutOf } from "../checkout";
 import { loadUnits } from "../stacks/load";
 import { DriftReport, exitCodeOf } from "../drift/model";
 import { renderCheckText, renderDriftMarkdown, renderFixText } from "../drift/render";
@@ -38,7 +39,9 @@ export async function driftCommand(options: DriftCommandOptions, io: HostCommand
   const text = !options.json && !options.markdown;
   // On a terminal the findings come first, then the fixes' progress and their result.
   const onChecked = text ? (found: DriftReport) => io.write(renderCheckText(found, { fixing: options.fix })) : undefined;
-  const report = await checkDrift(units, { fix: options.fix ?? false, env: io.env, log: io.log }, onChecked);
+  // A fix records the checkout's commit like a deploy does (the state check above proved it deployed this code).
+  const checkout = options.fix ? checkoutOf(io.cwd) : undefined;
+  const report = await checkDrift(units, { fix: options.fix ?? false, env: io.env, log: io.log, ...(checkout !== undefined && { checkout }) }, onChecked);
   if (options.json) io.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (options.markdown) io.write(renderDriftMarkdown(report));
   else if (options.fix) io.write(`\n${renderFixText(report)}`);

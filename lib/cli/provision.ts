@@ -13,6 +13,7 @@ import { deployApp, destroyApp } from "../lifecycle/app";
 import type { StepContext } from "../lifecycle/context";
 import { InventorySpec, inventorySpec } from "../inventory-spec";
 import { pruneOrphans } from "../lifecycle/inventory";
+import { checkoutOf } from "../checkout";
 
 /**
  * `webshare provision create|destroy`: what the local-exec provisioner runs. The unit spec
@@ -74,7 +75,9 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const session = new CountingSession(connection);
   try {
     const abortScripts = new Map<string, string>();
-    const ctx: StepContext = { session, place, progress, instance, abortScripts, env: options.env };
+    // The checkout this deploy's code comes from (the provisioner runs in the stack dir, inside it).
+    const checkout = options.action === "create" && spec.kind !== "inventory" ? checkoutOf(process.cwd()) : undefined;
+    const ctx: StepContext = { session, place, progress, instance, abortScripts, env: options.env, ...(checkout !== undefined && { checkout }) };
     const lock = hostLock(ctx, spec.host);
     // Registered before the lock is taken (release removes it only if it is ours), so an
     // interrupt while waiting for it, or as the host makes it, never strands it. Stop at

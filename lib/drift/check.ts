@@ -10,6 +10,7 @@ import { findOrphans } from "./orphans";
 import { recordsDir } from "../lifecycle/inventory";
 import { probeHost, ProbeRequest } from "./probe";
 import type { SynthesizedUnit } from "../stacks/read";
+import type { Checkout } from "../checkout";
 
 /**
  * Check (and with --fix, repair) every unit: one SSH connection per host, hosts in
@@ -21,6 +22,8 @@ export interface DriftOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Progress lines of fixes and warnings (host-key opt-out). */
   readonly log: Writer;
+  /** The checkout a fix deploys from, recorded with the units it redeploys (lib/checkout.ts). */
+  readonly checkout?: Checkout;
 }
 
 /** One host after the check: its session stays open for the fixes. */
@@ -79,7 +82,7 @@ async function checkHost(group: HostGroup, options: DriftOptions, started: numbe
 async function fixAndRecheck(host: CheckedHost, options: DriftOptions): Promise<FixedHost> {
   if (host.session === undefined) return { fixes: [], after: [] };
   const targets = host.group.units.map((unit, i) => ({ unit, drift: host.units[i]! }));
-  const fixes = await fixHost(host.session, host.group.target, targets, options.log, options.env);
+  const fixes = await fixHost(host.session, host.group.target, targets, options.log, options.env, options.checkout);
   if (fixes.length === 0) return { fixes, after: host.units };
   try {
     return { fixes, after: (await observe(host.session, host.group)).units };

@@ -13,6 +13,7 @@ import { deployApp, installApacheConfig } from "../lifecycle/app";
 import { waitForHealthy } from "../lifecycle/health";
 import type { FixAction, FixOutcome, UnitDrift } from "./model";
 import type { SynthesizedUnit } from "../stacks/read";
+import type { Checkout } from "../checkout";
 
 /**
  * `webshare drift --fix`: make each drifted unit match its desired state again with the
@@ -63,7 +64,7 @@ async function apply(ctx: StepContext, spec: UnitSpec, action: FixAction): Promi
 }
 
 /** Fix the drifted units of one host over its open session; one failure does not stop the rest. */
-export async function fixHost(session: RemoteSession, target: string, targets: readonly FixTarget[], write: Writer, env: NodeJS.ProcessEnv): Promise<FixOutcome[]> {
+export async function fixHost(session: RemoteSession, target: string, targets: readonly FixTarget[], write: Writer, env: NodeJS.ProcessEnv, checkout?: Checkout): Promise<FixOutcome[]> {
   const ordered = fixOrder(targets);
   if (ordered.length === 0) return [];
   const lockCtx: StepContext = { session, place: { unit: "webshare drift --fix", target }, progress: new Progress("drift --fix", write), instance: INSTANCE, env };
@@ -74,7 +75,7 @@ export async function fixHost(session: RemoteSession, target: string, targets: r
   try {
     for (const host of homes.values()) locks.push(await acquireHostLock(lockCtx, host));
     for (const { unit, drift } of ordered) {
-      const ctx: StepContext = { session, place: { unit: unit.spec.unit, target }, progress: new Progress(unit.spec.unit, write), instance: INSTANCE, env };
+      const ctx: StepContext = { session, place: { unit: unit.spec.unit, target }, progress: new Progress(unit.spec.unit, write), instance: INSTANCE, env, ...(checkout !== undefined && { checkout }) };
       try {
         await apply(ctx, unit.spec, drift.fix);
         outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: true });

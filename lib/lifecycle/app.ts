@@ -12,8 +12,9 @@ import { writeUnitRecord } from "./venv";
 import { rebuildId } from "./rebuild";
 import { AppInputs, appAsPlanned, ChangedError } from "./as-planned";
 import { appPrivacy, fileMode, releaseModesScript } from "./modes";
-import { lastVerifiedScript, releaseLinkScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
+import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, releaseLinkScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
 import { checkImport } from "./import-check";
+import type { RecordedSource } from "../checkout";
 import { runReleaseCommands } from "./release-commands";
 
 /**
@@ -62,12 +63,15 @@ interface ReleaseState {
   readonly lastVerified?: string;
   readonly ready: boolean;
   readonly previousManifest: Record<string, string>;
+  /** What the unit record says the live release was deployed from. */
+  readonly recorded: RecordedSource;
 }
 
 export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: DeployAppOptions = {}): Promise<void> {
   const inputs = appAsPlanned(ctx, spec, options.changedError);
   const target = releaseTarget(spec, options);
   const state = await readReleaseState(ctx, spec, target);
+  refuseOlderCheckout(ctx, state.recorded, "release", target.releaseId, state.previousId);
   if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
   else await uploadRelease(ctx, spec, target, state, inputs, options);
   if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml);
@@ -77,7 +81,7 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   const config = await installApacheConfig(ctx, spec, inputs.apacheConfig);
   // Steps that must finish before the new release serves go here.
   await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);
-  await writeUnitRecord(ctx, spec, target.releaseId);
+  await writeUnitRecord(ctx, spec, target.releaseId, { recorded: state.recorded, unchanged: state.previousId === target.releaseId });
   if (options.forceRebuild) await retireDriftedRelease(ctx, target, state);
   await ctx.session.run(ctx.place, "prune old releases", pruneScript(spec.host.python, target.releasesDir, `${target.releasesDir}/.history`, target.releaseId, spec.keep));
 }
@@ -108,8 +112,8 @@ async function readReleaseState(ctx: StepContext, spec: AppUnitSpec, target: Rel
   const previousTarget = linkOut.trim();
   const previousDir = previousTarget === "" ? undefined : path.posix.resolve(path.posix.dirname(appLink), previousTarget);
   const previousId = previousDir !== undefined && path.posix.dirname(previousDir) === target.releasesDir ? path.posix.basename(previousDir) : undefined;
-  const lastVerified = verifiedOut.trim() === "" ? undefined : verifiedOut.trim();
-  return { previousDir, previousId, lastVerified, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut) };
+  const { lastVerified, recorded } = parseLastVerified(verifiedOut);
+  return { previousDir, previousId, lastVerified, recorded, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut) };
 }
 
 /** Seed the new release from the live one (hard links), then send only what changed. */

@@ -6,6 +6,7 @@ import type { RemoteSession } from "../ssh/remote-session";
 import type { Progress } from "../progress";
 import { slug } from "../paths";
 import { sha256Hex } from "../hash";
+import type { Checkout } from "../checkout";
 
 /** Everything one lifecycle step needs: the open session, where it runs, how to report. */
 export interface StepContext {
@@ -22,6 +23,8 @@ export interface StepContext {
    * last verified version. The value is printed when it runs ("" prints nothing).
    */
   readonly abortScripts?: Map<string, string>;
+  /** The git checkout the deploy runs from (lib/checkout.ts); recorded with each unit, and a checkout behind the host's is refused. */
+  readonly checkout?: Checkout;
 }
 
 /** Absolute remote path of a home-relative one. */
@@ -41,6 +44,8 @@ export interface UnitRecord {
   /** Content id of the deployed venv or release. */
   readonly current: string;
   readonly deployedAt: string;
+  /** The git commit of the checkout that deployed `current` (absent outside git, and in records of older versions). */
+  readonly commit?: string;
   /** Set by `webshare rollback`: what served before it switched to `current`, and when. */
   readonly rolledBackFrom?: string;
   readonly rolledBackAt?: string;

@@ -74,6 +74,8 @@ async function recordRollback(ctx: StepContext, spec: UnitSpec, previous: UnitRe
     instance: previous?.instance ?? "unknown",
     current: to,
     deployedAt: previous?.deployedAt ?? now,
+    // Kept: the newest code this host served came from it, and a checkout behind it is still refused.
+    ...(previous?.commit !== undefined && { commit: previous.commit }),
     rolledBackFrom: from,
     rolledBackAt: now,
     ...recordOwnership(spec),

@@ -8,6 +8,7 @@ import { switchSymlinkScript, touchExistingScript } from "./switch";
 import { errorLogTail, verifyServing, VerifyFailure } from "./verify";
 import { ensureInitRecordScript } from "./serving-record";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
+import { olderCheckoutProblem, RecordedSource } from "../checkout";
 
 /**
  * The one "switch -> verify -> revert" that every path uses (deploy of a venv or a release,
@@ -101,14 +102,35 @@ export function switchBackId(contentDir: string, linkDir: string, previousTarget
 }
 
 /**
- * Shell text printing the unit record's `current` id (the last verified one) when its dir is
- * still ready, else nothing. The record is written by writeUnitRecord as indented JSON.
+ * Shell text reading the unit record (written by writeUnitRecord as indented JSON): a line
+ * `current ID` when the last verified id's dir is still ready, and the lines `commit SHA` and
+ * `at TIME` of the deploy that made it (lib/checkout.ts). Nothing when there is no record.
  */
 export function lastVerifiedScript(recordFile: string, contentDir: string): string {
   return (
     `cur=$(sed -n 's/^  "current": "\\([0-9a-f]*\\)",$/\\1/p' ${quote(recordFile)} 2>/dev/null); ` +
-    `if [ -n "$cur" ] && [ -f ${quote(contentDir)}/"$cur"/.webshare-ready ]; then printf '%s\\n' "$cur"; fi`
+    `if [ -n "$cur" ] && [ -f ${quote(contentDir)}/"$cur"/.webshare-ready ]; then printf 'current %s\\n' "$cur"; fi; ` +
+    `sed -n -e 's/^  "commit": "\\([0-9a-f]*\\)",\\{0,1\\}$/commit \\1/p' -e 's/^  "deployedAt": "\\([^"]*\\)",\\{0,1\\}$/at \\1/p' ${quote(recordFile)} 2>/dev/null; true`
   );
+}
+
+/** What lastVerifiedScript printed (pure). */
+export function parseLastVerified(out: string): { lastVerified?: string; recorded: RecordedSource } {
+  const field = (name: string) => out.split("\n").find((l) => l.startsWith(`${name} `))?.slice(name.length + 1).trim() || undefined;
+  const lastVerified = field("current");
+  const commit = field("commit");
+  const deployedAt = field("at");
+  return { ...(lastVerified !== undefined && { lastVerified }), recorded: { ...(commit !== undefined && { commit }), ...(deployedAt !== undefined && { deployedAt }) } };
+}
+
+/**
+ * Refuse to replace what a host serves with code from a checkout that does not contain the
+ * commit it was deployed from (lib/checkout.ts): nothing has changed on the host yet.
+ */
+export function refuseOlderCheckout(ctx: StepContext, recorded: RecordedSource, noun: "venv" | "release", deploying: string, live: string | undefined): void {
+  if (deploying === live) return; // what serves stays: nothing newer is replaced
+  const problem = olderCheckoutProblem(recorded, ctx.checkout, ctx.env);
+  if (problem !== undefined) throw errors.olderCheckout(ctx.place, noun, problem);
 }
 
 /**

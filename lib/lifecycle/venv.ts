@@ -16,7 +16,8 @@ import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-
 import { venvDirsScript } from "./modes";
 import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
-import { lastVerifiedScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
+import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
+import { commitToRecord, RecordedSource } from "../checkout";
 import { loggedScript, remoteLastLine } from "./remote-log";
 import { recordOwnership } from "./inventory";
 
@@ -52,6 +53,8 @@ interface VenvState {
   readonly lastVerified?: string;
   /** The recorded freeze when a venv for these inputs is already built and ready. */
   readonly builtFreeze?: string;
+  /** What the unit record says the live venv was deployed from. */
+  readonly recorded: RecordedSource;
 }
 
 export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: DeployVenvOptions = {}): Promise<void> {
@@ -59,12 +62,13 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   const probe = await checkPython(ctx, spec);
   const target = venvTarget(spec, probe, options);
   const state = await readVenvState(ctx, spec, target);
+  refuseOlderCheckout(ctx, state.recorded, "venv", target.venvId, path.posix.basename(state.previousTarget) || undefined);
   const freeze = state.builtFreeze ?? (await buildVenv(ctx, spec, target, inputs, probe));
   // Steps that must finish before the new venv serves go here.
   await switchVerifyRevert(ctx, venvSwitchover(ctx, spec, target, state, inputs), spec.host);
   if (options.forceRebuild) await retireDriftedVenv(ctx, spec, target, state);
   if (spec.localFreezeFile !== undefined) fs.writeFileSync(spec.localFreezeFile, freeze);
-  await writeUnitRecord(ctx, spec, target.venvId);
+  await writeUnitRecord(ctx, spec, target.venvId, { recorded: state.recorded, unchanged: path.posix.basename(state.previousTarget) === target.venvId });
   await ctx.session.run(ctx.place, "prune old venvs", pruneScript(spec.host.python, target.venvsDir, `${target.venvsDir}/.history`, target.venvId, spec.keep));
   const count = freeze.trim().split("\n").filter((l) => l !== "").length;
   ctx.progress.info(`venv ready: ${plural(count, "package")} recorded in ${spec.freezePath}${spec.localFreezeFile ? ` and ${spec.localFreezeFile}` : ""}`);
@@ -107,7 +111,7 @@ async function readVenvState(ctx: StepContext, spec: VenvUnitSpec, target: VenvT
   );
   const [linkOut, rest] = splitOnce(state.stdout, "--\n");
   const [verifiedOut, builtOut] = splitOnce(rest, "--\n");
-  const known = { previousTarget: linkOut.trim(), ...(verifiedOut.trim() !== "" && { lastVerified: verifiedOut.trim() }) };
+  const known = { previousTarget: linkOut.trim(), ...parseLastVerified(verifiedOut) };
   if (!builtOut.startsWith("ready\n")) return known;
   ctx.progress.info(`venv ${target.venvId} already built for these inputs: reusing it`);
   return { ...known, builtFreeze: builtOut.slice("ready\n".length) };
@@ -197,8 +201,9 @@ async function retireDriftedVenv(ctx: StepContext, spec: VenvUnitSpec, target: V
   await ctx.session.run(ctx.place, "retire drifted venv", commandLine(["rm", "-f", ...stale]));
 }
 
-export async function writeUnitRecord(ctx: StepContext, spec: UnitSpec, current: string): Promise<void> {
-  const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString(), ...recordOwnership(spec) };
+export async function writeUnitRecord(ctx: StepContext, spec: UnitSpec, current: string, source: { recorded: RecordedSource; unchanged: boolean } = { recorded: {}, unchanged: false }): Promise<void> {
+  const commit = commitToRecord(ctx.checkout, source.recorded, source.unchanged);
+  const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString(), ...(commit !== undefined && { commit }), ...recordOwnership(spec) };
   const file = unitRecordPath(spec.host, spec.unit);
   // One round trip: the record arrives on stdin, lands in a temp file, then one rename.
   const temp = `${file}.webshare-tmp`;

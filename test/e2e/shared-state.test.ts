@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -145,3 +145,35 @@ test("a copy behind what is deployed is refused by rollback and drift --fix, nam
   expect(fixed.output).toContain("After --fix: no drift");
   expect(fixed.code).toBe(0);
 }, 180_000);
+
+test("a deploy from a checkout behind the commit the host serves is refused before it changes anything; after a pull it goes ahead", async () => {
+  const git = (project: CdktfProject, ...args: string[]) =>
+    execFileSync("git", ["-C", project.dir, ...args], { encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } }).trim();
+  fs.writeFileSync(path.join(alice.dir, ".gitignore"), "cdktf.out/\n.terraform*\n*.tfstate*\n");
+  git(alice, "init", "-q", "-b", "main");
+  git(alice, "add", "-A");
+  git(alice, "commit", "-q", "-m", "v1");
+  const v1 = git(alice, "rev-parse", "HEAD");
+  alice.write("app.py", alice.read("app.py").replace(/Hi from/g, "Hey from"));
+  git(alice, "commit", "-q", "-am", "v2");
+  const v2 = git(alice, "rev-parse", "HEAD");
+  const deployed = alice.webshareDeploy();
+  expect({ code: deployed.code, output: deployed.code === 0 ? "" : deployed.output }).toEqual({ code: 0, output: "" });
+  expect(await body()).toBe("Hey from the webshare demo app: greeting 1.0.0\n");
+
+  // bob's copy is at v1: it knows v2 (fetched) but has not moved to it.
+  git(bob, "init", "-q", "-b", "main");
+  git(bob, "fetch", "-q", alice.dir, "main");
+  git(bob, "reset", "-q", "--hard", v1);
+  const behind = bob.webshareDeploy();
+  expect(behind.code).toBe(1);
+  expect(behind.output).toContain(`${STACK}/app on ${target.user}@${target.host}:${target.port}: refusing to replace the live release: it serves code deployed from commit ${v2.slice(0, 12)} on `);
+  expect(behind.output).toContain(`which this checkout (at ${v1.slice(0, 12)}) does not contain`);
+  expect(behind.output).toContain("nothing was changed on the host");
+  expect(await body()).toBe("Hey from the webshare demo app: greeting 1.0.0\n");
+
+  git(bob, "reset", "-q", "--hard", v2);
+  const pulled = bob.webshareDeploy();
+  expect({ code: pulled.code, output: pulled.code === 0 ? "" : pulled.output }).toEqual({ code: 0, output: "" });
+  expect(await body()).toBe("Hey from the webshare demo app: greeting 1.0.0\n");
+}, 240_000);

@@ -359,3 +359,51 @@ describe("rollback", () => {
     expect(live("public")).toBe(second);
   });
 });
+
+describe("a checkout behind what the host serves (lib/checkout.ts)", () => {
+  // Stand-ins for git: "new" contains "old", "old" does not contain "new".
+  const history: Record<string, string[]> = { ["0".repeat(39) + "1"]: ["0".repeat(39) + "1"], ["0".repeat(39) + "2"]: ["0".repeat(39) + "1", "0".repeat(39) + "2"] };
+  const at = (commit: string) => ({ commit, contains: (c: string) => history[commit]!.includes(c) });
+  const [older, newer] = Object.keys(history) as [string, string];
+  const record = () => JSON.parse(fs.readFileSync(fs.readdirSync(path.join(world.home, ".webshare/units")).map((f) => path.join(world.home, ".webshare/units", f))[0]!, "utf8"));
+
+  it("records the commit; a deploy from an older checkout is refused before anything changes, naming both commits", async () => {
+    await deployApp({ ...world.ctx, checkout: at(newer) }, appSpec({ "app.py": "app = 'new'\n" }));
+    const serving = live("public");
+    expect(record().commit).toBe(newer);
+    world.session.steps.length = 0;
+    const message = await failure(deployApp({ ...world.ctx, checkout: at(older) }, appSpec({ "app.py": "app = 'old'\n" })));
+    expect(message).toContain(`t/unit on tester@middle-tier: refusing to replace the live release: it serves code deployed from commit ${newer.slice(0, 12)} on `);
+    expect(message).toContain(`which this checkout (at ${older.slice(0, 12)}) does not contain: the checkout is behind or has diverged`);
+    expect(message).toContain("nothing was changed on the host");
+    expect(message).toContain("WEBSHARE_ALLOW_OLDER_CHECKOUT=1");
+    expect(world.session.steps).toEqual(["read current release"]);
+    expect(live("public")).toBe(serving);
+    expect(record().commit).toBe(newer);
+  });
+
+  it("goes ahead from a newer checkout, with no commit recorded, outside git, or when allowed on purpose", async () => {
+    await deployApp({ ...world.ctx, checkout: at(older) }, appSpec({ "app.py": "app = 1\n" }));
+    await deployApp({ ...world.ctx, checkout: at(newer) }, appSpec({ "app.py": "app = 2\n" }));
+    expect(record().commit).toBe(newer);
+    await deployApp({ ...world.ctx, checkout: at(older), env: { WEBSHARE_ALLOW_OLDER_CHECKOUT: "1" } }, appSpec({ "app.py": "app = 3\n" }));
+    expect(record().commit).toBe(older);
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 4\n" }));
+    expect(record().commit).toBeUndefined();
+  });
+
+  it("a venv from an older checkout is refused too (before any build)", async () => {
+    await deployVenvSeeded({ ...world.ctx, checkout: at(newer) }, venvSpec("1.0.0"));
+    world.session.steps.length = 0;
+    expect(await failure(deployVenv({ ...world.ctx, checkout: at(older) }, venvSpec("2.0.0")))).toContain("refusing to replace the live venv");
+    expect(world.session.steps).not.toContain("create venv");
+  });
+
+  it("the same release again from an older checkout goes ahead and keeps the newer commit on record", async () => {
+    const files = { "app.py": "app = 'same'\n" };
+    await deployApp({ ...world.ctx, checkout: at(newer) }, appSpec(files));
+    await deployApp({ ...world.ctx, checkout: at(older) }, appSpec(files));
+    expect(record().commit).toBe(newer);
+    expect(await failure(deployApp({ ...world.ctx, checkout: at(older) }, appSpec({ "app.py": "app = 'other'\n" })))).toContain("refusing to replace the live release");
+  });
+});
