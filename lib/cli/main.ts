@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { WebshareError } from "../errors";
 import { redactUrls } from "../redact";
-import { provision } from "./provision";
+import { provision } from "../host/provision";
 import { watchInterrupts } from "./interrupt";
 import { diffCommand } from "./diff";
 import { planSummaryCommand } from "./plan-summary";
@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
           });
       });
       try {
-        await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
+        await provision({ action, env: process.env, warn: (line) => process.stderr.write(`${line}\n`), onInterrupt: (c) => (cleanup = c) });
       } finally {
         unmark();
       }

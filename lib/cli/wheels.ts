@@ -10,7 +10,7 @@ import { exitText, runLocal } from "../local-process";
 import { pipCommand, pipSourceArgs } from "../lifecycle/pip";
 import { loadUnits, UnitSource } from "../stacks/load";
 import { plural } from "../plural";
-import type { HostCommandIo } from "./drift";
+import type { HostCommandIo } from "../host/each-host";
 
 /**
  * `webshare wheels [CONSTRUCT]`: fill each selected Venv's local wheelhouse with
