@@ -9,7 +9,7 @@ import { openHostSession } from "./open";
 import { stepContext } from "./context";
 
 /**
- * Commands that reach hosts (releases, freeze, rollback, host-lock, lock, wheels' siblings):
+ * How commands that reach hosts (releases, freeze, rollback, host-lock, lock) run their work:
  * one session per host, opened by openHostSession, each unit's work given a StepContext
  * built by stepContext.
  */
@@ -25,7 +25,7 @@ export interface HostCommandIo {
 }
 
 /** Open one session to `connection`, run `work`, close it, whatever `work` does. */
-export async function withHostSession<T>(connection: ConnectionSpec, io: Pick<HostCommandIo, "env" | "log">, work: (session: RemoteSession) => Promise<T>): Promise<T> {
+async function withHostSession<T>(connection: ConnectionSpec, io: Pick<HostCommandIo, "env" | "log">, work: (session: RemoteSession) => Promise<T>): Promise<T> {
   const session = await openHostSession(connection, { env: io.env, warn: io.log });
   try {
     return await work(session);
