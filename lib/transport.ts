@@ -2,11 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { errors } from "./errors";
 import { sha256Hex, stableStringify } from "./hash";
+import type { z } from "zod";
 import { plannedUnitOfStack } from "./stacks/read";
+import { joinConnection, removalSpec, RemovalSpec, unitSpec, UnitSpec } from "./spec";
+import { InventorySpec, inventorySpec } from "./inventory-spec";
+import { describeIssues } from "./props-validation";
 
 /**
  * How a unit's spec reaches its provisioner: the synth side (constructs/unit-resource.ts)
- * and the apply side (cli/provision.ts) of one contract.
+ * and the apply side (host/provision.ts, through specFromEnvironment below) of one contract.
  *
  * The spec is NOT copied into the provisioner's environment: one environment string is
  * limited to 128 KiB on Linux (MAX_ARG_STRLEN), which an app of ~1,500 files exceeds. The
@@ -98,4 +102,39 @@ export function deploySpecFromEnvironment(env: NodeJS.ProcessEnv, readFile: (fil
   // The machine's settings as planned (the provisioner's environment), not as the file has them now.
   const local = localOf(env);
   return { planned: found.planned, ...(local !== undefined && { local }) };
+}
+
+/** A received spec validated with `schema`, the machine's connection settings joined in. */
+export function validUnit<T extends z.ZodType>(schema: T, received: ReceivedSpec): z.infer<T> {
+  const parsed = schema.safeParse(joinConnection(received.planned, received.local));
+  if (!parsed.success) throw errors.invalidSpec(describeIssues(parsed.error, joinConnection(received.planned, received.local)).join("; "));
+  return parsed.data;
+}
+
+/** A spec as JSON text (WEBSHARE_UNIT), validated with `schema`. */
+export function parseUnit<T extends z.ZodType>(schema: T, json: string | undefined): z.infer<T> {
+  return validUnit(schema, specFromVariable({ WEBSHARE_UNIT: json }));
+}
+
+/** The unit a `provision` run works on, from the provisioner's environment (see lib/transport.ts). */
+export function unitFromEnvironment(action: "create", env: NodeJS.ProcessEnv): UnitSpec;
+export function unitFromEnvironment(action: "destroy", env: NodeJS.ProcessEnv): RemovalSpec;
+export function unitFromEnvironment(action: "create" | "destroy", env: NodeJS.ProcessEnv): UnitSpec | RemovalSpec {
+  return action === "create" ? validUnit(unitSpec, deploySpecFromEnvironment(env)) : validUnit(removalSpec, specFromVariable(env));
+}
+
+/** Whether the provisioner's JSON is a host inventory (lib/inventory-spec.ts) rather than a unit. */
+function isInventory(json: string | undefined): boolean {
+  try {
+    const raw: unknown = JSON.parse(json ?? "");
+    return raw !== null && typeof raw === "object" && (raw as { kind?: unknown }).kind === "inventory";
+  } catch {
+    return false;
+  }
+}
+
+/** What a provisioner works on: a host inventory, which travels whole in WEBSHARE_UNIT (it is small), or a unit. */
+export function specFromEnvironment(action: "create" | "destroy", env: NodeJS.ProcessEnv): UnitSpec | RemovalSpec | InventorySpec {
+  if (isInventory(env.WEBSHARE_UNIT)) return validUnit(inventorySpec, specFromVariable(env));
+  return action === "create" ? unitFromEnvironment("create", env) : unitFromEnvironment("destroy", env);
 }

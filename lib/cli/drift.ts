@@ -4,6 +4,7 @@ import { checkoutOf } from "../checkout";
 import { loadUnits } from "../stacks/load";
 import { DriftReport, exitCodeOf } from "../drift/model";
 import { renderCheckText, renderDriftMarkdown, renderFixText } from "../drift/render";
+import type { HostCommandIo } from "../host/each-host";
 
 /**
  * `webshare drift`: is every deployed venv and app still what the stacks describe? Prints a
@@ -19,16 +20,6 @@ export interface DriftCommandOptions {
   readonly fix?: boolean;
   /** false: --fix acts from this checkout without comparing it with the deployed state. */
   readonly stateCheck?: boolean;
-}
-
-/** I/O of the commands that reach hosts (drift, lock). */
-export interface HostCommandIo {
-  readonly cwd: string;
-  readonly env: NodeJS.ProcessEnv;
-  /** The report. */
-  readonly write: (text: string) => void;
-  /** Progress of fixes and warnings, one line each (stderr, so --json stays parseable). */
-  readonly log: (line: string) => void;
 }
 
 export async function driftCommand(options: DriftCommandOptions, io: HostCommandIo): Promise<number> {

@@ -6,8 +6,7 @@ import { commandLine, quote } from "../shell";
 import { abs } from "../lifecycle/context";
 import { loadUnits, UnitSource } from "../stacks/load";
 import type { SynthesizedUnit } from "../stacks/read";
-import type { HostCommandIo } from "./drift";
-import { onEachHost } from "./one-host";
+import { HostCommandIo, onEachHost } from "../host/each-host";
 
 /**
  * `webshare freeze [CONSTRUCT | --host HOST] [--out DIR]`: the host's freeze.txt of each

@@ -3,8 +3,8 @@ import type { UnitSource } from "../stacks/load";
 import { errors } from "../errors";
 import { lockDir, readHostLock, removeHostLock, unlockHint } from "../lifecycle/host-lock";
 import { describeOwner, isRunningLocally, staleAfterSeconds, staleness } from "../lifecycle/lock-owner";
-import type { HostCommandIo } from "./drift";
-import { oneUnit, onHostOf, unitOnHost } from "./one-host";
+import { HostCommandIo, onHostOf } from "../host/each-host";
+import { oneUnit, unitOnHost } from "../stacks/select";
 
 /**
  * `webshare host-lock <construct> | --host <host construct> [--force]`: show who holds the host

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { WebshareError } from "../errors";
 import { redactUrls } from "../redact";
-import { provision } from "./provision";
+import { provision } from "../host/provision";
 import { watchInterrupts } from "./interrupt";
 import { diffCommand } from "./diff";
 import { planSummaryCommand } from "./plan-summary";
@@ -17,6 +17,7 @@ import { deployCommand } from "./deploy";
 import { askOnStdin } from "./ask";
 import { wheelsCommand } from "./wheels";
 import { markWorking } from "../cdktf/run-dir";
+import { engineOptions, hostOption, jsonOption, markdownOption, stackSourceOptions, stateCheckOption, venvSelectorArgument } from "./options";
 
 /**
  * The `webshare` CLI. Commands only declare and delegate; this entry point is the only place
@@ -71,146 +72,129 @@ async function main(argv: string[]): Promise<number> {
           });
       });
       try {
-        await provision({ action, env: process.env, onInterrupt: (c) => (cleanup = c) });
+        await provision({ action, env: process.env, warn: (line) => process.stderr.write(`${line}\n`), onInterrupt: (c) => (cleanup = c) });
       } finally {
         unmark();
       }
     });
 
-  program
+  // The I/O every command gets: the report on stdout, progress on stdout or (where the report must stay parseable) stderr.
+  const write = (text: string) => process.stdout.write(text);
+  const toStdout = (line: string) => process.stdout.write(`${line}\n`);
+  const toStderr = (line: string) => process.stderr.write(`${line}\n`);
+  const hostIo = (log: (line: string) => void) => ({ cwd: process.cwd(), env: process.env, write, log });
+
+  const deploy = program
     .command("deploy")
     .description("synthesize and apply one stack like cdktf deploy (same state and provisioners), without the cdktf CLI's start-up; run it in the cdktf project directory")
     .argument("[stack]", "the stack to deploy (needed when the app has several)")
-    .option("--auto-approve", "apply without showing the plan and asking (like cdktf deploy --auto-approve)")
-    .option("--engine <binary>", "Terraform or OpenTofu binary (default: $TERRAFORM_BINARY_NAME, else terraform)")
-    .option("--parallelism <n>", "passed to the engine as -parallelism: how many units deploy at once (engine default 10)")
-    .option("--lock-timeout <duration>", "passed to the engine as -lock-timeout, e.g. 10m: wait for another run's state lock instead of failing at once")
-    .option("--target <address>", "passed to the engine as -target (repeat it for several): only these resources, e.g. terraform_data.app_deploy_8C7201CF", (value: string, previous: string[] = []) => [...previous, value])
-    .action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string; parallelism?: string; lockTimeout?: string; target?: string[] }) => {
-      exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: (line) => process.stdout.write(`${line}\n`), ask: askOnStdin });
-    });
+    .option("--auto-approve", "apply without showing the plan and asking (like cdktf deploy --auto-approve)");
+  engineOptions(deploy).action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string; parallelism?: string; lockTimeout?: string; target?: string[] }) => {
+    exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: toStdout, ask: askOnStdin, terminal: process.stdout.isTTY });
+  });
 
-  program
+  const diff = program
     .command("diff")
     .description("package changes between two lock/freeze/requirements files, as Markdown for a PR (informative: succeeds whenever it can diff)")
     .argument("<old>", "a file, or git:REF:PATH (read with git show, e.g. git:main:app/requirements.lock)")
-    .argument("<new>", "a file, or git:REF:PATH")
-    .option("--json", "print the diff as JSON")
-    .action(async (oldSource: string, newSource: string, opts: { json?: boolean }) => {
-      await diffCommand(oldSource, newSource, opts, { cwd: process.cwd(), write: (text) => process.stdout.write(text) });
-    });
+    .argument("<new>", "a file, or git:REF:PATH");
+  jsonOption(diff, "the diff").action(async (oldSource: string, newSource: string, opts: { json?: boolean }) => {
+    await diffCommand(oldSource, newSource, opts, { cwd: process.cwd(), write });
+  });
 
-  program
+  const planSummary = program
     .command("plan-summary")
     .description("what a plan changes in webshare units (packages, files, Apache config), as Markdown for a PR comment")
-    .argument("<plan-json>", 'output of "tofu show -json PLANFILE" (or terraform), or - for standard input')
-    .option("--json", "print the summary as JSON")
+    .argument("<plan-json>", 'output of "tofu show -json PLANFILE" (or terraform), or - for standard input');
+  jsonOption(planSummary, "the summary")
     .option("--max-items <n>", "longest table or list before \"... and N more\"", "100")
     .option("--full", "all of it, however long (by default it is cut to fit a GitHub comment, 65,536 characters)")
     .action(async (file: string, opts: { json?: boolean; maxItems?: string; full?: boolean }) => {
-      await planSummaryCommand(file, opts, { cwd: process.cwd(), write: (text) => process.stdout.write(text) });
+      await planSummaryCommand(file, opts, { cwd: process.cwd(), write });
     });
 
-  program
+  const validate = program
     .command("validate")
     .description("check an app directory's webshare.json (the portable app descriptor) and the files it names")
-    .argument("<dir>", "the app directory")
-    .option("--json", "print the result as JSON")
-    .action(async (dir: string, opts: { json?: boolean }) => {
-      await validateCommand(dir, opts, { write: (text) => process.stdout.write(text) });
-    });
+    .argument("<dir>", "the app directory");
+  jsonOption(validate, "the result").action(async (dir: string, opts: { json?: boolean }) => {
+    await validateCommand(dir, opts, { write });
+  });
 
   program
     .command("schema")
     .description("print the JSON Schema of webshare.json (for editors and other tools)")
     .action(async () => {
-      await schemaCommand({ write: (text) => process.stdout.write(text) });
+      await schemaCommand({ write });
     });
 
-  program
+  const drift = program
     .command("drift")
-    .description("compare every deployed venv (desired / recorded freeze.txt / live) and app (files, Apache config) with the stacks; exit 0 no drift, 2 drift, 1 error")
-    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .option("--json", "print the report as JSON")
-    .option("--markdown", "print the report as Markdown")
-    .option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again (refused when the stacks differ from the deployed state)")
-    .option("--no-state-check", "with --fix: do not compare the stacks with the deployed state (Terraform/OpenTofu state pull) first")
-    .action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean; stateCheck?: boolean }) => {
-      exitCode = await driftCommand(opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stderr.write(`${line}\n`) });
-    });
+    .description("compare every deployed venv (desired / recorded freeze.txt / live) and app (files, Apache config) with the stacks; exit 0 no drift, 2 drift, 1 error");
+  stackSourceOptions(drift);
+  jsonOption(drift, "the report");
+  markdownOption(drift, "the report").option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again (refused when the stacks differ from the deployed state)");
+  stateCheckOption(drift, "with --fix: ").action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean; stateCheck?: boolean }) => {
+    exitCode = await driftCommand(opts, hostIo(toStderr));
+  });
 
-  program
-    .command("lock")
-    .description("pin each Venv's requirements into its lock file, resolved by the target host's own Python (the live venv is not touched)")
-    .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), or of this stack")
-    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .action(async (construct: string | undefined, opts: { app?: string; dir?: string }) => {
-      exitCode = await lockCommand(construct, opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stdout.write(`${line}\n`) });
-    });
+  const lock = venvSelectorArgument(
+    program.command("lock").description("pin each Venv's requirements into its lock file, resolved by the target host's own Python (the live venv is not touched)"),
+  );
+  stackSourceOptions(lock).action(async (construct: string | undefined, opts: { app?: string; dir?: string }) => {
+    exitCode = await lockCommand(construct, opts, hostIo(toStdout));
+  });
 
-  program
-    .command("wheels")
-    .description("fill each Venv's local wheelhouse with pip wheel on this machine (from its lock, else its requirements), so deploys with noIndex work while the package index is down")
-    .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), or of this stack")
-    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
+  const wheels = venvSelectorArgument(
+    program
+      .command("wheels")
+      .description("fill each Venv's local wheelhouse with pip wheel on this machine (from its lock, else its requirements), so deploys with noIndex work while the package index is down"),
+  );
+  stackSourceOptions(wheels)
     .option("--python <path>", "the local Python that runs pip wheel; its X.Y must be the Venv's pythonVersion", "python3")
     .action(async (construct: string | undefined, opts: { app?: string; dir?: string; python?: string }) => {
-      exitCode = await wheelsCommand(construct, opts, { cwd: process.cwd(), env: process.env, write: (text) => process.stdout.write(text), log: (line) => process.stdout.write(`${line}\n`) });
+      exitCode = await wheelsCommand(construct, opts, hostIo(toStdout));
     });
 
-  const hostIo = { cwd: process.cwd(), env: process.env, write: (text: string) => process.stdout.write(text), log: (line: string) => process.stdout.write(`${line}\n`) };
-  program
+  const releases = program
     .command("releases")
     .description("list the venvs and releases kept on the host for rollback: age, packages or files, what switching to each changes, which one serves")
-    .argument("<construct>", "a Venv or WsgiApp construct path (e.g. demo/venv), or a prefix / stack name / WebshareHost path (demo/host) for several")
-    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .option("--json", "print the listing as JSON")
-    .action(async (construct: string, opts: { app?: string; dir?: string; json?: boolean }) => {
-      exitCode = await releasesCommand(construct, opts, hostIo);
-    });
+    .argument("<construct>", "a Venv or WsgiApp construct path (e.g. demo/venv), or a prefix / stack name / WebshareHost path (demo/host) for several");
+  stackSourceOptions(releases);
+  jsonOption(releases, "the listing").action(async (construct: string, opts: { app?: string; dir?: string; json?: boolean }) => {
+    exitCode = await releasesCommand(construct, opts, hostIo(toStdout));
+  });
 
-  program
+  const freeze = program
     .command("freeze")
     .description("print the host's freeze.txt of each selected Venv (what its last deploy or rollback installed), or write one file per Venv with --out")
-    .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), of this stack, or on this WebshareHost (demo/host)")
-    .option("--host <construct>", "only Venvs on this WebshareHost construct path (e.g. demo/host)")
-    .option("--out <dir>", "write <dir>/<construct path>.freeze.txt per Venv instead of printing")
-    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .action(async (construct: string | undefined, opts: { host?: string; out?: string; app?: string; dir?: string }) => {
-      exitCode = await freezeCommand(construct, opts, { ...hostIo, log: (line: string) => process.stderr.write(`${line}\n`) });
-    });
+    .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), of this stack, or on this WebshareHost (demo/host)");
+  hostOption(freeze, "only Venvs on this WebshareHost construct path").option("--out <dir>", "write <dir>/<construct path>.freeze.txt per Venv instead of printing");
+  stackSourceOptions(freeze).action(async (construct: string | undefined, opts: { host?: string; out?: string; app?: string; dir?: string }) => {
+    exitCode = await freezeCommand(construct, opts, hostIo(toStderr));
+  });
 
-  program
+  const rollback = program
     .command("rollback")
     .description("switch a Venv or WsgiApp back to the venv or release deployed before the current one, without rebuilding (health-checked; switched back if it fails)")
     .argument("<construct>", "the Venv or WsgiApp construct path, e.g. demo/venv")
-    .option("--to <id>", "switch to this kept venv or release instead (see webshare releases)")
-    .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-    .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-    .option("--no-state-check", "do not compare the stacks with the deployed state (Terraform/OpenTofu state pull) first")
-    .action(async (construct: string, opts: { to?: string; app?: string; dir?: string; stateCheck?: boolean }) => {
-      exitCode = await rollbackCommand(construct, opts, hostIo);
-    });
+    .option("--to <id>", "switch to this kept venv or release instead (see webshare releases)");
+  stackSourceOptions(rollback);
+  stateCheckOption(rollback).action(async (construct: string, opts: { to?: string; app?: string; dir?: string; stateCheck?: boolean }) => {
+    exitCode = await rollbackCommand(construct, opts, hostIo(toStdout));
+  });
 
   // `unlock` was host-lock's name until `lock` came to mean pinning packages; it stays, hidden.
   for (const name of ["host-lock", "unlock"]) {
-    program
+    const hostLock = program
       .command(name, { hidden: name === "unlock" })
       .description("show who holds a host's deploy lock and whether it looks stale; --force removes it")
-      .argument("[construct]", "a Venv or WsgiApp construct path on that host (e.g. demo/venv)")
-      .option("--host <construct>", "or the WebshareHost construct path (e.g. demo/host)")
-      .option("--force", "remove the lock, whoever holds it")
-      .option("--app <command>", 'synthesize with this cdktf app command first (e.g. "node dist/main.js"), into a temp dir')
-      .option("--dir <outdir>", "read the stacks synthesized here", "cdktf.out")
-      .action(async (construct: string | undefined, opts: { host?: string; force?: boolean; app?: string; dir?: string }) => {
-        if (name === "unlock") process.stderr.write("webshare: unlock is now called host-lock (the old name still works)\n");
-        exitCode = await hostLockCommand(construct, opts, hostIo);
-      });
+      .argument("[construct]", "a Venv or WsgiApp construct path on that host (e.g. demo/venv)");
+    hostOption(hostLock, "or the WebshareHost construct path").option("--force", "remove the lock, whoever holds it");
+    stackSourceOptions(hostLock).action(async (construct: string | undefined, opts: { host?: string; force?: boolean; app?: string; dir?: string }) => {
+      if (name === "unlock") process.stderr.write("webshare: unlock is now called host-lock (the old name still works)\n");
+      exitCode = await hostLockCommand(construct, opts, hostIo(toStdout));
+    });
   }
 
   for (const command of program.commands) {

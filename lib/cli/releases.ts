@@ -3,8 +3,7 @@ import { loadUnits, UnitSource } from "../stacks/load";
 import { listKept, pathsOf } from "../lifecycle/kept";
 import { summarize } from "../releases/model";
 import { renderReleasesText, UnitListing } from "../releases/render";
-import type { HostCommandIo } from "./drift";
-import { onEachHost } from "./one-host";
+import { HostCommandIo, onEachHost } from "../host/each-host";
 import type { SynthesizedUnit } from "../stacks/read";
 
 /**

@@ -1,8 +1,8 @@
 import type { UnitSource } from "../stacks/load";
 import { acquireHostLock } from "../lifecycle/host-lock";
 import { rollback } from "../lifecycle/rollback";
-import type { HostCommandIo } from "./drift";
-import { oneUnit, onHostOf } from "./one-host";
+import { HostCommandIo, onHostOf } from "../host/each-host";
+import { oneUnit } from "../stacks/select";
 
 /**
  * `webshare rollback <construct> [--to ID]`: switch one Venv or WsgiApp back to the venv or

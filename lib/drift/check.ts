@@ -1,4 +1,3 @@
-import { HostSession } from "../ssh/session";
 import type { RemoteSession } from "../ssh/remote-session";
 import { errorText } from "../errors";
 import type { Writer } from "../progress";
@@ -11,6 +10,7 @@ import { recordsDir } from "../lifecycle/inventory";
 import { probeHost, ProbeRequest } from "./probe";
 import type { SynthesizedUnit } from "../stacks/read";
 import type { Checkout } from "../checkout";
+import { openHostSession } from "../host/open";
 
 /**
  * Check (and with --fix, repair) every unit: one SSH connection per host, hosts in
@@ -68,9 +68,9 @@ function failure(group: HostGroup, e: unknown): HostFailure {
 }
 
 async function checkHost(group: HostGroup, options: DriftOptions, started: number): Promise<CheckedHost> {
-  let session: HostSession | undefined;
+  let session: RemoteSession | undefined;
   try {
-    session = await HostSession.open(group.connection, options.env, options.log);
+    session = await openHostSession(group.connection, { env: options.env, warn: options.log });
     const { units, orphans } = await observe(session, group);
     return { group, session, units, orphans, checkedAt: performance.now() - started };
   } catch (e) {

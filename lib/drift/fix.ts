@@ -2,7 +2,8 @@ import type { AppUnitSpec, UnitSpec, VenvUnitSpec } from "../spec";
 import { commandLine } from "../shell";
 import { errors, errorText, WebshareError } from "../errors";
 import type { RemoteSession } from "../ssh/remote-session";
-import { Progress, Writer } from "../progress";
+import type { Writer } from "../progress";
+import { stepContext } from "../host/context";
 import { abs, StepContext } from "../lifecycle/context";
 import { acquireHostLock, HeldLock, lockDir } from "../lifecycle/host-lock";
 import { deployVenv } from "../lifecycle/venv";
@@ -67,7 +68,7 @@ async function apply(ctx: StepContext, spec: UnitSpec, action: FixAction): Promi
 export async function fixHost(session: RemoteSession, target: string, targets: readonly FixTarget[], write: Writer, env: NodeJS.ProcessEnv, checkout?: Checkout): Promise<FixOutcome[]> {
   const ordered = fixOrder(targets);
   if (ordered.length === 0) return [];
-  const lockCtx: StepContext = { session, place: { unit: "webshare drift --fix", target }, progress: new Progress("drift --fix", write), instance: INSTANCE, env };
+  const lockCtx = stepContext(session, { place: { unit: "webshare drift --fix", target }, label: "drift --fix", progress: write, instance: INSTANCE, env });
   // One lock per host home (units of one connection normally share it).
   const homes = new Map(ordered.map((t) => [lockDir(t.unit.spec.host), t.unit.spec.host]));
   const locks: HeldLock[] = [];
@@ -75,7 +76,7 @@ export async function fixHost(session: RemoteSession, target: string, targets: r
   try {
     for (const host of homes.values()) locks.push(await acquireHostLock(lockCtx, host));
     for (const { unit, drift } of ordered) {
-      const ctx: StepContext = { session, place: { unit: unit.spec.unit, target }, progress: new Progress(unit.spec.unit, write), instance: INSTANCE, env, ...(checkout !== undefined && { checkout }) };
+      const ctx = stepContext(session, { place: { unit: unit.spec.unit, target }, progress: write, instance: INSTANCE, env, ...(checkout !== undefined && { checkout }) });
       try {
         await apply(ctx, unit.spec, drift.fix);
         outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: true });

@@ -5,7 +5,8 @@ import { errors, WebshareError } from "../errors";
 import { abs, StepContext } from "./context";
 import type { HostSpec } from "../spec";
 import type { Heartbeat } from "../progress";
-import { HostSession } from "../ssh/session";
+import type { RemoteSession } from "../ssh/remote-session";
+import { openHostSession } from "../host/open";
 import { describeOwner, HEARTBEAT_SECONDS, isRunningLocally, LockOwner, parseOwner, renderOwner, staleAfterSeconds, staleness } from "./lock-owner";
 
 /**
@@ -166,10 +167,10 @@ export function hostLock(ctx: StepContext, host: HostSpec): HostLockHandle {
 
 // Direct, never through the connection broker: after Ctrl+C the broker's run is stopping too.
 async function releaseOverNewSession(ctx: StepContext, host: HostSpec, script: string): Promise<string | undefined> {
-  let session: HostSession | undefined;
+  let session: RemoteSession | undefined;
   try {
     // One quick attempt: the release runs while the provisioner is being stopped.
-    session = await HostSession.open({ ...host.connection, connectTimeoutSeconds: Math.min(host.connection.connectTimeoutSeconds, 10), connectAttempts: 1 }, ctx.env, () => undefined);
+    session = await openHostSession(host.connection, { env: ctx.env, warn: () => undefined, quick: true });
     await session.run(ctx.place, "release host lock", script);
     return undefined;
   } catch (e) {

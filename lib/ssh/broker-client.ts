@@ -14,7 +14,7 @@ import { BROKER_ENV, BrokerReply, encodeMessage, fromWireError, LineDecoder, Ope
  */
 export async function openSession(connection: ConnectionSpec, env: NodeJS.ProcessEnv, warn: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<RemoteSession> {
   // Resolved here, on the deploying machine, once: the broker gets the concrete hops.
-  const resolved = resolveConnection(connection);
+  const resolved = resolveConnection(connection, { env });
   const socketPath = env[BROKER_ENV];
   if (socketPath !== undefined && socketPath !== "") {
     const brokered = await BrokeredSession.open(socketPath, resolved);

@@ -64,14 +64,16 @@ export function targetOf(connection: Pick<ConnectionSpec, "host" | "port" | "use
 export interface ResolveOptions {
   readonly home?: string;
   readonly localUser?: string;
+  /** The command's environment: its USER names the local user when the system cannot (no passwd entry). */
+  readonly env?: NodeJS.ProcessEnv;
   readonly readFile?: (file: string) => string;
 }
 
-function localUserName(): string {
+function localUserName(env: NodeJS.ProcessEnv): string {
   try {
     return os.userInfo().username;
   } catch {
-    return process.env.USER ?? "root";
+    return env.USER ?? "root";
   }
 }
 
@@ -82,7 +84,7 @@ function pinList(hostKey: string | string[] | undefined): string[] {
 /** Resolve a spec on this machine. Throws WebshareErrors naming the hop and what to fix. */
 export function resolveConnection(spec: ConnectionSpec, options: ResolveOptions = {}): ResolvedConnection {
   const home = options.home ?? os.homedir();
-  const localUser = options.localUser ?? localUserName();
+  const localUser = options.localUser ?? localUserName(options.env ?? {});
   const readFile = options.readFile ?? ((f: string) => fs.readFileSync(f, "utf8"));
   const written = targetOf(spec);
 

@@ -133,7 +133,7 @@ export class HostSession implements RemoteSession {
 
   /** Resolve the spec on this machine (ssh config, known_hosts) and connect. Secrets are read here, at apply time. */
   static async open(connection: ConnectionSpec, env: NodeJS.ProcessEnv, warn: (line: string) => void = (l) => process.stderr.write(l + "\n")): Promise<HostSession> {
-    return HostSession.openResolved(resolveConnection(connection), env, warn);
+    return HostSession.openResolved(resolveConnection(connection, { env }), env, warn);
   }
 
   /** Connect through the jump chain, verifying every hop's key; retry what may pass, within the bounds. */

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { specFromEnvironment } from "../../lib/cli/provision";
+import { specFromEnvironment } from "../../lib/transport";
 import { errorText } from "../../lib/errors";
 import { commandLine } from "../../lib/shell";
 

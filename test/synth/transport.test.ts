@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { Venv, WsgiApp } from "../../constructs";
 import type { WebshareHostProps } from "../../constructs/webshare-host";
 import { unitsOfStack } from "../../lib/stacks/read";
-import { parseUnit } from "../../lib/cli/provision";
+import { parseUnit } from "../../lib/transport";
 import { AppUnitSpec, removalSpec, unitSpec, UnitSpec } from "../../lib/spec";
 import { tofu, tofuStatus, unreachableHostStack, withPathFirst } from "../support/engine-stack";
 import { provisionStubDir } from "../support/provision-stub";

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { Venv, WsgiApp } from "../../constructs";
 import { unitsOfStack } from "../../lib/stacks/read";
-import { parseUnit } from "../../lib/cli/provision";
+import { parseUnit } from "../../lib/transport";
 import { apacheConfigOf } from "../../lib/render/unit-files";
 import { sha256Hex } from "../../lib/hash";
 import { parseRequirements } from "../../lib/requirements";

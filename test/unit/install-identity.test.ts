@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { canonicalRequirements, installIdentity } from "../../lib/install-identity";
 import { venvAsPlanned } from "../../lib/lifecycle/as-planned";
-import { lockOne } from "../../lib/cli/lock";
+import { lockOne } from "../../lib/lock/write";
 import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
 import type { StepContext } from "../../lib/lifecycle/context";

@@ -1,5 +1,5 @@
 import { lockDiff, lockPackages, renderLockDiff, renderLockFile } from "../../lib/lock/lock-file";
-import { lockPathOf } from "../../lib/cli/lock";
+import { lockPathOf } from "../../lib/lock/write";
 import { venvSpec } from "./drift-fixtures";
 
 /** The lock `webshare lock` writes and the change it prints. */

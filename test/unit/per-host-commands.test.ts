@@ -6,7 +6,7 @@ import type { SynthesizedUnit } from "../../lib/stacks/read";
 import { selectUnits } from "../../lib/stacks/read";
 import { fetchFreezes, freezeOutFile } from "../../lib/cli/freeze";
 import { listReleases } from "../../lib/cli/releases";
-import type { HostCommandIo } from "../../lib/cli/drift";
+import type { HostCommandIo } from "../../lib/host/each-host";
 import { LocalShellSession, tempHome } from "../support/local-shell-session";
 import { appSpec, host, venvSpec } from "./drift-fixtures";
 

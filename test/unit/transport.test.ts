@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { unitFromEnvironment } from "../../lib/cli/provision";
+import { unitFromEnvironment } from "../../lib/transport";
 import { splitConnection } from "../../lib/spec";
 import { deploySpecFromEnvironment, specDigest } from "../../lib/transport";
 import { escapeTemplate, escapeTemplates } from "../../lib/template-escape";

@@ -1,4 +1,4 @@
-import { compiledWheels, LocalPython, localPythonFit, pipWheelArgv, wheelhouseChanges } from "../../lib/cli/wheels";
+import { compiledWheels, LocalPython, localPythonFit, pipWheelArgv, wheelhouseChanges } from "../../lib/wheels/plan";
 import { venvSpec } from "./drift-fixtures";
 
 /** The pure parts of `webshare wheels`: the pip command, the interpreter check, what is new. */

@@ -1,0 +1,149 @@
+import { plural } from "../plural";
+import { errors } from "../errors";
+import { readCdktfProject, readStack, SynthesizedStack } from "./project";
+import { synthesize } from "./synth";
+import { absoluteEngine, engineBinary, engineColorArgs, engineSource, engineUnrunnable } from "./engine";
+import { exitText, runLocal } from "../local-process";
+import { RUN_DIR_VARIABLE, waitUntilIdle } from "./run-dir";
+import { startBroker } from "../ssh/broker";
+import { EngineOptions, engineOptionArgs } from "./engine-options";
+import { stateLockConflict } from "./state-lock";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/**
+ * What `webshare deploy [stack]` runs: what `cdktf deploy` does for a webshare stack (synth,
+ * then the engine's init, plan and apply in the stack's directory, same state, same
+ * provisioners), without the cdktf CLI's own start-up (~3 s of every deploy here; see
+ * docs/benchmarks.md). The engine's state-lock conflicts are named; an interrupt waits for
+ * the provisioners to release the host lock.
+ */
+export interface DeployOptions extends EngineOptions {
+  readonly autoApprove?: boolean;
+  readonly engine?: string;
+}
+
+export interface DeployIo {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: (line: string) => void;
+  /** Ask the user one question and return the answer ("" when there is no input). */
+  readonly ask: (question: string) => Promise<string>;
+  /** Whether the engine's output goes to a terminal (then it keeps its colours unless NO_COLOR is set). @default false */
+  readonly terminal?: boolean;
+}
+
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)}s`;
+
+export async function deployStack(stackName: string | undefined, options: DeployOptions, io: DeployIo): Promise<number> {
+  const started = performance.now();
+  const project = readCdktfProject(io.cwd);
+  engineOptionArgs(options); // refuse bad options before the synth
+  const binary = absoluteEngine(engineBinary(io.env, options.engine), io.cwd);
+  const unrunnable = engineUnrunnable(binary, io.env);
+  if (unrunnable !== undefined) throw errors.engineUnrunnable(binary, engineSource(io.env, options.engine), unrunnable);
+  // The synth's engine check and the deploy must use the same engine.
+  const env = { ...io.env, TERRAFORM_BINARY_NAME: binary };
+
+  let step = performance.now();
+  await synthesize(project.app, io.cwd, env, project.outdir);
+  const stack = readStack(project.outdir, stackName);
+  io.log(`webshare deploy: synthesized ${stack.name} with ${JSON.stringify(project.app)} ${seconds(step)}`);
+
+  step = performance.now();
+  const init = await runLocal(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
+  if (init.code !== 0) throw errors.engineFailed(binary, "init", exitText(init.code), init.output);
+  io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
+
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));
+  try {
+    return await planAndApply(binary, stack, env, runDir, options, io, started);
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Without --auto-approve: `plan -out` (the user reads it), nothing to do when it has no
+ * changes, else ask, then apply exactly that plan. With it: one `apply -auto-approve`.
+ */
+async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number): Promise<number> {
+  const color = engineColorArgs(io.terminal, env);
+  const passed = engineOptionArgs(options);
+  const lockFailure = (step: string, output: string) => {
+    const lock = stateLockConflict(output);
+    return lock === undefined ? undefined : errors.stateLocked(binary, step, stack.workingDirectory, lock, options.lockTimeout);
+  };
+  let applyArgs = ["apply", "-auto-approve", "-input=false", ...color, ...passed.apply];
+  if (options.autoApprove !== true) {
+    const planFile = path.join(runDir, "plan");
+    const planned = await runUntilDone(binary, ["plan", "-input=false", "-detailed-exitcode", `-out=${planFile}`, ...color, ...passed.plan], stack.workingDirectory, env);
+    if (planned.signal !== undefined) throw errors.deployInterrupted(planned.signal);
+    if (planned.code !== 0 && planned.code !== 2) throw lockFailure("plan", planned.output) ?? errors.engineFailed(binary, "plan", exitText(planned.code), "");
+    if (planned.code === 0) {
+      io.log(`webshare deploy: ${stack.name} has no changes: nothing to apply`);
+      return 0;
+    }
+    const answer = await io.ask("Apply these changes? Only 'yes' applies them: ");
+    if (answer.trim() !== "yes") throw errors.deployCancelled();
+    applyArgs = ["apply", "-input=false", ...color, ...passed.applyPlanFile, planFile];
+  }
+
+  const step = performance.now();
+  // All provisioners of this apply share one SSH connection per host through the broker.
+  // Without it (say, no writable temp dir) each provisioner connects on its own, as under cdktf.
+  const broker = await startBroker({ env: io.env, warn: io.log }).catch((e: Error) => {
+    io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
+    return undefined;
+  });
+  let applied: { code: number | string; signal?: string; output: string };
+  try {
+    applied = await runUntilDone(binary, applyArgs, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir });
+    if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
+  } finally {
+    await broker?.close();
+  }
+  const connections = broker?.connectionsOpened();
+  if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
+  if (applied.code !== 0) throw lockFailure("apply", applied.output) ?? errors.engineFailed(binary, "apply", exitText(applied.code), "");
+  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${plural(connections, "SSH connection")}`})`);
+  return 0;
+}
+
+/** After an interrupt: the engine has exited, but provisioners may still be releasing the host lock. */
+async function waitForProvisioners(runDir: string, log: (line: string) => void): Promise<void> {
+  let left = await waitUntilIdle(runDir, 0);
+  if (left.length === 0) return;
+  log(`webshare deploy: waiting for ${plural(left.length, "provisioner")} to stop and release the host lock (pid ${left.join(", ")})`);
+  left = await waitUntilIdle(runDir, 30_000);
+  if (left.length > 0) log(`webshare deploy: ${left.length === 1 ? "provisioner" : "provisioners"} ${left.join(", ")} still running after 30s; if a host stays locked, see webshare host-lock`);
+}
+
+/**
+ * Run the engine (plan, apply) and stay alive until it ends, whatever signal comes: Ctrl+C
+ * reaches the engine (same process group) and it stops its provisioners gracefully, which
+ * release the host lock; exiting first would orphan them. SIGTERM/SIGHUP sent to this
+ * process alone are passed on to the engine.
+ */
+async function runUntilDone(binary: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | string; signal?: string; output: string }> {
+  let signal: string | undefined;
+  let stop: ((s: NodeJS.Signals) => void) | undefined;
+  const onInt = () => (signal ??= "SIGINT");
+  const onTerm = (s: NodeJS.Signals) => {
+    signal ??= s;
+    stop?.("SIGTERM");
+  };
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGHUP", onTerm);
+  try {
+    // Shown live and kept (its tail), so a state-lock conflict can be named afterwards.
+    const run = await runLocal(binary, args, { cwd, env, passThrough: "tee", onStart: (s) => (stop = s) });
+    return { code: run.code, signal, output: run.output };
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    process.off("SIGHUP", onTerm);
+  }
+}
