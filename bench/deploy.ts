@@ -21,6 +21,9 @@
  *   BENCH_BUDGET_SECONDS (540) no new repeat starts if the last one would end past this budget
  *   BENCH_PAD_KB (1024)        filler per wheel (make-wheelhouse.py --pad-kb)
  *   BENCH_TOOLS (manual,ansible,ours,webshare)  the columns to run
+ *   BENCH_RTT_MS (0)           round trip times to run every tool at, e.g. `0,100`: above 0, every
+ *                              tool's SSH goes through bench/latency-proxy.ts (RTT/2 each way,
+ *                              turns counted); 0 connects to sshd directly
  *   BENCH_KEEP_HOST (unset)    1 = leave the bench host running at the end
  *   BENCH_RESULTS (bench/results.json)
  *   WEBSHARE_HOST_DIR, WEBSHARE_SSH_PORT, WEBSHARE_MANAGED_PORT, WEBSHARE_SELF_PORT,
@@ -28,12 +31,15 @@
  *   default host that tests and other work use)
  */
 import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { Client } from "ssh2";
 import { CdktfProject } from "../test/support/cdktf-project";
 import { httpGet, makeWheelhouse, REPO, resetHome, Target } from "../test/support/local-host";
 import { writeFleetApps } from "./fleet-apps";
+import { countsBetween, LatencyProxyProcess, LinkCounts, startLatencyProxyProcess } from "./latency-proxy";
 
 // The bench host, unless overridden; the host scripts (up.sh, reset.sh) read these.
 const BENCH_HOST_DEFAULTS: Record<string, string> = {
@@ -47,12 +53,14 @@ const BENCH_HOST_DEFAULTS: Record<string, string> = {
 for (const [name, value] of Object.entries(BENCH_HOST_DEFAULTS)) process.env[name] ||= value;
 
 type Tool = "manual" | "ansible" | "ours" | "webshare";
-type BenchTarget = Target & { knownHosts: string };
+/** `hostKeyAlias`: through the proxy, OpenSSH looks the key up under sshd's own host:port. */
+type BenchTarget = Target & { knownHosts: string; hostKeyAlias?: string };
 type ScenarioId = "first" | "noop" | "code" | "requirements" | "back";
 const TOOLS: readonly Tool[] = ["manual", "ansible", "ours", "webshare"];
 const DEFAULT_TOOLS: readonly Tool[] = TOOLS;
 /** Our two ways to deploy the same stack; each is judged against the targets. */
 const OURS: readonly Tool[] = ["ours", "webshare"];
+const PEERS = ["manual", "ansible"] as const;
 
 interface Scenario {
   readonly id: ScenarioId;
@@ -72,10 +80,10 @@ interface Workspace {
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { id: "first", title: "first deploy (empty home)", change: () => undefined, expect: { hello: "Hello", greeting: "1.0.0" } },
-  { id: "noop", title: "no-op deploy", target: 0.3, change: () => undefined, expect: { hello: "Hello", greeting: "1.0.0" } },
-  { id: "code", title: "code-only (app.py changed)", target: 0.5, change: (p) => p.write("app.py", p.read("app.py").replace(/Hello/g, "Howdy")), expect: { hello: "Howdy", greeting: "1.0.0" } },
-  { id: "requirements", title: "requirements (greeting 1.0.0 -> 2.0.0)", target: 1.0, change: (p) => p.write("requirements.lock", "webshare-greeting==2.0.0\n"), expect: { hello: "Howdy", greeting: "2.0.0" } },
+  { id: "first", title: "first deploy (empty home)", target: 1.0, change: () => undefined, expect: { hello: "Hello", greeting: "1.0.0" } },
+  { id: "noop", title: "no-op deploy", target: 0.15, change: () => undefined, expect: { hello: "Hello", greeting: "1.0.0" } },
+  { id: "code", title: "code-only (app.py changed)", target: 0.3, change: (p) => p.write("app.py", p.read("app.py").replace(/Hello/g, "Howdy")), expect: { hello: "Howdy", greeting: "1.0.0" } },
+  { id: "requirements", title: "requirements (greeting 1.0.0 -> 2.0.0)", target: 0.5, change: (p) => p.write("requirements.lock", "webshare-greeting==2.0.0\n"), expect: { hello: "Howdy", greeting: "2.0.0" } },
   { id: "back", title: "back to previous lock (2.0.0 -> 1.0.0)", target: 0.2, change: (p) => p.write("requirements.lock", "webshare-greeting==1.0.0\n"), expect: { hello: "Howdy", greeting: "1.0.0" } },
 ];
 
@@ -89,10 +97,14 @@ interface Run {
   readonly tool: Tool;
   readonly repeat: number;
   readonly scenario: ScenarioId;
+  /** The RTT the link had (0: straight to sshd, no proxy). */
+  readonly rttMs: number;
   readonly seconds: number;
   readonly ok: boolean;
   /** SSH logins accepted by the host's sshd during the run. */
   readonly connections: number;
+  /** What the latency proxy saw during the run (TCP connections, turns, bytes); RTT 0: none. */
+  readonly link?: LinkCounts;
   readonly problem?: string;
   /** Ours: the progress lines' steps with their times. */
   readonly steps?: Step[];
@@ -107,8 +119,11 @@ const REPEATS = Number(env("BENCH_REPEATS", "3"));
 const BUDGET_SECONDS = Number(env("BENCH_BUDGET_SECONDS", "540"));
 const PAD_KB = Number(env("BENCH_PAD_KB", "1024"));
 const SELECTED = env("BENCH_TOOLS", DEFAULT_TOOLS.join(",")).split(",").map((t) => t.trim()) as Tool[];
+const RTTS_MS = env("BENCH_RTT_MS", "0").split(",").map((t) => Number(t.trim()));
 const RESULTS = path.resolve(REPO, env("BENCH_RESULTS", "bench/results.json"));
 const SYNTH_RUNS = 3;
+/** The latency proxies by RTT; stopped at the end, or when the bench fails. */
+const proxies = new Map<number, LatencyProxyProcess>();
 
 const started = performance.now();
 const log = (line: string) => process.stdout.write(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
@@ -207,7 +222,8 @@ function peerProject(root: string): Workspace & { dir: string } {
 }
 
 function sshArgs(target: BenchTarget): string[] {
-  return ["-F", "/dev/null", "-i", target.key, "-p", String(target.port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${target.knownHosts}`, "-o", "LogLevel=ERROR"];
+  const alias = target.hostKeyAlias === undefined ? [] : ["-o", `HostKeyAlias=${target.hostKeyAlias}`];
+  return ["-F", "/dev/null", "-i", target.key, "-p", String(target.port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${target.knownHosts}`, ...alias, "-o", "LogLevel=ERROR"];
 }
 
 function manualTool(target: BenchTarget, root: string, wheelhouse: string): ToolRun {
@@ -229,7 +245,7 @@ function manualTool(target: BenchTarget, root: string, wheelhouse: string): Tool
 function ansibleTool(target: BenchTarget, root: string, wheelhouse: string): ToolRun {
   const project = peerProject(root);
   const inventory = path.join(project.dir, "inventory.ini");
-  const sshCommon = `-o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${target.knownHosts}`;
+  const sshCommon = `-o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${target.knownHosts}${target.hostKeyAlias === undefined ? "" : ` -o HostKeyAlias=${target.hostKeyAlias}`}`;
   fs.writeFileSync(
     inventory,
     `webshare ansible_host=${target.host} ansible_port=${target.port} ansible_user=${target.user} ansible_ssh_private_key_file=${target.key} ansible_ssh_common_args='${sshCommon}'\n`,
@@ -289,6 +305,94 @@ function oursTool(target: Target, wheelhouse: string, viaWebshareCli: boolean): 
       return { synth: seconds.synth, tofuInit: seconds.tofuInit, tofuApply: seconds.tofuApply };
     },
     dispose: () => project.remove(),
+  };
+}
+
+// --------------------------------------------------------------------------- the link
+
+/** The target as the tools see it at one RTT: sshd itself at 0, else the latency proxy in front of it. */
+function throughLink(target: BenchTarget, proxy: LatencyProxyProcess | undefined): BenchTarget {
+  if (proxy === undefined) return target;
+  // ours/webshare pin the key by fingerprint (WEBSHARE_HOST_KEY), whatever the port; OpenSSH
+  // (manual, Ansible) finds it in known_hosts under sshd's [host]:port.
+  return { ...target, port: proxy.port, hostKeyAlias: `[${target.host}]:${target.port}` };
+}
+
+/**
+ * The fewest turns an SSH deploy can cost, measured through the proxy: a connect (TCP, key
+ * exchange, login) and one exchange (a session channel, one command, its exit status), with
+ * ssh2 (the library our deploys use) and with OpenSSH's `ssh host true`. A requirements change
+ * cannot cost less: its verify (an HTTP GET from this machine) does not go through the proxy,
+ * and costs at least one more round trip on a real link.
+ */
+interface LinkFloor {
+  readonly rttMs: number;
+  /** ssh2: connect + login, then one `exec true` to its exit. Medians of FLOOR_RUNS. */
+  readonly ssh2: { readonly connectTurns: number; readonly exchangeTurns: number; readonly turns: number; readonly seconds: number; readonly connectSeconds: number };
+  /** OpenSSH `ssh -F /dev/null ... true`, the manual procedure's transport. */
+  readonly openssh: { readonly turns: number; readonly seconds: number };
+  readonly problem?: string;
+}
+const FLOOR_RUNS = 3;
+
+async function ssh2ConnectAndExec(target: BenchTarget, proxy: LatencyProxyProcess): Promise<{ connectTurns: number; exchangeTurns: number; connectSeconds: number; seconds: number }> {
+  const before = await proxy.counts();
+  const t0 = performance.now();
+  const client = new Client();
+  const wantKey = target.hostKey.replace(/^SHA256:/, "");
+  await new Promise<void>((resolve, reject) => {
+    client.once("ready", () => resolve());
+    client.once("error", reject);
+    client.connect({
+      host: target.host,
+      port: proxy.port,
+      username: target.user,
+      privateKey: fs.readFileSync(target.key),
+      hostVerifier: (key: Buffer) => crypto.createHash("sha256").update(key).digest("base64").replace(/=+$/, "") === wantKey,
+      readyTimeout: 60_000,
+    });
+  });
+  const connectSeconds = (performance.now() - t0) / 1000;
+  const connected = await proxy.counts();
+  await new Promise<void>((resolve, reject) =>
+    client.exec("true", (error, channel) => {
+      if (error) return reject(error);
+      channel.on("close", () => resolve());
+      channel.resume();
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const done = await proxy.counts();
+  client.end();
+  return { connectTurns: countsBetween(before, connected).turns, exchangeTurns: countsBetween(connected, done).turns, connectSeconds, seconds };
+}
+
+async function measureFloor(target: BenchTarget, proxy: LatencyProxyProcess): Promise<LinkFloor> {
+  const linked = throughLink(target, proxy);
+  const ssh2Runs: Awaited<ReturnType<typeof ssh2ConnectAndExec>>[] = [];
+  const opensshRuns: { turns: number; seconds: number }[] = [];
+  try {
+    for (let i = 0; i < FLOOR_RUNS; i++) {
+      ssh2Runs.push(await ssh2ConnectAndExec(target, proxy));
+      const before = await proxy.counts();
+      const { seconds, result } = timed(() => sh("ssh", [...sshArgs(linked), `${target.user}@${target.host}`, "true"]));
+      if (result.status !== 0) throw new Error(`ssh ... true exited ${result.status}: ${tail(result.stdout + result.stderr, 5)}`);
+      opensshRuns.push({ turns: countsBetween(before, await proxy.counts()).turns, seconds });
+    }
+  } catch (e) {
+    return { rttMs: proxy.rttMs, ssh2: { connectTurns: NaN, exchangeTurns: NaN, turns: NaN, seconds: NaN, connectSeconds: NaN }, openssh: { turns: NaN, seconds: NaN }, problem: (e as Error).message };
+  }
+  const m = <T>(runs: T[], pick: (r: T) => number) => median(runs.map(pick))!;
+  return {
+    rttMs: proxy.rttMs,
+    ssh2: {
+      connectTurns: m(ssh2Runs, (r) => r.connectTurns),
+      exchangeTurns: m(ssh2Runs, (r) => r.exchangeTurns),
+      turns: m(ssh2Runs, (r) => r.connectTurns + r.exchangeTurns),
+      connectSeconds: m(ssh2Runs, (r) => r.connectSeconds),
+      seconds: m(ssh2Runs, (r) => r.seconds),
+    },
+    openssh: { turns: m(opensshRuns, (r) => r.turns), seconds: m(opensshRuns, (r) => r.seconds) },
   };
 }
 
@@ -368,6 +472,9 @@ async function main(): Promise<void> {
   for (const [name, value, min] of [["BENCH_REPEATS", REPEATS, 1], ["BENCH_BUDGET_SECONDS", BUDGET_SECONDS, 1], ["BENCH_PAD_KB", PAD_KB, 0]] as const) {
     if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, not ${JSON.stringify(process.env[name])}`);
   }
+  if (RTTS_MS.some((r) => !Number.isInteger(r) || r < 0) || new Set(RTTS_MS).size !== RTTS_MS.length) {
+    throw new Error(`BENCH_RTT_MS must be a list of distinct integers >= 0 (milliseconds), e.g. 0,100, not ${JSON.stringify(process.env.BENCH_RTT_MS)}`);
+  }
   const unknown = SELECTED.filter((t) => !TOOLS.includes(t));
   if (unknown.length > 0) throw new Error(`BENCH_TOOLS names unknown tools ${unknown.join(", ")}; known: ${TOOLS.join(", ")}`);
   const tools = TOOLS.filter((t) => SELECTED.includes(t));
@@ -393,8 +500,24 @@ async function main(): Promise<void> {
   const synth = synthBench(root);
   log(`synth: median ${synth.median.toFixed(2)}s${synth.problem ? ` FAILED: ${synth.problem}` : ""}`);
   const target = startHost();
+  // One proxy per RTT above 0, for the whole run (a tool's project keeps its port across scenarios).
+  for (const rttMs of RTTS_MS.filter((r) => r > 0)) {
+    const proxy = await startLatencyProxyProcess({ targetHost: target.host, targetPort: target.port, rttMs });
+    proxies.set(rttMs, proxy);
+    log(`RTT ${rttMs} ms: latency proxy on ${target.host}:${proxy.port} -> sshd ${target.port}`);
+  }
+  const floors: LinkFloor[] = [];
+  for (const proxy of proxies.values()) {
+    const floor = await measureFloor(target, proxy);
+    floors.push(floor);
+    log(
+      floor.problem !== undefined
+        ? `RTT ${floor.rttMs} ms floor: FAILED: ${floor.problem}`
+        : `RTT ${floor.rttMs} ms floor: ssh2 connect ${floor.ssh2.connectTurns} turns + exec ${floor.ssh2.exchangeTurns} turns (${floor.ssh2.seconds.toFixed(2)}s); OpenSSH \`ssh true\` ${floor.openssh.turns} turns (${floor.openssh.seconds.toFixed(2)}s)`,
+    );
+  }
   const runs: Run[] = [];
-  const noopPhases: (NoopPhases & { repeat: number; cdktfDeploy: number })[] = [];
+  const noopPhases: (NoopPhases & { repeat: number; rttMs: number; cdktfDeploy: number })[] = [];
   let repeatsDone = 0;
   let stoppedEarly: string | undefined;
 
@@ -402,28 +525,37 @@ async function main(): Promise<void> {
     const repeatStart = performance.now();
     // Rotate the order so no tool always runs first (or right after another's reset).
     const order = tools.map((_, i) => tools[(i + repeat - 1) % tools.length]).filter((t) => unavailable[t] === undefined);
-    for (const tool of order) {
-      resetHome(target.user);
-      const run =
-        tool === "manual" ? manualTool(target, root, wheelhouse) : tool === "ansible" ? ansibleTool(target, root, wheelhouse) : oursTool(target, wheelhouse, tool === "webshare");
-      try {
-        for (const scenario of SCENARIOS) {
-          scenario.change(run);
-          const before = sshLogins();
-          const load = os.loadavg()[0];
-          const { seconds, result } = timed(() => run.deploy());
-          const connections = sshLogins() - before;
-          const problem = result.problem ?? (await checkServes(target.url, scenario.expect));
-          runs.push({ tool, repeat, scenario: scenario.id, seconds, ok: problem === undefined, connections, problem, steps: result.steps, load });
-          if (scenario.id === "noop" && run.noopPhases !== undefined && problem === undefined) {
-            const phases = { repeat, cdktfDeploy: seconds, ...run.noopPhases() };
-            noopPhases.push(phases);
-            if (phases.problem !== undefined) log(`ours no-op phases: ${phases.problem}`);
+    for (const rttMs of RTTS_MS) {
+      const proxy = proxies.get(rttMs);
+      const linked = throughLink(target, proxy);
+      for (const tool of order) {
+        resetHome(target.user);
+        const run =
+          tool === "manual" ? manualTool(linked, root, wheelhouse) : tool === "ansible" ? ansibleTool(linked, root, wheelhouse) : oursTool(linked, wheelhouse, tool === "webshare");
+        try {
+          for (const scenario of SCENARIOS) {
+            scenario.change(run);
+            const before = sshLogins();
+            const linkBefore = await proxy?.counts();
+            const load = os.loadavg()[0];
+            const { seconds, result } = timed(() => run.deploy());
+            const connections = sshLogins() - before;
+            const link = proxy === undefined ? undefined : countsBetween(linkBefore!, await proxy.counts());
+            const problem = result.problem ?? (await checkServes(target.url, scenario.expect));
+            runs.push({ tool, repeat, scenario: scenario.id, rttMs, seconds, ok: problem === undefined, connections, link, problem, steps: result.steps, load });
+            if (scenario.id === "noop" && run.noopPhases !== undefined && problem === undefined) {
+              const phases = { repeat, rttMs, cdktfDeploy: seconds, ...run.noopPhases() };
+              noopPhases.push(phases);
+              if (phases.problem !== undefined) log(`ours no-op phases: ${phases.problem}`);
+            }
+            const linkText = link === undefined ? "" : `  ${link.turns} turns, ${link.connections} tcp, ${(link.bytesUp / 1024).toFixed(0)}/${(link.bytesDown / 1024).toFixed(0)} KiB up/down`;
+            log(
+              `repeat ${repeat} RTT ${String(rttMs).padStart(3)} ${tool.padEnd(8)} ${scenario.title.padEnd(40)} ${seconds.toFixed(2).padStart(6)}s  ${connections} ssh${linkText}  load ${load.toFixed(1)}  ${problem === undefined ? "ok" : `FAILED: ${problem}`}`,
+            );
           }
-          log(`repeat ${repeat} ${tool.padEnd(7)} ${scenario.title.padEnd(40)} ${seconds.toFixed(2).padStart(6)}s  ${connections} ssh  load ${load.toFixed(1)}  ${problem === undefined ? "ok" : `FAILED: ${problem}`}`);
+        } finally {
+          run.dispose();
         }
-      } finally {
-        run.dispose();
       }
     }
     repeatsDone = repeat;
@@ -438,39 +570,54 @@ async function main(): Promise<void> {
   resetHome(target.user);
 
   // ---------------------------------------------------------------------------- report
-  const medianOf = (tool: Tool, scenario: ScenarioId, pick: (r: Run) => number) => median(runs.filter((r) => r.tool === tool && r.scenario === scenario && r.ok).map(pick));
-  const failures = (tool: Tool, scenario: ScenarioId) => runs.filter((r) => r.tool === tool && r.scenario === scenario && !r.ok).length;
-  const table = SCENARIOS.map((s) => {
-    const seconds = Object.fromEntries(TOOLS.map((t) => [t, medianOf(t, s.id, (r) => r.seconds)])) as Record<Tool, number | undefined>;
-    const peers = (["manual", "ansible"] as const).filter((t) => seconds[t] !== undefined);
-    const bestPeer = peers.length === 0 ? undefined : peers.reduce((a, b) => (seconds[a]! <= seconds[b]! ? a : b));
-    const ratioOf = (t: Tool) => (bestPeer !== undefined && seconds[t] !== undefined ? seconds[t]! / seconds[bestPeer]! : undefined);
-    const judged = Object.fromEntries(
-      OURS.map((t) => {
-        const ratio = ratioOf(t);
-        const connectionsOk = s.id !== "noop" || medianOf(t, s.id, (r) => r.connections) === 0;
-        return [t, { ratio, met: s.target === undefined || ratio === undefined ? undefined : ratio <= s.target && connectionsOk }];
-      }),
-    ) as Record<Tool, { ratio?: number; met?: boolean }>;
-    return {
-      scenario: s.id,
-      title: s.title,
-      seconds,
-      failures: Object.fromEntries(TOOLS.map((t) => [t, failures(t, s.id)])),
-      connections: Object.fromEntries(TOOLS.map((t) => [t, medianOf(t, s.id, (r) => r.connections)])),
-      bestPeer,
-      target: s.target,
-      /** ours (cdktf deploy) and webshare (webshare deploy): ratio to the best peer, target met. */
-      judged,
-    };
-  });
+  const okRuns = (tool: Tool, rttMs: number, scenario: ScenarioId) => runs.filter((r) => r.tool === tool && r.rttMs === rttMs && r.scenario === scenario && r.ok);
+  const medianOf = (tool: Tool, rttMs: number, scenario: ScenarioId, pick: (r: Run) => number) => median(okRuns(tool, rttMs, scenario).map(pick));
+  const failures = (tool: Tool, rttMs: number, scenario: ScenarioId) => runs.filter((r) => r.tool === tool && r.rttMs === rttMs && r.scenario === scenario && !r.ok).length;
+  const perTool = <T>(make: (t: Tool) => T) => Object.fromEntries(TOOLS.map((t) => [t, make(t)])) as Record<Tool, T>;
+  const table = RTTS_MS.flatMap((rttMs) =>
+    SCENARIOS.map((s) => {
+      const seconds = perTool((t) => medianOf(t, rttMs, s.id, (r) => r.seconds));
+      const peers = PEERS.filter((t) => seconds[t] !== undefined);
+      const bestPeer = peers.length === 0 ? undefined : peers.reduce((a, b) => (seconds[a]! <= seconds[b]! ? a : b));
+      const ratio = perTool((t) => (bestPeer !== undefined && seconds[t] !== undefined ? seconds[t]! / seconds[bestPeer]! : undefined));
+      const connections = perTool((t) => medianOf(t, rttMs, s.id, (r) => r.connections));
+      const linked = rttMs > 0;
+      const judged = Object.fromEntries(
+        OURS.map((t) => {
+          const connectionsOk = s.id !== "noop" || connections[t] === 0;
+          return [t, { ratio: ratio[t], met: s.target === undefined || ratio[t] === undefined ? undefined : ratio[t]! <= s.target && connectionsOk }];
+        }),
+      ) as Record<Tool, { ratio?: number; met?: boolean }>;
+      return {
+        rttMs,
+        scenario: s.id,
+        title: s.title,
+        seconds,
+        /** Each tool's median over the best peer's median (the best peer is 1). */
+        ratio,
+        failures: perTool((t) => failures(t, rttMs, s.id)),
+        /** SSH logins (sshd's log), median. */
+        connections,
+        /** Through the proxy (RTT above 0): medians of turns, TCP connections and bytes. */
+        turns: perTool((t) => (linked ? medianOf(t, rttMs, s.id, (r) => r.link!.turns) : undefined)),
+        tcpConnections: perTool((t) => (linked ? medianOf(t, rttMs, s.id, (r) => r.link!.connections) : undefined)),
+        bytesUp: perTool((t) => (linked ? medianOf(t, rttMs, s.id, (r) => r.link!.bytesUp) : undefined)),
+        bytesDown: perTool((t) => (linked ? medianOf(t, rttMs, s.id, (r) => r.link!.bytesDown) : undefined)),
+        bestPeer,
+        target: s.target,
+        /** ours (cdktf deploy) and webshare (webshare deploy): ratio to the best peer, target met. */
+        judged,
+      };
+    }),
+  );
 
   const out: string[] = [];
   out.push("");
-  out.push(`webshare deploy benchmark: medians of ${repeatsDone} repeat(s), seconds wall clock incl. tool start-up; wheels --pad-kb ${PAD_KB}`);
+  out.push(`webshare deploy benchmark: medians of ${repeatsDone} repeat(s), seconds wall clock incl. tool start-up; wheels --pad-kb ${PAD_KB}; RTT ${RTTS_MS.join(", ")} ms`);
   const columns = TOOLS.filter((t) => DEFAULT_TOOLS.includes(t) || tools.includes(t));
   const ours = OURS.filter((t) => columns.includes(t));
-  const header = `${"scenario".padEnd(42)}${columns.map((t) => t.padStart(10)).join("")}`;
+  const header = `${"RTT".padStart(5)}  ${"scenario".padEnd(42)}${columns.map((t) => t.padStart(10)).join("")}`;
+  const lead = (row: (typeof table)[number]) => `${`${row.rttMs}ms`.padStart(5)}  ${row.title.padEnd(42)}`;
   out.push(`${header}  ${"target".padEnd(16)}${ours.map((t) => `${t}/best peer`.padEnd(24)).join("")}`);
   for (const row of table) {
     const cell = (t: Tool) => (unavailable[t] !== undefined || !tools.includes(t) ? "n/a".padStart(10) : row.seconds[t] === undefined ? "FAILED".padStart(10) : fmt(row.seconds[t], 10));
@@ -480,20 +627,42 @@ async function main(): Promise<void> {
       if (j?.ratio === undefined) return "-".padEnd(24);
       return `${j.ratio.toFixed(2)}x ${row.bestPeer}${j.met === undefined ? "" : j.met ? " MET" : " MISSED"}`.padEnd(24);
     };
-    out.push(`${row.title.padEnd(42)}${columns.map(cell).join("")}  ${target.padEnd(16)}${ours.map(judged).join("")}`.trimEnd());
+    out.push(`${lead(row)}${columns.map(cell).join("")}  ${target.padEnd(16)}${ours.map(judged).join("")}`.trimEnd());
   }
-  out.push("");
-  out.push("SSH logins per deploy (median, from the host's sshd log)");
-  out.push(header);
-  for (const row of table) {
-    const cell = (t: Tool) => (row.connections[t] === undefined ? "-" : String(row.connections[t])).padStart(10);
-    out.push(`${row.title.padEnd(42)}${columns.map(cell).join("")}`);
+  const countTable = (title: string, pick: (row: (typeof table)[number], t: Tool) => number | undefined, rows = table) => {
+    out.push("");
+    out.push(title);
+    out.push(header);
+    for (const row of rows) out.push(`${lead(row)}${columns.map((t) => String(pick(row, t) ?? "-").padStart(10)).join("")}`);
+  };
+  countTable("SSH logins per deploy (median, from the host's sshd log)", (row, t) => row.connections[t]);
+  const linkedRows = table.filter((row) => row.rttMs > 0);
+  if (linkedRows.length > 0) {
+    countTable("network turns per deploy (median; direction changes of the data through the latency proxy, all connections summed)", (row, t) => row.turns[t], linkedRows);
+    countTable("TCP connections through the proxy per deploy (median)", (row, t) => row.tcpConnections[t], linkedRows);
+  }
+  for (const floor of floors) {
+    out.push("");
+    if (floor.problem !== undefined) {
+      out.push(`RTT ${floor.rttMs} ms floor: FAILED: ${floor.problem}`);
+      continue;
+    }
+    out.push(
+      `RTT ${floor.rttMs} ms, the floor of an SSH deploy (median of ${FLOOR_RUNS}): ssh2 connect + login ${floor.ssh2.connectTurns} turns (${floor.ssh2.connectSeconds.toFixed(2)}s), ` +
+        `one exec ${floor.ssh2.exchangeTurns} turns: ${floor.ssh2.turns} turns, ${floor.ssh2.seconds.toFixed(2)}s; OpenSSH \`ssh host true\` ${floor.openssh.turns} turns, ${floor.openssh.seconds.toFixed(2)}s ` +
+        `(+ the verify GET, not through the proxy: at least 1 more RTT on a real link)`,
+    );
+    const req = linkedRows.find((row) => row.rttMs === floor.rttMs && row.scenario === "requirements");
+    if (req !== undefined) {
+      const near = columns.filter((t) => req.turns[t] !== undefined).map((t) => `${t} ${req.turns[t]} turns (${(req.turns[t]! / floor.ssh2.turns).toFixed(1)}x)`);
+      out.push(`  requirements change at RTT ${floor.rttMs} ms against the ${floor.ssh2.turns}-turn floor: ${near.join(", ")}`);
+    }
   }
   const failed = runs.filter((r) => !r.ok);
   if (failed.length > 0) {
     out.push("");
     out.push(`FAILED runs (${failed.length}; excluded from the medians):`);
-    for (const r of failed) out.push(`  repeat ${r.repeat} ${r.tool} ${r.scenario}: ${r.problem}`);
+    for (const r of failed) out.push(`  repeat ${r.repeat} RTT ${r.rttMs} ${r.tool} ${r.scenario}: ${r.problem}`);
   }
   for (const [tool, why] of Object.entries(unavailable)) out.push(`${tool}: unavailable: ${why}`);
   out.push("");
@@ -508,17 +677,19 @@ async function main(): Promise<void> {
         `(the difference is the validations: one \`tofu version\` per stack)`,
     );
   }
-  const oursSteps = (tool: Tool, scenario: ScenarioId) => {
-    const r = runs.filter((x) => x.tool === tool && x.scenario === scenario && x.ok);
+  const oursSteps = (tool: Tool, rttMs: number, scenario: ScenarioId) => {
+    const r = okRuns(tool, rttMs, scenario);
     if (r.length === 0) return undefined;
     const byStep = new Map<string, number[]>();
     for (const run of r) for (const s of run.steps ?? []) byStep.set(`${s.unit} ${s.step}`, [...(byStep.get(`${s.unit} ${s.step}`) ?? []), s.seconds]);
     return byStep.size === 0 ? undefined : [...byStep.entries()].map(([k, v]) => `${k} ${median(v)!.toFixed(1)}s`).join(", ");
   };
   for (const tool of OURS.filter((t) => tools.includes(t))) {
-    out.push("");
-    out.push(`${tool}, median time per progress step (the rest is ${tool === "ours" ? "the cdktf CLI, " : ""}synth, OpenTofu init/plan/apply, provisioner start-up and unreported round trips):`);
-    for (const s of SCENARIOS) out.push(`  ${s.id.padEnd(13)} ${oursSteps(tool, s.id) ?? "(no remote steps)"}`);
+    for (const rttMs of RTTS_MS) {
+      out.push("");
+      out.push(`${tool}, RTT ${rttMs} ms, median time per progress step (the rest is ${tool === "ours" ? "the cdktf CLI, " : ""}synth, OpenTofu init/plan/apply, provisioner start-up and unreported round trips):`);
+      for (const s of SCENARIOS) out.push(`  ${s.id.padEnd(13)} ${oursSteps(tool, rttMs, s.id) ?? "(no remote steps)"}`);
+    }
   }
   const phasesOk = noopPhases.filter((p) => p.problem === undefined);
   if (phasesOk.length > 0) {
@@ -526,7 +697,7 @@ async function main(): Promise<void> {
     const cli = m((p) => p.cdktfDeploy - p.synth - p.tofuInit - p.tofuApply);
     out.push("");
     out.push(
-      `ours, where a no-op \`cdktf deploy\` (${m((p) => p.cdktfDeploy).toFixed(2)}s) goes, each part run alone (median of ${phasesOk.length}): ` +
+      `ours, where a no-op \`cdktf deploy\` (${m((p) => p.cdktfDeploy).toFixed(2)}s) goes, each part run alone (median of ${phasesOk.length}, all RTTs: a no-op opens no SSH): ` +
         `synth (node dist/main.js) ${m((p) => p.synth).toFixed(2)}s, tofu init ${m((p) => p.tofuInit).toFixed(2)}s, tofu apply (no changes) ${m((p) => p.tofuApply).toFixed(2)}s, ` +
         `the cdktf CLI itself ~${cli.toFixed(2)}s`,
     );
@@ -534,6 +705,7 @@ async function main(): Promise<void> {
   if (stoppedEarly) out.push(`note: ${stoppedEarly}`);
   out.push(`total bench time ${((performance.now() - started) / 1000).toFixed(0)}s`);
   process.stdout.write(out.join("\n") + "\n");
+  for (const proxy of proxies.values()) await proxy.stop();
 
   const git = (args: string[]) => sh("git", args, { cwd: REPO }).stdout.trim();
   const results = {
@@ -541,7 +713,7 @@ async function main(): Promise<void> {
     // What "ours" ran: the commit, plus the files that differed from it (others' work in progress).
     tree: { commit: git(["rev-parse", "HEAD"]), uncommitted: git(["status", "--porcelain", "--untracked-files=no"]).split("\n").filter((l) => l !== "") },
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, ansible: ansibleVersion, loadAtStart, loadAtEnd: os.loadavg() },
-    settings: { repeats: repeatsDone, repeatsAsked: REPEATS, budgetSeconds: BUDGET_SECONDS, padKb: PAD_KB, wheels, hostDir: HOST_DIR, user: target.user, url: target.url, sshPort: target.port, stoppedEarly },
+    settings: { repeats: repeatsDone, repeatsAsked: REPEATS, budgetSeconds: BUDGET_SECONDS, padKb: PAD_KB, rttsMs: RTTS_MS, wheels, hostDir: HOST_DIR, user: target.user, url: target.url, sshPort: target.port, stoppedEarly },
     assumptions: [
       "Every tool starts each repeat from an empty home (scripts/host/reset.sh) and runs the five scenarios in order.",
       "manual: one ssh session per deploy, the whole procedure every time (no change detection): tar of app/ + wheelhouse over ssh, rm -r venv, python3 -m venv, pip install --no-index --find-links, pip freeze --local, touch. No pip self-upgrade.",
@@ -549,7 +721,10 @@ async function main(): Promise<void> {
       "ours: cdktf deploy --auto-approve of a throwaway cdktf project (test/support/cdktf-project.ts) with OpenTofu 1.6 from npm; the wheelhouse is uploaded to ~/.webshare/wheelhouse once.",
       "webshare: webshare deploy --auto-approve of the same kind of project (synth, tofu init, tofu apply run by our CLI; same state and provisioners).",
       "A run counts only if the tool exits 0 and four GETs of / afterwards show the expected app text and greeting version.",
+      "RTT above 0: every tool's SSH goes through bench/latency-proxy.ts on loopback (RTT/2 per direction, order kept, the TCP handshake modelled as 1.5 RTT before the first byte reaches sshd; bandwidth not limited). HTTP (the bench's check and ours' verify) goes straight to Apache, without the delay. Turns are direction changes of the data per TCP connection, summed over connections.",
+      "RTT 0: straight to sshd, as in runs 1-6; no turns are counted.",
     ],
+    floors,
     unavailable,
     table,
     synth: { apps: 100, hosts: 10, command: "node dist/bench/synth-stack.js", ...synth },
@@ -561,7 +736,8 @@ async function main(): Promise<void> {
   if (process.env.BENCH_KEEP_HOST !== "1") sh("bash", [path.join(REPO, "scripts/host/down.sh")]);
 }
 
-main().catch((e) => {
+main().catch(async (e) => {
   process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
   process.exitCode = 1;
+  for (const proxy of proxies.values()) await proxy.stop();
 });
