@@ -144,19 +144,33 @@ export class CommandAgent {
     };
     abort?.addEventListener("abort", onAbort);
     try {
-      // Small requests (every command, most writes) are one frame.
-      const inline = files.length === 0 && stdin.length <= DATA_CHUNK ? stdin : Buffer.alloc(0);
-      await this.send(encodeRequest(id, wire, inline));
-      if (inline !== stdin) await this.sendData(id, stdin);
-      for (const [i, f] of files.entries()) {
-        const content = Buffer.isBuffer(f.content) ? f.content : await fs.promises.readFile(f.content.local);
-        if (content.length !== sizes[i]) {
-          onAbort();
-          throw new Error(`${Buffer.isBuffer(f.content) ? f.path : f.content.local} changed while it was uploaded`);
+      const contents = async function* () {
+        for (const [i, f] of files.entries()) {
+          const content = Buffer.isBuffer(f.content) ? f.content : await fs.promises.readFile(f.content.local);
+          if (content.length !== sizes[i]) throw new Error(`${Buffer.isBuffer(f.content) ? f.path : f.content.local} changed while it was uploaded`);
+          yield content;
         }
-        if (!this.pending.has(id)) break; // aborted or lost meanwhile
-        await this.sendData(id, content);
+      };
+      const total = stdin.length + sizes.reduce((a, b) => a + b, 0);
+      if (total <= DATA_CHUNK) {
+        // Small requests (every command, most writes and source uploads) are one frame.
+        const parts = [stdin];
+        for await (const content of contents()) parts.push(content);
+        await this.send(encodeRequest(id, wire, Buffer.concat(parts)));
+      } else {
+        await this.send(encodeRequest(id, wire));
+        await this.sendData(id, stdin);
+        for await (const content of contents()) {
+          if (!this.pending.has(id)) break; // aborted or lost meanwhile
+          await this.sendData(id, content);
+        }
       }
+    } catch (e) {
+      abort?.removeEventListener("abort", onAbort);
+      onAbort(); // a local file that could not be read: the agent drops what it got
+      throw e;
+    }
+    try {
       return await reply;
     } finally {
       abort?.removeEventListener("abort", onAbort);
