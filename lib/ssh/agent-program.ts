@@ -157,6 +157,8 @@ def run(rid, script, data, feed):
     for t in threads:
         t.join()
     code = proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
     return code if code >= 0 else 128 - code
 
 def serve(rid, body, feed):

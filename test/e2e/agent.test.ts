@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { errors, errorText } from "../../lib/errors";
+import { errors } from "../../lib/errors";
 import { AGENT_ENV, HostSession } from "../../lib/ssh/session";
 import type { ConnectionSpec } from "../../lib/spec";
 import { localHost, sshRun, Target } from "../support/local-host";
+import { failureText } from "../support/failure-text";
 import { processes, uidOf, waitForProcess } from "../support/host-processes";
 
 /**
@@ -27,15 +28,6 @@ async function waitForGone(filter: (cmdline: string) => boolean, timeoutMs = 10_
     if (Date.now() > deadline) throw new Error("a remote process still runs");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function failureText(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-  } catch (e) {
-    return errorText(e);
-  }
-  throw new Error("succeeded, but should have failed");
 }
 
 beforeAll(() => {
