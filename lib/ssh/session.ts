@@ -336,8 +336,9 @@ export class HostSession implements RemoteSession {
   }
 
   /**
-   * Like run, but returns the exit code instead of throwing on a non-zero one. `abort` closes
-   * the command's channel (the broker's way to do what a direct client's exit does).
+   * Like run, but returns the exit code instead of throwing on a non-zero one. `abort` (the
+   * broker's client went away) kills the command's process group through the agent, or on
+   * the fallback closes its channel, and fails the call as a dropped connection.
    */
   async runRaw(place: Place, step: string, script: string, stdin?: string, abort?: AbortSignal): Promise<ExecResult & { code: number }> {
     if (this.dropped) throw errors.connectionLost(place, step);
