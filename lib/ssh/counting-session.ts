@@ -3,9 +3,11 @@ import type { Place } from "../errors";
 import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
 
 /**
- * A session that counts what it sends: remote commands (one exec channel each) and file
- * transfers (SFTP writes and uploads). A unit prints the counts at its end, so the cost of
- * a deploy in round trips is visible (a WAN pays each one in latency).
+ * A session that counts what it sends: remote commands and file transfers (atomic writes
+ * and uploads, however many files). A unit prints the counts at its end, so the cost of a
+ * deploy in round trips is visible (a WAN pays each one in latency): through the command
+ * agent each count is one round trip; on the per-command fallback a command costs 3-4 and
+ * a transfer 4 per file over SFTP.
  */
 export class CountingSession implements RemoteSession {
   commands = 0;

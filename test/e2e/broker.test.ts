@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { errors, errorText } from "../../lib/errors";
+import { errors } from "../../lib/errors";
 import { Broker, startBroker } from "../../lib/ssh/broker";
 import { BROKER_ENV } from "../../lib/ssh/broker-protocol";
 import { isShared, openSession } from "../../lib/ssh/broker-client";
@@ -11,6 +11,7 @@ import type { RemoteSession } from "../../lib/ssh/remote-session";
 import type { ConnectionSpec } from "../../lib/spec";
 import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../../lib/ssh/insecure";
 import { HOST_DIR, localHost, REPO, Target } from "../support/local-host";
+import { failureText } from "../support/failure-text";
 import { processes, waitForProcess } from "../support/host-processes";
 
 /**
@@ -31,16 +32,6 @@ const place = () => ({ unit: "test/broker", target: `${target.user}@${target.hos
 function logins(): number {
   const log = fs.readFileSync(path.join(HOST_DIR, "sshd", "sshd.log"), "utf8");
   return log.split("\n").filter((line) => line.includes(`Accepted publickey for ${target.user} `)).length;
-}
-
-/** Errors as the user reads them (message, detail, hint). */
-async function failureText(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-  } catch (e) {
-    return errorText(e);
-  }
-  throw new Error("succeeded, but should have failed");
 }
 
 async function waitForGone(pid: number, timeoutMs = 5000): Promise<void> {
