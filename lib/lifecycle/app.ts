@@ -15,6 +15,8 @@ import { appPrivacy, fileMode, releaseModesScript } from "./modes";
 import { lastVerifiedScript, releaseLinkScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
 import { checkImport } from "./import-check";
 import { runReleaseCommands } from "./release-commands";
+import { installSecrets } from "./secrets";
+import { linkSharedPaths } from "./shared-paths";
 
 /**
  * App lifecycle. Create: check the inputs against the plan, upload only changed files into a
@@ -71,6 +73,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
   else await uploadRelease(ctx, spec, target, state, inputs, options);
   if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml);
+  await installSecrets(ctx, spec, inputs);
+  await linkSharedPaths(ctx, spec, target.releaseDir);
   // Before the Apache config, so a release that fails them leaves the installed config alone.
   await checkImport(ctx, spec, target);
   await runReleaseCommands(ctx, spec, target, state);
@@ -84,7 +88,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
 
 function releaseTarget(spec: AppUnitSpec, options: DeployAppOptions): ReleaseTarget {
   const files = releaseFilesOf(spec);
-  const inputsId = contentId(files);
+  // A release's shared links are part of it: other sharedPaths make another release.
+  const inputsId = contentId(spec.sharedPaths === undefined ? files : { files, sharedPaths: spec.sharedPaths });
   const releaseId = options.forceRebuild ? rebuildId(inputsId) : inputsId;
   const releasesDir = abs(spec.host, spec.releasesDir);
   return { inputsId, releaseId, releasesDir, releaseDir: `${releasesDir}/${releaseId}`, files };

@@ -95,7 +95,7 @@ describe("paths of different constructs on one host may not be equal or contain 
     const venv = new Venv(stack, "venv", { host, requirements: REQS, path: "public" });
     new WsgiApp(stack, "blog", { host, venv, ...BLOG });
     expect(host.node.validate()).toEqual([
-      's/blog appDir "public" is the same path as s/venv path "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/blog appDir "public" is the same path as s/venv path "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on s/blog or path on s/venv)',
     ]);
   });
 
@@ -105,9 +105,9 @@ describe("paths of different constructs on one host may not be equal or contain 
     new WsgiApp(stack, "site", { host, venv, ...BLOG });
     new WsgiApp(stack, "blog", { host, venv, ...BLOG, mount: "/blog", appDir: "public/blog" });
     const problems = host.node.validate();
-    expect(problems).toContain('s/site appDir "public" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own');
-    expect(problems).toContain('s/blog appDir "public/blog" lies inside s/site appDir "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own');
-    expect(problems).toContain('s/blog appDir "public/blog" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own');
+    expect(problems).toContain('s/site appDir "public" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on s/site or path on s/venv)');
+    expect(problems).toContain('s/blog appDir "public/blog" lies inside s/site appDir "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on one of them)');
+    expect(problems).toContain('s/blog appDir "public/blog" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on s/blog or path on s/venv)');
   });
 
   test("two app dirs whose release directories collide", () => {
@@ -116,7 +116,7 @@ describe("paths of different constructs on one host may not be equal or contain 
     new WsgiApp(stack, "a", { host, venv, ...BLOG, mount: "/a", appDir: "apps/a-b" });
     new WsgiApp(stack, "b", { host, venv, ...BLOG, mount: "/b", appDir: "apps/a/b" });
     expect(host.node.validate()).toEqual([
-      's/b releases directory (from appDir) "private/releases/apps-a-b" is the same path as s/a releases directory (from appDir) "private/releases/apps-a-b" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/b releases directory (from appDir) "private/releases/apps-a-b" is the same path as s/a releases directory (from appDir) "private/releases/apps-a-b" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on one of them)',
     ]);
   });
 
@@ -126,8 +126,8 @@ describe("paths of different constructs on one host may not be equal or contain 
     const venv = new Venv(stack, "venv", { host, requirements: REQS, requirementsPath: "private/database.yml" });
     new WsgiApp(stack, "blog", { host, venv, ...BLOG, databaseYml: { fromEnv: { password: "WEBSHARE_TEST_PATHS_DB" } } });
     expect(host.node.validate()).toEqual([
-      's/blog appDir "public" contains s/host apache.confDir "public/conf" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
-      's/blog databaseYml path "private/database.yml" is the same path as s/venv requirementsPath "private/database.yml" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/blog appDir "public" contains s/host apache.confDir "public/conf" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on s/blog or apache.confDir on s/host)',
+      's/blog databaseYml.path "private/database.yml" is the same path as s/venv requirementsPath "private/database.yml" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another databaseYml.path on s/blog or requirementsPath on s/venv)',
     ]);
   });
 });
