@@ -215,7 +215,7 @@ async function installDatabaseYml(ctx: StepContext, spec: AppUnitSpec, text: str
   const current = await ctx.session.runRaw(ctx.place, "check database.yml", commandLine(["sha256sum", target]));
   if (current.code === 0 && current.stdout.split(" ")[0] === sha256Hex(text)) return;
   await ctx.progress.step("install database.yml", async () => {
-    await ctx.session.run(ctx.place, "install database.yml", commandLine(["mkdir", "-p", path.posix.dirname(target)]));
+    await ctx.session.run(ctx.place, "install database.yml", `(umask 077 && ${commandLine(["mkdir", "-p", path.posix.dirname(target)])})`);
     await ctx.session.writeFileAtomic(ctx.place, "install database.yml", target, text, 0o600);
   }, () => `(${yml.path}, mode 0600)`);
 }

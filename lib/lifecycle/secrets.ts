@@ -11,7 +11,8 @@ import type { AppInputs } from "./as-planned";
  * 0600 before the import check, the release commands and the switch, so everything that runs
  * the new release finds them. Only files whose content differs are written; that is compared
  * by sha256sum on the host, so no secret travels back. Their content was read at apply time
- * by the as-planned check. Nothing removes them: like database.yml, they stay on destroy.
+ * by the as-planned check. Directories made for them are 0700 (umask 077); those that exist
+ * keep their modes. Nothing removes them: like database.yml, they stay on destroy.
  */
 
 /** Mode of the directory of the secret environment files (`<private>/secrets`). */
@@ -33,7 +34,8 @@ export async function installSecrets(ctx: StepContext, spec: AppUnitSpec, inputs
   await progress.step("install secrets", async () => {
     const dirs = [...new Set(stale.map((f) => path.posix.dirname(abs(spec.host, f.path))))];
     const own = [...new Set(stale.filter((f) => f.dirMode !== undefined).map((f) => path.posix.dirname(abs(spec.host, f.path))))];
-    await session.run(place, "install secrets", [commandLine(["mkdir", "-p", ...dirs]), ...(own.length > 0 ? [commandLine(["chmod", SECRETS_DIR_MODE, ...own])] : [])].join(" && "));
+    // Dirs made here are the owner's only (umask 077); existing ones keep their modes.
+    await session.run(place, "install secrets", [`(umask 077 && ${commandLine(["mkdir", "-p", ...dirs])})`, ...(own.length > 0 ? [commandLine(["chmod", SECRETS_DIR_MODE, ...own])] : [])].join(" && "));
     for (const f of stale) await session.writeFileAtomic(place, "install secrets", abs(spec.host, f.path), f.text, 0o600);
   }, () => `(${plural(stale.length, "file")}: ${stale.map((f) => f.path).join(", ")}, mode 0600)`);
 }

@@ -144,7 +144,9 @@ test("first deploy from an empty home: each app its own database.yml, secrets 06
   expect(fs.readFileSync(home("private/writer/database.yml"), "utf8")).toBe(`password: ${JSON.stringify(secrets.SHR_DB_WRITER)}\n`);
   expect(fs.readFileSync(home("private/reader/database.yml"), "utf8")).toBe(`password: ${JSON.stringify(secrets.SHR_DB_READER)}\n`);
   for (const f of ["private/writer/database.yml", "private/reader/database.yml", "private/secrets/apps-writer.json", "private/tokens/reader.token"]) expect([f, mode(f)]).toEqual([f, "600"]);
-  expect(mode("private/secrets")).toBe("700");
+  // The dirs made for them are the owner's only; ~/private stays traversable (0711).
+  for (const d of ["private/secrets", "private/tokens", "private/writer", "private/reader"]) expect([d, mode(d)]).toEqual([d, "700"]);
+  expect(mode("private")).toBe("711");
 
   // The value reached the app (through the entry point) and the release command.
   const secret = await httpGet(url("writer/secret"));
