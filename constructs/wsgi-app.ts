@@ -168,7 +168,7 @@ export interface WsgiAppProps {
   readonly secretEnvironment?: Record<string, string>;
   /**
    * Secret files: home-relative path on the host -> where the content comes from, a local
-   * `{ file }` or `{ fromEnv: "VARIABLE_NAME" }`. Written with mode 0600 before the new
+   * `{ file }` or `{ fromEnv: "VARIABLE_NAME" }` (text, read as UTF-8). Written with mode 0600 before the new
    * release serves; the plan and state hold the source's name and a keyed hash only. Destroy
    * leaves them in place. @default {}
    */
