@@ -262,6 +262,77 @@ const propsSchema = z
   })
   .strict();
 
+/** Where an app's files go on the host and what it already checked, for `appFilesOf`. */
+interface AppFilesContext {
+  readonly privateDir: string;
+  readonly appDir: string;
+  readonly entryPoint: string;
+  readonly exclude: readonly string[];
+  /** Checks a remote path prop and returns it home-relative (`homePathChecker`). */
+  readonly remote: (field: string, value: string) => string;
+  /** Problems found, and the remote paths the app owns: both appended to. */
+  readonly problems: string[];
+  readonly ownPaths: { field: string; path: string }[];
+}
+
+/**
+ * The spec fields of an app's files outside its releases and of its shared data:
+ * `databaseYml`, `secretEnvironment`, `secretFiles` and `sharedPaths`. Secrets are read here
+ * (from the deploying environment or local files) only for their keyed digests.
+ */
+function appFilesOf(unit: string, p: z.infer<typeof propsSchema>, at: AppFilesContext): Pick<AppUnitSpec, "databaseYml" | "secretEnvironment" | "secretFiles" | "sharedPaths"> {
+  let databaseYml: AppUnitSpec["databaseYml"];
+  if (p.databaseYml !== undefined) {
+    const { path: ymlPathProp, ...source } = p.databaseYml;
+    const ymlPath = at.remote("databaseYml.path", ymlPathProp ?? `${at.privateDir}/database.yml`);
+    const read = readDatabaseYml(source, process.env);
+    if (read.problem !== undefined) at.problems.push(`databaseYml ${read.problem}`);
+    else {
+      databaseYml = { path: ymlPath, ...source, digest: databaseYmlDigest(unit, read.text!) };
+      at.ownPaths.push({ field: "databaseYml.path", path: ymlPath });
+    }
+  }
+  let secretEnvironment: AppUnitSpec["secretEnvironment"];
+  if (p.secretEnvironment !== undefined && Object.keys(p.secretEnvironment).length > 0) {
+    const both = Object.keys(p.secretEnvironment).filter((k) => p.environment?.[k] !== undefined);
+    if (both.length > 0) at.problems.push(`secretEnvironment sets ${both.join(", ")}, which environment sets too; set each variable in one of them`);
+    const read = readSecretEnvironment(p.secretEnvironment, process.env);
+    if (read.problem !== undefined) at.problems.push(`secretEnvironment ${read.problem}`);
+    else {
+      const envPath = `${at.privateDir}/secrets/${slug(at.appDir)}.json`;
+      secretEnvironment = { path: envPath, fromEnv: { ...p.secretEnvironment }, digest: secretDigest(unit, "secretEnvironment", read.text!) };
+      at.ownPaths.push({ field: "secret environment file (from appDir)", path: envPath });
+    }
+  }
+  const secretFiles: NonNullable<AppUnitSpec["secretFiles"]> = [];
+  for (const [filePath, source] of Object.entries(p.secretFiles ?? {})) {
+    const field = `secretFiles[${JSON.stringify(filePath)}]`;
+    const relative = at.remote(field, filePath);
+    const read = readSecretFile(source, process.env);
+    if (read.problem !== undefined) at.problems.push(`${field} ${read.problem}`);
+    else {
+      secretFiles.push({ path: relative, ...source, digest: secretDigest(unit, `secretFiles ${relative}`, read.text!) });
+      at.ownPaths.push({ field, path: relative });
+    }
+  }
+  let sharedPaths: AppUnitSpec["sharedPaths"];
+  if (p.sharedPaths !== undefined && p.sharedPaths.length > 0) {
+    const sourceEntry = (relative: string): "file" | "dir" | undefined => {
+      if (isExcluded(relative, at.exclude)) return undefined;
+      const stat = fs.lstatSync(path.join(p.source, relative), { throwIfNoEntry: false });
+      return stat === undefined ? undefined : stat.isDirectory() ? "dir" : "file";
+    };
+    const sharedProblems = sharedPathProblems(p.sharedPaths, { sourceEntry, entryPointName: entryPointName({ entryPoint: at.entryPoint }), staticDirs: Object.values(p.staticDirs ?? {}) });
+    at.problems.push(...sharedProblems);
+    if (sharedProblems.length === 0) {
+      const sharedDir = `${at.privateDir}/shared/${slug(at.appDir)}`;
+      sharedPaths = { dir: sharedDir, paths: p.sharedPaths.map((entry) => normalizeSharedPath(entry)!) };
+      at.ownPaths.push({ field: "shared directory (from appDir)", path: sharedDir });
+    }
+  }
+  return { databaseYml, secretEnvironment, secretFiles: secretFiles.length > 0 ? secretFiles : undefined, sharedPaths };
+}
+
 /** Options of `WsgiApp.fromDescriptor` beyond what the descriptor says. */
 export interface DescriptorOptions {
   /** The app's public base URL; with the descriptor's healthPath it makes the health check. @default - no health check */
@@ -379,55 +450,7 @@ export class WsgiApp extends Construct {
       { field: "appDir", path: this.appDir },
       { field: "releases directory (from appDir)", path: releasesDir },
     ];
-    let databaseYml: AppUnitSpec["databaseYml"];
-    if (p.databaseYml !== undefined) {
-      const { path: ymlPathProp, ...source } = p.databaseYml;
-      const ymlPath = remote("databaseYml.path", ymlPathProp ?? `${layout.privateDir}/database.yml`);
-      const read = readDatabaseYml(source, process.env);
-      if (read.problem !== undefined) problems.push(`databaseYml ${read.problem}`);
-      else {
-        databaseYml = { path: ymlPath, ...source, digest: databaseYmlDigest(this.node.path, read.text!) };
-        ownPaths.push({ field: "databaseYml.path", path: ymlPath });
-      }
-    }
-    let secretEnvironment: AppUnitSpec["secretEnvironment"];
-    if (p.secretEnvironment !== undefined && Object.keys(p.secretEnvironment).length > 0) {
-      const both = Object.keys(p.secretEnvironment).filter((k) => p.environment?.[k] !== undefined);
-      if (both.length > 0) problems.push(`secretEnvironment sets ${both.join(", ")}, which environment sets too; set each variable in one of them`);
-      const read = readSecretEnvironment(p.secretEnvironment, process.env);
-      if (read.problem !== undefined) problems.push(`secretEnvironment ${read.problem}`);
-      else {
-        const envPath = `${layout.privateDir}/secrets/${slug(this.appDir)}.json`;
-        secretEnvironment = { path: envPath, fromEnv: { ...p.secretEnvironment }, digest: secretDigest(this.node.path, "secretEnvironment", read.text!) };
-        ownPaths.push({ field: "secret environment file (from appDir)", path: envPath });
-      }
-    }
-    const secretFiles: NonNullable<AppUnitSpec["secretFiles"]> = [];
-    for (const [filePath, source] of Object.entries(p.secretFiles ?? {})) {
-      const at = `secretFiles[${JSON.stringify(filePath)}]`;
-      const relative = remote(at, filePath);
-      const read = readSecretFile(source, process.env);
-      if (read.problem !== undefined) problems.push(`${at} ${read.problem}`);
-      else {
-        secretFiles.push({ path: relative, ...source, digest: secretDigest(this.node.path, `secretFiles ${relative}`, read.text!) });
-        ownPaths.push({ field: at, path: relative });
-      }
-    }
-    let sharedPaths: AppUnitSpec["sharedPaths"];
-    if (p.sharedPaths !== undefined && p.sharedPaths.length > 0) {
-      const sourceEntry = (relative: string): "file" | "dir" | undefined => {
-        if (isExcluded(relative, exclude)) return undefined;
-        const stat = fs.lstatSync(path.join(p.source, relative), { throwIfNoEntry: false });
-        return stat === undefined ? undefined : stat.isDirectory() ? "dir" : "file";
-      };
-      const sharedProblems = sharedPathProblems(p.sharedPaths, { sourceEntry, entryPointName: entryPointName({ entryPoint: this.entryPoint }), staticDirs: Object.values(p.staticDirs ?? {}) });
-      problems.push(...sharedProblems);
-      if (sharedProblems.length === 0) {
-        const sharedDir = `${layout.privateDir}/shared/${slug(this.appDir)}`;
-        sharedPaths = { dir: sharedDir, paths: p.sharedPaths.map((entry) => normalizeSharedPath(entry)!) };
-        ownPaths.push({ field: "shared directory (from appDir)", path: sharedDir });
-      }
-    }
+    const { databaseYml, secretEnvironment, secretFiles, sharedPaths } = appFilesOf(this.node.path, p, { privateDir: layout.privateDir, appDir: this.appDir, entryPoint: this.entryPoint, exclude, remote, problems, ownPaths });
     if (problems.length === 0) problems.push(...unitOverlapProblems(ownPaths.map((c) => ({ ...c, by: this.node.path }))));
     if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
     for (const [urlPath, dir] of Object.entries(p.staticDirs ?? {})) this.addStaticDir(urlPath, dir);
@@ -512,7 +535,7 @@ export class WsgiApp extends Construct {
           databaseYml,
           // Present only when set, so apps without them synthesize exactly as before.
           ...(secretEnvironment !== undefined && { secretEnvironment }),
-          ...(secretFiles.length > 0 && { secretFiles }),
+          ...(secretFiles !== undefined && { secretFiles }),
           ...(sharedPaths !== undefined && { sharedPaths }),
           // The one spec-to-host mapping: apply renders the same text and checks it against these.
           ...renderedHashes(rendered),
