@@ -93,6 +93,17 @@ class DemoStack extends TerraformStack {
       noIndex: wheelhouse !== undefined,
     });
     const databaseYml = optional("WEBSHARE_DATABASE_YML");
+    // "A=B,C=D": the app's variable (or remote file path) = the NAME of the deploying machine's variable.
+    const pairs = (name: string) =>
+      optional(name)
+        ?.split(",")
+        .map((pair) => {
+          const [key, variable] = pair.split("=");
+          if (!key || !variable) throw new Error(`${name}: ${JSON.stringify(pair)} is not KEY=VARIABLE_NAME`);
+          return [key, variable] as const;
+        });
+    const secretEnvironment = pairs("WEBSHARE_SECRET_ENV");
+    const secretFiles = pairs("WEBSHARE_SECRET_FILES");
     new WsgiApp(this, "app", {
       host,
       venv,
@@ -100,6 +111,9 @@ class DemoStack extends TerraformStack {
       entry: "app:app",
       staticDirs: { "/static": "static" },
       databaseYml: databaseYml ? { file: databaseYml } : undefined,
+      secretEnvironment: secretEnvironment && Object.fromEntries(secretEnvironment),
+      secretFiles: secretFiles && Object.fromEntries(secretFiles.map(([file, variable]) => [file, { fromEnv: variable }])),
+      sharedPaths: optional("WEBSHARE_SHARED_PATHS")?.split(","),
       daemon: {
         maximumRequests: optional("WEBSHARE_MAX_REQUESTS") ? Number(optional("WEBSHARE_MAX_REQUESTS")) : undefined,
         startupTimeout: optionalNumber("WEBSHARE_STARTUP_TIMEOUT"),

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
-import { App, Lazy, TerraformResource, TerraformStack } from "../lib/cdk";
+import { App, dependable, Lazy, TerraformResource, TerraformStack } from "../lib/cdk";
+import { hasBrand } from "./brand";
 import { NullResource } from "./null-resource";
 import * as path from "node:path";
 import { LocalConnectionSpec, Planned, removalSpecOf, splitConnection, UnitSpec } from "../lib/spec";
@@ -83,6 +84,43 @@ function checkedText(spec: UnitSpec): UnitSpec {
   return spec;
 }
 
+/**
+ * The resources behind the constructs `owner` depends on (`owner.node.addDependency(...)`, or
+ * the `dependsOn` prop, which adds to it): a WsgiApp's or Venv's `deploy`, a Terraform
+ * resource itself, or every Terraform resource inside any other construct. Read at synth, so
+ * a dependency added after the construct still counts. Only units of one stack can be
+ * ordered: the engine applies each stack on its own.
+ */
+export function dependencyResources(owner: Construct): TerraformResource[] {
+  const out = new Set<TerraformResource>();
+  const own = (c: Construct) => c === owner || c.node.scopes.includes(owner);
+  for (const d of owner.node.dependencies) {
+    const unit = (d as { resource?: unknown }).resource;
+    const found =
+      (hasBrand(d, "WsgiApp") || hasBrand(d, "Venv")) && TerraformResource.isTerraformResource(unit)
+        ? [unit]
+        : TerraformResource.isTerraformResource(d)
+          ? [d]
+          : d.node.findAll().filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c));
+    for (const r of found) {
+      if (own(r)) continue;
+      if (TerraformStack.of(r) !== TerraformStack.of(owner)) {
+        throw errors.invalidProps(owner.node.path, [`dependsOn ${d.node.path} is in stack ${TerraformStack.of(r).node.id}, not in ${TerraformStack.of(owner).node.id}: only units of one stack can be ordered (deploy the other stack first)`]);
+      }
+      out.add(r);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * `depends_on` of a unit's `deploy`: the fixed ones, then what the owner depends on, resolved
+ * at synth (cdktf itself drops construct dependencies of resources).
+ */
+function lazyDependsOn(owner: Construct, fixed: readonly TerraformResource[]): string[] {
+  return Lazy.listValue({ produce: () => [...new Set([...fixed, ...dependencyResources(owner)])].map((r) => dependable(r)) });
+}
+
 /** Creates the `deploy` and `remove` resources of a unit; returns the `deploy` one. */
 export function createUnitResource(scope: Construct, options: UnitResourceOptions): TerraformResource {
   let cached: UnitSpec | undefined;
@@ -110,24 +148,26 @@ export function createUnitResource(scope: Construct, options: UnitResourceOption
       triggers: lazy(() => ({ spec: stableStringify(removal()) })),
       provisioners: [provisioner(scope, DESTROY, { [TRANSPORT_ENV.spec]: "${self.triggers.spec}", [TRANSPORT_ENV.connection]: connection }, "destroy")],
     });
-    return new NullResource(scope, "deploy", {
+    const deploy = new NullResource(scope, "deploy", {
       triggers: lazy(() => nullTriggers(planned(), deployKey(spec()))),
       lifecycle: { createBeforeDestroy: true },
-      dependsOn: [...(options.dependsOn?.() ?? []), remove],
       provisioners: [provisioner(scope, CREATE, deployEnvironment)],
     });
+    deploy.dependsOn = lazyDependsOn(scope, [...(options.dependsOn?.() ?? []), remove]);
+    return deploy;
   }
   const remove = new TerraformData(scope, "remove", {
     input: lazy(() => removal() as unknown as Record<string, unknown>),
     provisioners: [provisioner(scope, DESTROY, { [TRANSPORT_ENV.spec]: "${jsonencode(self.input)}", [TRANSPORT_ENV.connection]: connection }, "destroy")],
   });
-  return new TerraformData(scope, "deploy", {
+  const deploy = new TerraformData(scope, "deploy", {
     input: lazy(() => planned() as unknown as Record<string, unknown>),
     triggersReplace: lazy(() => ({ deploy: deployKey(spec()) })),
     lifecycle: { createBeforeDestroy: true },
-    dependsOn: [...(options.dependsOn?.() ?? []), remove],
     provisioners: [provisioner(scope, CREATE, deployEnvironment)],
   });
+  deploy.dependsOn = lazyDependsOn(scope, [...(options.dependsOn?.() ?? []), remove]);
+  return deploy;
 }
 
 /** Readable string triggers for null_resource: package versions and file hashes as keys. */

@@ -9,10 +9,14 @@ import { SPEC_VERSION } from "../lib/spec";
 import * as v from "../lib/props-validation";
 import { errors } from "../lib/errors";
 import { homePathChecker, slug } from "../lib/paths";
+import { entryPointName } from "../lib/render/unit-files";
 import { effectiveExcludes, hashTree, sourceTreeProblems } from "../lib/local-files";
 import { renderedHashes } from "../lib/render/unit-files";
 import { HEALTH_PATH } from "../lib/render/entry-point";
-import { DatabaseYmlSource, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
+import { DatabaseYmlOptions, databaseYmlDigest, readDatabaseYml } from "../lib/database-yml";
+import { readSecretEnvironment, readSecretFile, secretDigest, SecretFileSource } from "../lib/secrets";
+import { normalizeSharedPath, sharedPathProblems } from "../lib/shared-paths";
+import { isExcluded } from "../lib/local-files";
 import { readDescriptor } from "../lib/descriptor";
 import { urlCredentialProblems } from "../lib/redact";
 import { unitOverlapProblems } from "../lib/remote-paths";
@@ -146,12 +150,45 @@ export interface WsgiAppProps {
   /** Previous releases kept for rollback. @default 2 */
   readonly keep?: number;
   /**
-   * Install the app's database settings to `<private>/database.yml` with mode 0600: a local
-   * `file`, or `fromEnv` (YAML key -> NAME of an environment variable). The content is read
-   * at synth and apply time and never enters the plan or state; only a keyed hash does.
-   * Destroy leaves the file in place. @default - not managed
+   * Install the app's database settings with mode 0600 at `path` (home-relative; default
+   * `<private>/database.yml`): a local `file`, or `fromEnv` (YAML key -> NAME of an environment
+   * variable). The content is read at synth and apply time and never enters the plan or state;
+   * only a keyed hash does. Each app on a host needs its own `path`. Destroy leaves the file in
+   * place. @default - not managed
    */
-  readonly databaseYml?: DatabaseYmlSource;
+  readonly databaseYml?: DatabaseYmlOptions;
+  /**
+   * Secret environment variables of the app: app variable -> NAME of the variable of the
+   * deploying environment that holds its value, e.g. `{ SECRET_KEY: "DJANGO_SECRET_KEY" }`.
+   * The values are read on the deploying machine (at synth for a keyed hash, at apply to write
+   * them) and written to `<private>/secrets/<appDir slug>.json` on the host with mode 0600,
+   * which the entry point, the import check and the release commands load. The plan and state
+   * hold the NAMES and a keyed hash only. @default {}
+   */
+  readonly secretEnvironment?: Record<string, string>;
+  /**
+   * Secret files: home-relative path on the host -> where the content comes from, a local
+   * `{ file }` or `{ fromEnv: "VARIABLE_NAME" }` (text, read as UTF-8). Written with mode 0600 before the new
+   * release serves; the plan and state hold the source's name and a keyed hash only. Destroy
+   * leaves them in place. @default {}
+   */
+  readonly secretFiles?: Record<string, SecretFileSource>;
+  /**
+   * Directories inside the release (relative to it) that are symlinks into the app's shared
+   * directory `<private>/shared/<appDir slug>/`, outside the releases, e.g.
+   * `["uploads", "data"]` (put a sqlite database in such a directory). What the app writes
+   * there survives every deploy and rollback; a deploy creates each directory once and never
+   * empties it, and prune, the inventory and destroy leave it. They may not hold app source
+   * files or overlap a static directory. @default []
+   */
+  readonly sharedPaths?: string[];
+  /**
+   * Units to deploy before this app, e.g. the app whose `secretFiles` or `databaseYml` this
+   * one reads at import: a `WsgiApp` or `Venv` (its deploy), or any construct (every
+   * Terraform resource inside it). The same as `app.node.addDependency(other)`.
+   * @default - only the app's own venv
+   */
+  readonly dependsOn?: Construct[];
 }
 
 /** A mod_wsgi timeout: whole seconds, up to a day. */
@@ -209,12 +246,92 @@ const propsSchema = z
     keep: z.number().int().min(1, { message: "must be 1-20" }).max(20, { message: "must be 1-20" }).optional(),
     databaseYml: z
       .union([
-        z.object({ file: v.localPath }).strict(),
-        z.object({ fromEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a simple YAML key" }), v.envVarName) }).strict(),
-      ], { message: 'must be { file: "path" } or { fromEnv: { key: "ENV_VAR_NAME" } }' })
+        z.object({ file: v.localPath, path: v.remotePath.optional() }).strict(),
+        z.object({ fromEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a simple YAML key" }), v.envVarName), path: v.remotePath.optional() }).strict(),
+      ], { message: 'must be { file: "path" } or { fromEnv: { key: "ENV_VAR_NAME" } }, each with an optional path on the host' })
       .optional(),
+    secretEnvironment: z.record(v.envVarName, v.envVarName).optional(),
+    secretFiles: z
+      .record(
+        v.remotePath,
+        z.union([z.object({ file: v.localPath }).strict(), z.object({ fromEnv: v.envVarName }).strict()], { message: 'must be { file: "local path" } or { fromEnv: "ENV_VAR_NAME" }' }),
+      )
+      .optional(),
+    sharedPaths: z.array(z.string().min(1)).optional(),
+    dependsOn: z.array(z.custom<Construct>((x) => Construct.isConstruct(x), { message: "must be a construct (a WsgiApp, a Venv, ...)" })).optional(),
   })
   .strict();
+
+/** Where an app's files go on the host and what it already checked, for `appFilesOf`. */
+interface AppFilesContext {
+  readonly privateDir: string;
+  readonly appDir: string;
+  readonly entryPoint: string;
+  readonly exclude: readonly string[];
+  /** Checks a remote path prop and returns it home-relative (`homePathChecker`). */
+  readonly remote: (field: string, value: string) => string;
+  /** Problems found, and the remote paths the app owns: both appended to. */
+  readonly problems: string[];
+  readonly ownPaths: { field: string; path: string }[];
+}
+
+/**
+ * The spec fields of an app's files outside its releases and of its shared data:
+ * `databaseYml`, `secretEnvironment`, `secretFiles` and `sharedPaths`. Secrets are read here
+ * (from the deploying environment or local files) only for their keyed digests.
+ */
+function appFilesOf(unit: string, p: z.infer<typeof propsSchema>, at: AppFilesContext): Pick<AppUnitSpec, "databaseYml" | "secretEnvironment" | "secretFiles" | "sharedPaths"> {
+  let databaseYml: AppUnitSpec["databaseYml"];
+  if (p.databaseYml !== undefined) {
+    const { path: ymlPathProp, ...source } = p.databaseYml;
+    const ymlPath = at.remote("databaseYml.path", ymlPathProp ?? `${at.privateDir}/database.yml`);
+    const read = readDatabaseYml(source, process.env);
+    if (read.problem !== undefined) at.problems.push(`databaseYml ${read.problem}`);
+    else {
+      databaseYml = { path: ymlPath, ...source, digest: databaseYmlDigest(unit, read.text!) };
+      at.ownPaths.push({ field: "databaseYml.path", path: ymlPath });
+    }
+  }
+  let secretEnvironment: AppUnitSpec["secretEnvironment"];
+  if (p.secretEnvironment !== undefined && Object.keys(p.secretEnvironment).length > 0) {
+    const both = Object.keys(p.secretEnvironment).filter((k) => p.environment?.[k] !== undefined);
+    if (both.length > 0) at.problems.push(`secretEnvironment sets ${both.join(", ")}, which environment sets too; set each variable in one of them`);
+    const read = readSecretEnvironment(p.secretEnvironment, process.env);
+    if (read.problem !== undefined) at.problems.push(`secretEnvironment ${read.problem}`);
+    else {
+      const envPath = `${at.privateDir}/secrets/${slug(at.appDir)}.json`;
+      secretEnvironment = { path: envPath, fromEnv: { ...p.secretEnvironment }, digest: secretDigest(unit, "secretEnvironment", read.text!) };
+      at.ownPaths.push({ field: "secret environment file (from appDir)", path: envPath });
+    }
+  }
+  const secretFiles: NonNullable<AppUnitSpec["secretFiles"]> = [];
+  for (const [filePath, source] of Object.entries(p.secretFiles ?? {})) {
+    const field = `secretFiles[${JSON.stringify(filePath)}]`;
+    const relative = at.remote(field, filePath);
+    const read = readSecretFile(source, process.env);
+    if (read.problem !== undefined) at.problems.push(`${field} ${read.problem}`);
+    else {
+      secretFiles.push({ path: relative, ...source, digest: secretDigest(unit, `secretFiles ${relative}`, read.text!) });
+      at.ownPaths.push({ field, path: relative });
+    }
+  }
+  let sharedPaths: AppUnitSpec["sharedPaths"];
+  if (p.sharedPaths !== undefined && p.sharedPaths.length > 0) {
+    const sourceEntry = (relative: string): "file" | "dir" | undefined => {
+      if (isExcluded(relative, at.exclude)) return undefined;
+      const stat = fs.lstatSync(path.join(p.source, relative), { throwIfNoEntry: false });
+      return stat === undefined ? undefined : stat.isDirectory() ? "dir" : "file";
+    };
+    const sharedProblems = sharedPathProblems(p.sharedPaths, { sourceEntry, entryPointName: entryPointName({ entryPoint: at.entryPoint }), staticDirs: Object.values(p.staticDirs ?? {}) });
+    at.problems.push(...sharedProblems);
+    if (sharedProblems.length === 0) {
+      const sharedDir = `${at.privateDir}/shared/${slug(at.appDir)}`;
+      sharedPaths = { dir: sharedDir, paths: p.sharedPaths.map((entry) => normalizeSharedPath(entry)!) };
+      at.ownPaths.push({ field: "shared directory (from appDir)", path: sharedDir });
+    }
+  }
+  return { databaseYml, secretEnvironment, secretFiles: secretFiles.length > 0 ? secretFiles : undefined, sharedPaths };
+}
 
 /** Options of `WsgiApp.fromDescriptor` beyond what the descriptor says. */
 export interface DescriptorOptions {
@@ -302,7 +419,7 @@ export class WsgiApp extends Construct {
     this.venv = p.venv;
     this.mount = p.mount ?? "/";
     const home = this.host.spec.home;
-    const { host: _host, venv: _venv, ...plainProps } = p;
+    const { host: _host, venv: _venv, dependsOn: _dependsOn, ...plainProps } = p;
     const problems: string[] = urlCredentialProblems(plainProps);
     if (p.healthCheck?.memoryWarnBytes !== undefined && p.healthCheck.verifyRelease === false) {
       problems.push("healthCheck.memoryWarnBytes needs verifyRelease: the memory is read from the entry point's report, which verifyRelease: false skips");
@@ -333,19 +450,12 @@ export class WsgiApp extends Construct {
       { field: "appDir", path: this.appDir },
       { field: "releases directory (from appDir)", path: releasesDir },
     ];
-    let databaseYml: AppUnitSpec["databaseYml"];
-    if (p.databaseYml !== undefined) {
-      const read = readDatabaseYml(p.databaseYml, process.env);
-      if (read.problem !== undefined) problems.push(`databaseYml ${read.problem}`);
-      else {
-        const ymlPath = `${layout.privateDir}/database.yml`;
-        databaseYml = { path: ymlPath, ...p.databaseYml, digest: databaseYmlDigest(this.node.path, read.text!) };
-        ownPaths.push({ field: "databaseYml path", path: ymlPath });
-      }
-    }
+    const { databaseYml, secretEnvironment, secretFiles, sharedPaths } = appFilesOf(this.node.path, p, { privateDir: layout.privateDir, appDir: this.appDir, entryPoint: this.entryPoint, exclude, remote, problems, ownPaths });
     if (problems.length === 0) problems.push(...unitOverlapProblems(ownPaths.map((c) => ({ ...c, by: this.node.path }))));
     if (problems.length > 0) throw errors.invalidProps(this.node.path, problems);
     for (const [urlPath, dir] of Object.entries(p.staticDirs ?? {})) this.addStaticDir(urlPath, dir);
+    // Reaches the engine as depends_on of this unit's deploy (constructs/unit-resource.ts).
+    if (p.dependsOn !== undefined && p.dependsOn.length > 0) this.node.addDependency(...p.dependsOn);
 
     this.host.claim("URL path", this.mount, this.node.path);
     this.host.claim("app directory", this.appDir, this.node.path);
@@ -398,6 +508,7 @@ export class WsgiApp extends Construct {
           daemon,
           environment,
           venvPath: this.venv.path,
+          ...(secretEnvironment !== undefined && { secretEnvironment }),
         };
         // Same key order as always: the synthesized JSON (and its snapshot) does not move.
         return {
@@ -422,6 +533,10 @@ export class WsgiApp extends Construct {
           venvPath: rendered.venvPath,
           healthCheck,
           databaseYml,
+          // Present only when set, so apps without them synthesize exactly as before.
+          ...(secretEnvironment !== undefined && { secretEnvironment }),
+          ...(secretFiles !== undefined && { secretFiles }),
+          ...(sharedPaths !== undefined && { sharedPaths }),
           // The one spec-to-host mapping: apply renders the same text and checks it against these.
           ...renderedHashes(rendered),
           keep: p.keep ?? 2,

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import * as fs from "node:fs";
+import { readSecretFile } from "./secrets";
 
 // database.yml for an app. The content is a secret: it is read at apply time and only a keyed
 // hash of it is synthesized (so a change still shows in the plan and triggers a deploy).
@@ -10,6 +10,12 @@ import * as fs from "node:fs";
  * the environment variable that holds its value (rendered as `key: value` lines).
  */
 export type DatabaseYmlSource = { readonly file: string } | { readonly fromEnv: Readonly<Record<string, string>> };
+
+/**
+ * `WsgiApp.databaseYml`: a source, plus `path`, where on the host the file goes (home-relative;
+ * default `<private>/database.yml`). Two apps on one host need two paths.
+ */
+export type DatabaseYmlOptions = DatabaseYmlSource & { readonly path?: string };
 
 /** YAML mapping from key -> environment variable value; values are JSON (= YAML) strings. */
 function renderDatabaseYml(fromEnv: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv): { text?: string; missing: string[] } {
@@ -32,13 +38,7 @@ export function databaseYmlDigest(unit: string, text: string): string {
 
 /** Read the content from its source; a problem names the file or variable NAMES, never values. */
 export function readDatabaseYml(source: DatabaseYmlSource, env: NodeJS.ProcessEnv): { text?: string; problem?: string } {
-  if ("file" in source) {
-    try {
-      return { text: fs.readFileSync(source.file, "utf8") };
-    } catch (e) {
-      return { problem: `file ${JSON.stringify(source.file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"}); paths are relative to ${process.cwd()}` };
-    }
-  }
+  if ("file" in source) return readSecretFile(source, env);
   const rendered = renderDatabaseYml(source.fromEnv, env);
   if (rendered.text === undefined) return { problem: `needs environment ${rendered.missing.length === 1 ? "variable" : "variables"} ${rendered.missing.join(", ")}, which ${rendered.missing.length === 1 ? "is" : "are"} not set` };
   return { text: rendered.text };

@@ -80,7 +80,6 @@ const CLAIM_FIX: Record<string, string> = {
   "venv path": "give one Venv another path",
   "requirements path": "give one Venv another requirementsPath (or path)",
   "freeze path": "give one Venv another freezePath (or path)",
-  "database.yml": "only one WsgiApp per host can have databaseYml (it is written to the host's private dir)",
 };
 
 export const errors = {
@@ -281,6 +280,9 @@ export const errors = {
       `${at(place)}: ${changes.length === 1 ? "an input" : "inputs"} changed since the plan was made, so nothing was deployed: ${changes.slice(0, 10).join("; ")}${changes.length > 10 ? `; and ${changes.length - 10} more` : ""}`,
       "plan again (cdktf deploy, or webshare deploy) so the plan shows what will be deployed; keep the inputs unchanged until the apply ends",
     ),
+
+  secretUnavailable: (place: Place, prop: string, problem: string) =>
+    new WebshareError(`${at(place)}: cannot read the source of ${prop}: ${problem}`, "set the variables or create the file in the deploying environment, then deploy again; secrets are read at apply time and never stored in the plan or state"),
 
   databaseYmlUnavailable: (place: Place, problem: string) =>
     new WebshareError(`${at(place)}: cannot read the database.yml source: ${problem}`, "set the variables or create the file, then deploy again; its content is read at apply time"),

@@ -49,7 +49,7 @@ export function secretUrlCredentials(text: string): UrlCredential[] {
 
 /** Why text with secret URL credentials is refused, and what to do instead. */
 const URL_CREDENTIALS_REFUSED =
-  "must not contain a URL with credentials (user:password@ or a token before @): they would be stored in the synthesized JSON, the plan and the Terraform state; configure them on the host with pip's netrc or keyring, or keep secrets in databaseYml";
+  "must not contain a URL with credentials (user:password@ or a token before @): they would be stored in the synthesized JSON, the plan and the Terraform state; configure them on the host with pip's netrc or keyring, or pass secrets with secretEnvironment, secretFiles or databaseYml (read at apply, never stored)";
 
 /**
  * Problems for every string under `value` (plain objects and arrays, walked by field name)

@@ -61,6 +61,18 @@ export function unitOverlapProblems(claims: readonly PathClaim[]): string[] {
   return problems;
 }
 
+/** The prop behind a claim: `databaseYml.path`, `secretFiles["x"]`, or the one it is derived from ("releases directory (from appDir)" -> appDir). */
+function propOf(c: PathClaim): string {
+  return /\(from ([A-Za-z.]+)\)$/.exec(c.field)?.[1] ?? c.field;
+}
+
+/** ` (set another databaseYml.path on one of them)`, when both claims come from one prop. */
+function fixOf(a: PathClaim, b: PathClaim): string {
+  const [pa, pb] = [propOf(a), propOf(b)];
+  if (/\s/.test(pa) || /\s/.test(pb)) return "";
+  return pa === pb ? ` (set another ${pa} on one of them)` : ` (set another ${pb} on ${b.by} or ${pa} on ${a.by})`;
+}
+
 /** Overlapping claims of DIFFERENT constructs on one host (a construct's own are checked at construction). */
 export function hostOverlapProblems(claims: readonly PathClaim[], host: string): string[] {
   const problems: string[] = [];
@@ -68,7 +80,7 @@ export function hostOverlapProblems(claims: readonly PathClaim[], host: string):
     claims.slice(i + 1).forEach((b) => {
       if (a.by !== b.by && pathsOverlap(a.path, b.path)) {
         problems.push(
-          `${b.by} ${show(b)} ${relation(b, a)} ${a.by} ${show(a)} on host ${host}; remote paths of different constructs must not be equal or contain one another: give each its own`,
+          `${b.by} ${show(b)} ${relation(b, a)} ${a.by} ${show(a)} on host ${host}; remote paths of different constructs must not be equal or contain one another: give each its own${fixOf(a, b)}`,
         );
       }
     }),

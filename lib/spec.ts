@@ -248,6 +248,21 @@ export const appUnitSpec = z.object({
       digest: z.string(),
     })
     .optional(),
+  /**
+   * Secret environment values: written as a JSON object (mode 0600) to `path`, which the entry
+   * point, the import check and the release commands load; `fromEnv` maps each app variable to
+   * the NAME of the deploying environment's variable that holds it; a keyed hash, never a value.
+   * Absent = none.
+   */
+  secretEnvironment: z.object({ path: relativePath, fromEnv: z.record(z.string(), z.string()), digest: z.string() }).optional(),
+  /** Secret files, each written with mode 0600: where from (a local file or an env var NAME) and a keyed hash. Absent = none. */
+  secretFiles: z.array(z.object({ path: relativePath, file: z.string().optional(), fromEnv: z.string().optional(), digest: z.string() })).optional(),
+  /**
+   * Paths inside every release (directories) that are symlinks to `<dir>/<path>`, outside the
+   * releases: data that survives releases and rollbacks (uploads, sqlite databases). Never
+   * removed by a deploy, prune, inventory or destroy. Absent = none.
+   */
+  sharedPaths: z.object({ dir: relativePath, paths: z.array(z.string()).min(1) }).optional(),
   /** sha256 of the rendered Apache config, so a plan shows when it changes. */
   apacheConfigSha256: sha256,
   /** sha256 of the rendered entry point. */

@@ -16,6 +16,8 @@ import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, releaseLink
 import { checkImport } from "./import-check";
 import type { RecordedSource } from "../checkout";
 import { runReleaseCommands } from "./release-commands";
+import { installSecrets } from "./secrets";
+import { linkSharedPaths } from "./shared-paths";
 
 /**
  * App lifecycle. Create: check the inputs against the plan, upload only changed files into a
@@ -75,6 +77,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
   else await uploadRelease(ctx, spec, target, state, inputs, options);
   if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml);
+  await installSecrets(ctx, spec, inputs);
+  await linkSharedPaths(ctx, spec, target.releaseDir);
   // Before the Apache config, so a release that fails them leaves the installed config alone.
   await checkImport(ctx, spec, target);
   await runReleaseCommands(ctx, spec, target, state);
@@ -88,7 +92,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
 
 function releaseTarget(spec: AppUnitSpec, options: DeployAppOptions): ReleaseTarget {
   const files = releaseFilesOf(spec);
-  const inputsId = contentId(files);
+  // A release's shared links are part of it: other sharedPaths make another release.
+  const inputsId = contentId(spec.sharedPaths === undefined ? files : { files, sharedPaths: spec.sharedPaths });
   const releaseId = options.forceRebuild ? rebuildId(inputsId) : inputsId;
   const releasesDir = abs(spec.host, spec.releasesDir);
   return { inputsId, releaseId, releasesDir, releaseDir: `${releasesDir}/${releaseId}`, files };
@@ -214,7 +219,7 @@ async function installDatabaseYml(ctx: StepContext, spec: AppUnitSpec, text: str
   const current = await ctx.session.runRaw(ctx.place, "check database.yml", commandLine(["sha256sum", target]));
   if (current.code === 0 && current.stdout.split(" ")[0] === sha256Hex(text)) return;
   await ctx.progress.step("install database.yml", async () => {
-    await ctx.session.run(ctx.place, "install database.yml", commandLine(["mkdir", "-p", path.posix.dirname(target)]));
+    await ctx.session.run(ctx.place, "install database.yml", `(umask 077 && ${commandLine(["mkdir", "-p", path.posix.dirname(target)])})`);
     await ctx.session.writeFileAtomic(ctx.place, "install database.yml", target, text, 0o600);
   }, () => `(${yml.path}, mode 0600)`);
 }

@@ -6,6 +6,7 @@ import { hashFlatDir, hashTree } from "../local-files";
 import { requirementLines } from "../requirements";
 import { installIdentity } from "../install-identity";
 import { databaseYmlDigest, readDatabaseYml } from "../database-yml";
+import { readSecretEnvironment, readSecretFile, secretDigest, secretSourceName } from "../secrets";
 import { apacheConfigOf, entryPointOf } from "../render/unit-files";
 import type { StepContext } from "./context";
 
@@ -33,6 +34,10 @@ export interface AppInputs {
   readonly entryPointText: string;
   readonly apacheConfig: string;
   readonly databaseYml?: string;
+  /** The secret environment file's text (a JSON object). */
+  readonly secretEnvironment?: string;
+  /** Each secret file's home-relative path and content. */
+  readonly secretFiles?: readonly { readonly path: string; readonly text: string }[];
 }
 
 function readLocal(place: Place, what: string, file: string): string {
@@ -81,11 +86,33 @@ export function appAsPlanned(ctx: StepContext, spec: AppUnitSpec, changedError: 
     if (databaseYmlDigest(spec.unit, read.text) !== yml.digest) changes.push(`database.yml content (from ${yml.file ?? "environment variables " + Object.values(yml.fromEnv ?? {}).join(", ")})`);
     databaseYml = read.text;
   }
+  let secretEnvironment: string | undefined;
+  if (spec.secretEnvironment !== undefined) {
+    const read = readSecretEnvironment(spec.secretEnvironment.fromEnv, ctx.env);
+    if (read.text === undefined) throw errors.secretUnavailable(ctx.place, "secretEnvironment", read.problem ?? "unknown problem");
+    if (secretDigest(spec.unit, "secretEnvironment", read.text) !== spec.secretEnvironment.digest) {
+      changes.push(`secretEnvironment values (from environment variables ${[...new Set(Object.values(spec.secretEnvironment.fromEnv))].join(", ")})`);
+    }
+    secretEnvironment = read.text;
+  }
+  const secretFiles: { path: string; text: string }[] = [];
+  for (const file of spec.secretFiles ?? []) {
+    const read = readSecretFile(file.file !== undefined ? { file: file.file } : { fromEnv: file.fromEnv ?? "" }, ctx.env);
+    if (read.text === undefined) throw errors.secretUnavailable(ctx.place, `secretFiles[${JSON.stringify(file.path)}]`, read.problem ?? "unknown problem");
+    if (secretDigest(spec.unit, `secretFiles ${file.path}`, read.text) !== file.digest) changes.push(`secret file ${file.path} content (from ${secretSourceName(file)})`);
+    secretFiles.push({ path: file.path, text: read.text });
+  }
   // Both are rendered from the spec itself: a mismatch means another webshare-cdktf version applies than planned.
   const apacheConfig = apacheConfigOf(spec);
   const entryPointText = entryPointOf(spec);
   if (sha256Hex(apacheConfig) !== spec.apacheConfigSha256) changes.push("rendered Apache config (a different webshare-cdktf version than the one that planned?)");
   if (sha256Hex(entryPointText) !== spec.entryPointSha256) changes.push("rendered entry point (a different webshare-cdktf version than the one that planned?)");
   if (changes.length > 0) throw changedError(ctx.place, changes);
-  return { entryPointText, apacheConfig, ...(databaseYml !== undefined && { databaseYml }) };
+  return {
+    entryPointText,
+    apacheConfig,
+    ...(databaseYml !== undefined && { databaseYml }),
+    ...(secretEnvironment !== undefined && { secretEnvironment }),
+    ...(secretFiles.length > 0 && { secretFiles }),
+  };
 }

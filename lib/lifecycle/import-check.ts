@@ -3,7 +3,7 @@ import { quote } from "../shell";
 import { errors } from "../errors";
 import { abs, StepContext } from "./context";
 import type { ReleaseAtHand } from "./release-commands";
-import { envArgs, stopGroupScript, stoppableScript, TIMED_OUT } from "./stoppable";
+import { appEnvArgs, stopGroupScript, stoppableScript, TIMED_OUT } from "./stoppable";
 
 /**
  * The import check: before the switch, import the app's `module:callable` from the NEW
@@ -48,7 +48,7 @@ export async function checkImport(ctx: StepContext, spec: AppUnitSpec, release: 
   const entry = `${spec.module}:${spec.callable}`;
   const python = `${abs(spec.host, spec.venvPath)}/bin/python`;
   const pidFile = `${release.releaseDir}.import-pid`;
-  const script = `cd ${quote(release.releaseDir)} && unset PYTHONHOME PYTHONPATH && { ${stoppableScript(pidFile, seconds, [...envArgs(spec.environment), python, "-c", IMPORT_PY, release.releaseDir, spec.module, spec.callable])}; }`;
+  const script = `cd ${quote(release.releaseDir)} && unset PYTHONHOME PYTHONPATH && { ${stoppableScript(pidFile, seconds, [...appEnvArgs(spec), python, "-c", IMPORT_PY, release.releaseDir, spec.module, spec.callable])}; }`;
   const stop = stopGroupScript(pidFile);
   ctx.abortScripts?.set(stop, "");
   let result;

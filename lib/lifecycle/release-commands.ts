@@ -4,15 +4,15 @@ import { commandLine, quote } from "../shell";
 import { errors } from "../errors";
 import { plural } from "../plural";
 import { abs, StepContext } from "./context";
-import { envArgs, stopGroupScript, stoppableScript } from "./stoppable";
+import { appEnvArgs, stopGroupScript, stoppableScript } from "./stoppable";
 
 /**
  * Release commands (`WsgiApp.releaseCommands`): e.g. `manage.py migrate` and `collectstatic`,
  * run on the host in the NEW release directory before it serves, under the host lock, one
  * after another. Each runs with the venv's `bin` first on PATH (so `python` is the new
  * venv's interpreter: the venv unit switched the venv link before this app unit runs),
- * `VIRTUAL_ENV` set, and the app's `environment` exported, exactly the variables the entry
- * point sets. The first failure stops the deploy before the switch: the previous release
+ * `VIRTUAL_ENV` set, and the app's `environment` exported and its secret environment loaded,
+ * exactly the variables the entry point sets. The first failure stops the deploy before the switch: the previous release
  * keeps serving, and the error names the command, its exit status and its output's tail.
  *
  * A new release is seeded from the live one by hard links. Before commands write into it,
@@ -77,7 +77,7 @@ export async function runReleaseCommands(ctx: StepContext, spec: AppUnitSpec, re
   else {
     await progress.step(
       "prepare release for commands",
-      async () => (await session.run(place, "prepare release for commands", commandLine([spec.host.python, "-c", PREPARE_PY, release.releaseDir, before.ready ? "0" : "1", ...OWN_FILES]))).stdout.trim().split(" ").map(Number),
+      async () => (await session.run(place, "prepare release for commands", commandLine([spec.host.python, "-c", PREPARE_PY, release.releaseDir, before.ready ? "0" : "1", ...OWN_FILES, ...(spec.sharedPaths?.paths ?? [])]))).stdout.trim().split(" ").map(Number),
       ([removed, unlinked]) => `(${plural(removed ?? 0, "carried-over file")} removed, ${plural(unlinked ?? 0, "shared file")} given its own copy)`,
     );
   }
@@ -88,7 +88,7 @@ export async function runReleaseCommands(ctx: StepContext, spec: AppUnitSpec, re
     const shown = commandLine(argv);
     const script =
       `cd ${quote(release.releaseDir)} && PATH=${quote(`${venv}/bin`)}:"$PATH" && VIRTUAL_ENV=${quote(venv)} && export PATH VIRTUAL_ENV && unset PYTHONHOME && { ` +
-      stoppableScript(pidFile, 0, [...envArgs(spec.environment), ...argv]) + "; }";
+      stoppableScript(pidFile, 0, [...appEnvArgs(spec), ...argv]) + "; }";
     // Interrupted (Ctrl+C): stop the remote command too, not only this process.
     ctx.abortScripts?.set(stop, "");
     let result;

@@ -1,3 +1,5 @@
+import * as path from "node:path";
+import type { AppUnitSpec } from "../spec";
 import { commandLine, quote } from "../shell";
 
 /**
@@ -41,4 +43,21 @@ export function stopGroupScript(pidFile: string): string {
 /** `env NAME=value ...`: the app's environment for a command, exactly the variables its entry point sets. */
 export function envArgs(environment: Readonly<Record<string, string>>): string[] {
   return ["env", ...Object.keys(environment).sort().map((k) => `${k}=${environment[k]}`)];
+}
+
+/**
+ * Python run by the host's interpreter: load the secret environment file (a JSON object) into
+ * the environment, then exec the command. The values never appear on a command line (which
+ * other users can read in /proc).
+ */
+const LOAD_SECRETS_PY = "import json, os, sys\nwith open(sys.argv[1]) as f:\n    os.environ.update(json.load(f))\nos.execvp(sys.argv[2], sys.argv[2:])";
+
+/**
+ * The prefix that gives a command the app's environment as its entry point has it: `env
+ * NAME=value ...` for `environment`, then, with a secret environment, the host's Python
+ * loading its file before it execs the command.
+ */
+export function appEnvArgs(spec: Pick<AppUnitSpec, "environment" | "secretEnvironment" | "host">): string[] {
+  const secrets = spec.secretEnvironment === undefined ? [] : [spec.host.python, "-c", LOAD_SECRETS_PY, path.posix.join(spec.host.home, spec.secretEnvironment.path)];
+  return [...envArgs(spec.environment), ...secrets];
 }

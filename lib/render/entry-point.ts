@@ -19,6 +19,8 @@ export interface EntryPointSpec {
   readonly module: string;
   readonly callable: string;
   readonly environment: Readonly<Record<string, string>>;
+  /** Absolute path of the app's secret environment file (a JSON object, mode 0600), loaded before the app; absent = none. */
+  readonly secretEnvironmentFile?: string;
 }
 
 /** Path (relative to the app's mount) that the entry point answers itself. */
@@ -101,6 +103,16 @@ export function renderEntryPoint(spec: EntryPointSpec): string {
     "        pass",
     "",
     ...(envLines.length > 0 ? ["# Non-secret settings from the WsgiApp's environment prop.", ...envLines, ""] : []),
+    ...(spec.secretEnvironmentFile !== undefined
+      ? [
+          "# Secret settings from the WsgiApp's secretEnvironment prop: the deploy writes their values",
+          "# to this file (mode 0600); they are never in this file, the plan or the state.",
+          `with open(${pythonString(spec.secretEnvironmentFile)}) as _webshare_secrets:`,
+          "    os.environ.update(json.load(_webshare_secrets))",
+          "del _webshare_secrets",
+          "",
+        ]
+      : []),
     `from ${spec.module} import ${spec.callable} as _webshare_app  # noqa: E402`,
     "",
     "",

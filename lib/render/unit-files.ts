@@ -16,10 +16,12 @@ import { renderEntryPoint } from "./entry-point";
 /** Spec fields (dotted for nested) rendered into the Apache config. */
 export const APACHE_CONFIG_FIELDS = ["unit", "host.home", "host.apache.mode", "host.connection.user", "appDir", "entryPoint", "venvPath", "mount", "staticDirs", "daemon"] as const;
 /** Spec fields rendered into the entry point. */
-export const ENTRY_POINT_FIELDS = ["unit", "module", "callable", "environment"] as const;
+/** (`host.home` only with a secret environment, whose file the entry point names by its absolute path.) */
+export const ENTRY_POINT_FIELDS = ["unit", "module", "callable", "environment", "secretEnvironment.path", "host.home"] as const;
 
 /** What the renderers read: an app spec before its rendered hashes exist (at synth). */
 export type RenderInput = Pick<AppUnitSpec, "unit" | "appDir" | "entryPoint" | "venvPath" | "mount" | "staticDirs" | "daemon" | "module" | "callable" | "environment"> & {
+  readonly secretEnvironment?: Pick<NonNullable<AppUnitSpec["secretEnvironment"]>, "path">;
   readonly host: Pick<AppUnitSpec["host"], "home"> & {
     readonly apache: Pick<AppUnitSpec["host"]["apache"], "mode">;
     readonly connection: Pick<AppUnitSpec["host"]["connection"], "user">;
@@ -42,7 +44,13 @@ export function apacheConfigOf(spec: RenderInput): string {
 }
 
 export function entryPointOf(spec: RenderInput): string {
-  return renderEntryPoint({ unit: spec.unit, module: spec.module, callable: spec.callable, environment: spec.environment });
+  return renderEntryPoint({
+    unit: spec.unit,
+    module: spec.module,
+    callable: spec.callable,
+    environment: spec.environment,
+    ...(spec.secretEnvironment !== undefined && { secretEnvironmentFile: path.posix.join(spec.host.home, spec.secretEnvironment.path) }),
+  });
 }
 
 /** The hashes synth puts into the spec (and apply checks the rendered text against). */

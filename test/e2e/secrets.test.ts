@@ -6,14 +6,19 @@ import { CdktfProject, RunResult } from "../support/cdktf-project";
 import { httpGet, localHost, makeWheelhouse, resetHome, Target } from "../support/local-host";
 
 /**
- * Secrets never leak: deploy with a passphrase-protected key and a database.yml holding a
- * password, then search everything a user, a reviewer or a state backend would see.
+ * Secrets never leak: deploy with a passphrase-protected key, a database.yml holding a
+ * password, a secret environment value and a secret file (both from variables of the
+ * deploying environment), then search everything a user, a reviewer or a state backend would see.
  */
 let target: Target;
 let project: CdktfProject;
 const wheelhouse = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-wheels-"));
 const PASSPHRASE_VAR = "WEBSHARE_TEST_KEY_PASSPHRASE";
 let password: string;
+const SECRET_ENV_VAR = "WEBSHARE_TEST_APP_SECRET";
+const SECRET_FILE_VAR = "WEBSHARE_TEST_API_TOKEN";
+const appSecret = `appsecret-${randomBytes(12).toString("hex")}`;
+const apiToken = `apitoken-${randomBytes(12).toString("hex")}`;
 let extraEnv: Record<string, string>;
 const outputs: RunResult[] = [];
 
@@ -32,7 +37,7 @@ function filesUnder(dir: string): string[] {
 
 function secrets(): string[] {
   const keyBody = fs.readFileSync(target.keyWithPassphrase, "utf8").split("\n").filter((l) => l !== "" && !l.startsWith("-----"));
-  return [password, target.passphrase, ...keyBody];
+  return [password, target.passphrase, appSecret, apiToken, ...keyBody];
 }
 
 function expectNoSecretIn(haystacks: Record<string, string>): void {
@@ -51,7 +56,9 @@ beforeAll(() => {
   project.env.WEBSHARE_KEY = target.keyWithPassphrase;
   project.env.WEBSHARE_KEY_PASSPHRASE_ENV = PASSPHRASE_VAR;
   project.env.WEBSHARE_DATABASE_YML = "secrets/database.yml";
-  extraEnv = { [PASSPHRASE_VAR]: target.passphrase };
+  project.env.WEBSHARE_SECRET_ENV = `DEMO_SECRET=${SECRET_ENV_VAR}`;
+  project.env.WEBSHARE_SECRET_FILES = `private/api.token=${SECRET_FILE_VAR}`;
+  extraEnv = { [PASSPHRASE_VAR]: target.passphrase, [SECRET_ENV_VAR]: appSecret, [SECRET_FILE_VAR]: apiToken };
   writeDatabaseYml();
 }, 120_000);
 
@@ -66,6 +73,9 @@ test("deploy with a passphrase key installs database.yml with mode 0600", async 
   const installed = path.join(target.home, "private/database.yml");
   expect(fs.readFileSync(installed, "utf8")).toBe(`adapter: postgresql\npassword: ${password}\n`);
   expect(fs.statSync(installed).mode & 0o777).toBe(0o600);
+  expect(fs.readFileSync(path.join(target.home, "private/api.token"), "utf8")).toBe(apiToken);
+  expect(fs.readFileSync(path.join(target.home, "private/secrets/public.json"), "utf8")).toBe(`{"DEMO_SECRET":"${appSecret}"}\n`);
+  for (const f of ["private/api.token", "private/secrets/public.json"]) expect([f, fs.statSync(path.join(target.home, f)).mode & 0o777]).toEqual([f, 0o600]);
   expect((await httpGet(target.url)).status).toBe(200);
 });
 
@@ -89,12 +99,12 @@ test("no key material, passphrase or password in synthesized JSON, state, plan/a
   expect(Object.keys(haystacks).some((k) => k.endsWith("cdk.tf.json"))).toBe(true);
   expectNoSecretIn(haystacks);
   // Control: the search does find each kind of secret when one is there.
-  for (const planted of [password, target.passphrase, secrets()[2]]) expect(() => expectNoSecretIn({ planted: `x${planted}x` })).toThrow();
+  for (const planted of [password, target.passphrase, appSecret, apiToken, secrets()[4]]) expect(() => expectNoSecretIn({ planted: `x${planted}x` })).toThrow();
 });
 
 test("a missing passphrase variable fails naming the variable, not showing any secret", () => {
   project.write("app.py", project.read("app.py") + "\n# change\n");
-  const result = project.deploy({ [PASSPHRASE_VAR]: "" });
+  const result = project.deploy({ ...extraEnv, [PASSPHRASE_VAR]: "" });
   expect(result.code).not.toBe(0);
   expect(result.output).toContain(`cannot connect to ${target.user}@${target.host}:${target.port}: `);
   expect(result.output).toMatch(/(passphrase|decrypt|parse)/i);

@@ -109,7 +109,7 @@ describe("paths of different constructs on one host may not be equal or contain 
     const { stack, host } = setup();
     const venv = new Venv(stack, "venv", { host, requirements: REQS, path: "public" });
     expect(collisions(() => new WsgiApp(stack, "blog", { host, venv, ...BLOG }))).toEqual([
-      's/blog appDir "public" is the same path as s/venv path "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/blog appDir "public" is the same path as s/venv path "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on s/blog or path on s/venv)',
     ]);
     expect(host.node.validate()).toEqual([]);
   });
@@ -118,13 +118,13 @@ describe("paths of different constructs on one host may not be equal or contain 
     const first = setup();
     const venv = new Venv(first.stack, "venv", { host: first.host, requirements: REQS, path: "public/blog/venv" });
     expect(collisions(() => new WsgiApp(first.stack, "site", { host: first.host, venv, ...BLOG }))).toContain(
-      's/site appDir "public" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/site appDir "public" contains s/venv path "public/blog/venv" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on s/site or path on s/venv)',
     );
     const second = setup();
     const venv2 = new Venv(second.stack, "venv", { host: second.host, requirements: REQS });
     new WsgiApp(second.stack, "site", { host: second.host, venv: venv2, ...BLOG });
     expect(collisions(() => new WsgiApp(second.stack, "blog", { host: second.host, venv: venv2, ...BLOG, mount: "/blog", appDir: "public/blog" }))).toEqual([
-      's/blog appDir "public/blog" lies inside s/site appDir "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/blog appDir "public/blog" lies inside s/site appDir "public" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on one of them)',
     ]);
   });
 
@@ -133,7 +133,7 @@ describe("paths of different constructs on one host may not be equal or contain 
     const venv = new Venv(stack, "venv", { host, requirements: REQS });
     new WsgiApp(stack, "a", { host, venv, ...BLOG, mount: "/a", appDir: "apps/a-b" });
     expect(collisions(() => new WsgiApp(stack, "b", { host, venv, ...BLOG, mount: "/b", appDir: "apps/a/b" }))).toEqual([
-      's/b releases directory (from appDir) "private/releases/apps-a-b" is the same path as s/a releases directory (from appDir) "private/releases/apps-a-b" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/b releases directory (from appDir) "private/releases/apps-a-b" is the same path as s/a releases directory (from appDir) "private/releases/apps-a-b" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on one of them)',
     ]);
   });
 
@@ -142,8 +142,8 @@ describe("paths of different constructs on one host may not be equal or contain 
     const { stack, host } = setup({ apache: ApacheMode.selfManaged({ confDir: "/home/wwwshare/public/conf", testCommand: ["true"], reloadCommand: ["true"] }) });
     const venv = new Venv(stack, "venv", { host, requirements: REQS, requirementsPath: "private/database.yml" });
     expect(collisions(() => new WsgiApp(stack, "blog", { host, venv, ...BLOG, databaseYml: { fromEnv: { password: "WEBSHARE_TEST_PATHS_DB" } } }))).toEqual([
-      's/blog appDir "public" contains s/host apache.confDir "public/conf" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
-      's/blog databaseYml path "private/database.yml" is the same path as s/venv requirementsPath "private/database.yml" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own',
+      's/blog appDir "public" contains s/host apache.confDir "public/conf" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another appDir on s/blog or apache.confDir on s/host)',
+      's/blog databaseYml.path "private/database.yml" is the same path as s/venv requirementsPath "private/database.yml" on host s/host; remote paths of different constructs must not be equal or contain one another: give each its own (set another databaseYml.path on s/blog or requirementsPath on s/venv)',
     ]);
   });
 });

@@ -30,6 +30,9 @@ const full: AppUnitSpec = {
   environment: { GREETING: "hi" },
   healthCheck: { url: "http://x/health", expectStatus: 200, timeoutSeconds: 30, releaseUrl: "http://x/app/.webshare/health", memoryWarnBytes: 1 << 30 },
   databaseYml: { path: "private/database.yml", file: "db.yml", digest: "d" },
+  secretEnvironment: { path: "private/secrets/public.json", fromEnv: { SECRET_KEY: "APP_SECRET" }, digest: "d" },
+  secretFiles: [{ path: "private/key.pem", fromEnv: "KEY_PEM", digest: "d" }],
+  sharedPaths: { dir: "private/shared/public", paths: ["uploads"] },
 };
 
 /** Every leaf of a spec as [dotted path, changed copy of the spec]. Records also gain a key. */
