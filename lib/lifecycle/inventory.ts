@@ -9,6 +9,7 @@ import { errors } from "../errors";
 import { plural } from "../plural";
 import { abs, StepContext, unitRecordPath } from "./context";
 import { removeIfEmpty } from "./switch";
+import { hostSeedsDir, hostUnitsDir, removeSeedsScript } from "./pip-seed";
 
 /**
  * The host ends up with exactly the units the stack declares. Every deploy records its unit
@@ -176,7 +177,9 @@ export async function pruneOrphans(ctx: StepContext, spec: InventorySpec): Promi
   const configs = orphans.flatMap((o) => (o.apacheConfig !== undefined ? [o.apacheConfig] : []));
   await progress.step("remove orphaned units", async () => {
     if (configs.length > 0) await removeConfigs(ctx, host, configs);
-    await session.run(place, "remove orphaned units", orphans.map((o) => `{ ${removeOrphanScript(host, o)}; }`).join(" && "));
+    // The host's pip seeds go once no venv unit of any stack is left on it.
+    const seeds = orphans.some((o) => o.kind === "venv") ? [removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host))] : [];
+    await session.run(place, "remove orphaned units", [...orphans.map((o) => `{ ${removeOrphanScript(host, o)}; }`), ...seeds].join(" && "));
   }, () => `(${orphans.map(describe).join(", ")})`);
   for (const o of orphans) {
     if (o.legacy) progress.info(`note: ${o.unit} was recorded by an older webshare-cdktf that did not record its paths: only its Apache config and record were removed; remove its link and directories by hand`);

@@ -12,7 +12,7 @@ import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
 import { recordPidAndRun, stopOrphanScript } from "./build-guard";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { rebuildId } from "./rebuild";
-import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-seed";
+import { hostSeedsDir, hostUnitsDir, pipScriptNames, pipSeedDir, removeSeedsScript, SEED_BUILT, seededVenvScript } from "./pip-seed";
 import { venvDirsScript } from "./modes";
 import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
@@ -120,7 +120,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   const remoteWheelhouse = await uploadWheelhouse(ctx, spec);
   const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
   const pidFile = `${venvsDir}/${venvId}.build-pid`;
-  const seed = pipSeedDir(venvsDir, probe);
+  const seed = pipSeedDir(hostSeedsDir(spec.host), probe);
   await progress.step("create venv", async () => {
     // One round trip: stop a build of this dir whose connection dropped (it may still run),
     // start the dir afresh, build the pip seed if this Python has none yet, link pip from it.
@@ -228,6 +228,8 @@ export async function destroyVenv(ctx: StepContext, spec: VenvRemovalSpec): Prom
         `if [ -L ${quote(link)} ]; then ${commandLine(["rm", "-f", link])}; fi`,
         commandLine(["rm", "-rf", abs(host, spec.venvsDir), abs(host, spec.requirementsPath), abs(host, spec.freezePath), unitRecordPath(host, spec.unit)]),
         removeIfEmpty(path.posix.dirname(abs(host, spec.venvsDir))),
+        // The host's pip seeds go with its last venv unit (no venv is left to build from them).
+        removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host)),
       ].join(" && "),
     ),
   );
