@@ -218,6 +218,9 @@ export const errors = {
       "pick one that webshare releases lists",
     ),
 
+  lockWaitCancelled: (place: Place) =>
+    new WebshareError(`${at(place)}: stopped while waiting for the host lock (the deploy was interrupted); nothing was deployed`, "deploy again"),
+
   lockStale: (place: Place, holder: string, why: string, dir: string, unlock: string) =>
     new WebshareError(
       `${at(place)}: the host lock looks stale: held by ${holder}, but ${why} (${dir}); not taking it over`,

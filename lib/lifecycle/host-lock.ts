@@ -83,34 +83,106 @@ export async function acquireHostLock(ctx: StepContext, host: HostSpec, waitSeco
   return lock;
 }
 
+/** The longest one remote wait may block on the host before it reports back (and the holder is looked at again). */
+export const WAIT_SLICE_SECONDS = 20;
+/** At most this many waiters of one host block on it at once; the rest back off on the deploying machine (see lockScript). */
+export const BLOCKING_WAITERS = 2;
+/** The longest pause between two remote tries of a waiter that may not block. */
+const LOCAL_BACKOFF_MAX_MS = 5000;
+
+/** What one try to take the lock found: the first line of `lockScript`'s output. */
+export type LockVerdict = "acquired" | "cancelled" | "waited" | "tried";
+
+export interface LockScriptOptions {
+  /** Absolute state dir and lock dir. */
+  readonly stateDir: string;
+  readonly dir: string;
+  /** This handle's token: names its cancel and wait marks. */
+  readonly token: string;
+  /** The owner file's content should it take the lock. */
+  readonly owner: string;
+  /** How long it may wait on the host for the lock (0: one try). */
+  readonly sliceSeconds: number;
+}
+
+/** The mark `release` leaves for a wait that may still run on the host: the wait sees it, gives up, and drops the lock if it just took it. */
+export function cancelMark(stateDir: string, token: string): string {
+  return `${stateDir}/lock.cancel-${token}`;
+}
+
+/**
+ * Shell text: one try to take the lock, or a wait for it ON THE HOST of up to
+ * `sliceSeconds`: `mkdir` again and again with a sleep that doubles from 0.1 s to 1 s, so
+ * the lock changes hands within a second of its release at the cost of one remote command
+ * per slice instead of one per try. A slice ends early when the holder changes (the
+ * deploying machine then looks at the new one: stale?). Only BLOCKING_WAITERS waiters of a
+ * host block at once (each marks itself with `lock.wait-<token>` in the state dir): each
+ * holds an SSH channel while it waits, and the units of a `webshare deploy` share one
+ * connection whose channels are few (lib/ssh/broker-pool.ts), so the holder must keep some.
+ * The others only try, and back off on the deploying machine. A wait whose deploy was
+ * interrupted (Ctrl+C: the channel is closed, but a remote shell without a tty keeps
+ * running) sees the cancel mark `release` leaves and stops, dropping the lock if it took
+ * it after the mark was made; so no interrupted wait takes the lock later. Marks older than
+ * 2 minutes (a killed wait's) are removed. Prints a LockVerdict line, then for
+ * `waited`/`tried` the lock's state (inspectScript).
+ */
+export function lockScript(o: LockScriptOptions): string {
+  const cancel = quote(cancelMark(o.stateDir, o.token));
+  const mark = quote(`${o.stateDir}/lock.wait-${o.token}`);
+  const owner = quote(`${o.dir}/owner`);
+  const slice = Math.max(0, Math.floor(o.sliceSeconds));
+  return [
+    `${allOf([["mkdir", "-p", o.stateDir], ["chmod", "0700", o.stateDir]])} &&`,
+    `{ ${commandLine(["find", o.stateDir, "-maxdepth", "1", "(", "-name", "lock.cancel-*", "-o", "-name", "lock.wait-*", ")", "-mmin", "+2", "-exec", "rm", "-f", "{}", "+"])} 2>/dev/null; true; } &&`,
+    `{ r=tried; end=0;`,
+    // Block only while fewer than BLOCKING_WAITERS others do.
+    slice > 0 ? `set -- ${quote(o.stateDir)}/lock.wait-*; if [ ! -e "$1" ] || [ $# -lt ${BLOCKING_WAITERS} ]; then touch ${mark}; r=waited; end=$(( $(date +%s) + ${slice} )); fi;` : "",
+    `o0=$(cat ${owner} 2>/dev/null); t=1;`,
+    `while :; do`,
+    `  if [ -e ${cancel} ]; then r=cancelled; break; fi;`,
+    `  if mkdir ${quote(o.dir)} 2>/dev/null; then printf '%s' ${quote(o.owner)} > ${owner}; if [ -e ${cancel} ]; then ${commandLine(["rm", "-rf", o.dir])}; r=cancelled; else r=acquired; fi; break; fi;`,
+    `  [ $(date +%s) -lt $end ] || break;`,
+    `  o=$(cat ${owner} 2>/dev/null); if [ -n "$o" ] && [ "$o" != "$o0" ]; then break; fi;`,
+    `  sleep $((t / 10)).$((t % 10)); t=$((t * 2)); [ $t -le 10 ] || t=10;`,
+    `done;`,
+    `rm -f ${mark}; if [ $r = cancelled ]; then rm -f ${cancel}; fi;`,
+    `echo $r; case $r in waited|tried) ${inspectScript(o.dir)};; esac; }`,
+  ].filter((l) => l !== "").join(" ");
+}
+
 export function hostLock(ctx: StepContext, host: HostSpec): HostLockHandle {
   const env = ctx.env;
   const dir = lockDir(host);
   const staleAfter = staleAfterSeconds(env);
   const token = randomBytes(8).toString("hex");
   const owner: LockOwner = { user: os.userInfo().username, machine: os.hostname(), pid: process.pid, unit: ctx.place.unit, startedAt: new Date().toISOString(), token };
+  // The state dir (lock, unit records, wheelhouse, Apache snippets, pip seeds) is the deploy user's alone.
   const stateDir = abs(host, host.stateDir);
-  // The state dir (lock, unit records, wheelhouse, Apache snippets) is the deploy user's alone.
-  const tryLock =
-    `${allOf([["mkdir", "-p", stateDir], ["chmod", "0700", stateDir]])} && ` +
-    `if mkdir ${quote(dir)} 2>/dev/null; then printf '%s' ${quote(renderOwner(owner))} > ${quote(dir + "/owner")} && echo acquired; ` +
-    `else ${inspectScript(dir)}; fi`;
+  const script = (sliceSeconds: number) => lockScript({ stateDir, dir, token, owner: renderOwner(owner), sliceSeconds });
   const here = { machine: os.hostname(), isRunning: isRunningLocally };
   const ownerFile = `${dir}/owner`;
   let heartbeat: NodeJS.Timeout | undefined;
+  // True from sending a try until its answer arrived: a try whose answer never came may still wait on the host.
+  let remoteMayRun = false;
 
   const acquire = async (waitSeconds = 600): Promise<void> => {
     const deadline = Date.now() + waitSeconds * 1000;
     // While it waits, a heartbeat says so and names the current holder (it may change).
     let waiting: { holder: string; since: number; beat: Heartbeat } | undefined;
+    let pause = 500;
     // Every pass ends at the deadline, whatever the host answered: no answer we cannot
-    // read makes this loop forever.
+    // read makes this loop forever. The first try never blocks, so a stale lock is reported at once.
     try {
-    for (;;) {
-      const { stdout } = await ctx.session.run(ctx.place, "take host lock", tryLock);
-      if (stdout.trim() === "acquired") break;
-      const state = parseLockState(stdout);
-      if (!state.held && stdout.trim() !== "") {
+    for (let first = true; ; first = false) {
+      const slice = first ? 0 : Math.min(WAIT_SLICE_SECONDS, Math.ceil((deadline - Date.now()) / 1000));
+      remoteMayRun = true;
+      const { stdout } = await ctx.session.run(ctx.place, "take host lock", script(slice));
+      remoteMayRun = false;
+      const [verdict, ...rest] = stdout.split("\n");
+      if (verdict === "acquired") break;
+      if (verdict === "cancelled") throw errors.lockWaitCancelled(ctx.place);
+      const state = parseLockState(rest.join("\n"));
+      if (verdict !== "waited" && verdict !== "tried") {
         throw new WebshareError(
           `${ctx.place.unit} on ${ctx.place.target}: step "take host lock" failed: the host answered ${JSON.stringify(stdout.trim().slice(0, 200))}, neither "acquired" nor the lock's owner`,
           `something on the host prints into every command's output after it starts; run \`ssh ${ctx.place.target.replace(/:\d+$/, "")} true\` and look for output`,
@@ -120,18 +192,22 @@ export function hostLock(ctx: StepContext, host: HostSpec): HostLockHandle {
         const holder = describeOwner(state.owner, state.raw);
         const verdict = staleness(state.owner, state.ageSeconds, here, staleAfter);
         if (verdict.stale) throw errors.lockStale(ctx.place, holder, verdict.why, dir, unlockHint(host));
-        if (Date.now() > deadline) throw errors.lockHeld(ctx.place, holder, waitSeconds, dir, unlockHint(host));
+        if (Date.now() >= deadline) throw errors.lockHeld(ctx.place, holder, waitSeconds, dir, unlockHint(host));
         if (waiting === undefined) {
           ctx.progress.info(`waiting for the host lock held by ${holder}`);
           const beat = ctx.progress.heartbeat("wait for the host lock", { status: () => `held by ${waiting?.holder}` });
           waiting = { holder, since: Date.now(), beat };
         }
         waiting.holder = holder;
-      } else if (Date.now() > deadline) {
+      } else if (Date.now() >= deadline) {
         // Freed between our mkdir and our look: it keeps changing hands; give up like a held one.
         throw errors.lockHeld(ctx.place, "(changing holders)", waitSeconds, dir, unlockHint(host));
       }
-      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 500));
+      // A waiter that may not block on the host (others do) backs off here: 0.5, 1, 2, 4, 5 s...
+      if (verdict === "tried" && !first) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now())) * (0.75 + Math.random() * 0.5)));
+        pause = Math.min(pause * 2, LOCAL_BACKOFF_MAX_MS);
+      }
     }
     } finally {
       waiting?.beat.stop();
@@ -141,11 +217,15 @@ export function hostLock(ctx: StepContext, host: HostSpec): HostLockHandle {
     heartbeat.unref();
   };
 
-  // Remove it only if it is still ours.
-  const releaseScript = `grep -q ${quote(`"token":"${token}"`)} ${quote(ownerFile)} 2>/dev/null && ${commandLine(["rm", "-rf", dir])} || true`;
+  // Remove it only if it is still ours; first stop a wait that may still run on the host (see lockScript).
+  const releaseScript = () =>
+    [
+      ...(remoteMayRun ? [`${commandLine(["touch", cancelMark(stateDir, token)])} 2>/dev/null`] : []),
+      `grep -q ${quote(`"token":"${token}"`)} ${quote(ownerFile)} 2>/dev/null && ${commandLine(["rm", "-rf", dir])} || true`,
+    ].join("; ");
   const release = async (before: readonly string[]): Promise<void> => {
     if (heartbeat !== undefined) clearInterval(heartbeat);
-    const script = [...before.map((b) => `{ ${b}; } >/dev/null 2>&1`), releaseScript].join("; ");
+    const script = [...before.map((b) => `{ ${b}; } >/dev/null 2>&1`), releaseScript()].join("; ");
     try {
       await ctx.session.run(ctx.place, "release host lock", script);
     } catch (first) {
