@@ -85,6 +85,7 @@ class DemoStack extends TerraformStack {
     const wheelhouse = optional("WEBSHARE_WHEELHOUSE");
     const venv = new Venv(this, "venv", {
       host,
+      path: optional("WEBSHARE_VENV_PATH"),
       requirements: `${source}/requirements.txt`,
       lock: `${source}/requirements.lock`,
       // The demo keeps a local copy of what was installed (opt-in; the host's freeze.txt is the record).

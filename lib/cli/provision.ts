@@ -7,7 +7,7 @@ import { targetOf } from "../ssh/session";
 import { isShared, openSession } from "../ssh/broker-client";
 import { CountingSession } from "../ssh/counting-session";
 import { heartbeatSecondsFrom, Progress, Writer } from "../progress";
-import { hostLock } from "../lifecycle/host-lock";
+import { hostLock, ownDirOf } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
 import { deployApp, destroyApp } from "../lifecycle/app";
 import type { StepContext } from "../lifecycle/context";
@@ -19,7 +19,8 @@ import { pruneOrphans } from "../lifecycle/inventory";
  * comes from the synthesized stack, checked against the planned digest (create), or from
  * WEBSHARE_UNIT (destroy), see lib/transport.ts; the resource instance id from
  * WEBSHARE_INSTANCE; one SSH session (direct, or
- * shared through the broker of `webshare deploy`) and the host lock cover the whole run.
+ * shared through the broker of `webshare deploy`) and the unit's lock cover the whole run, the
+ * host lock all of it but the unit's long private work (see lifecycle/host-lock.ts).
  */
 export interface ProvisionOptions {
   readonly action: "create" | "destroy";
@@ -74,8 +75,10 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   const session = new CountingSession(connection);
   try {
     const abortScripts = new Map<string, string>();
-    const ctx: StepContext = { session, place, progress, instance, abortScripts, env: options.env };
-    const lock = hostLock(ctx, spec.host);
+    const base: StepContext = { session, place, progress, instance, abortScripts, env: options.env };
+    // The unit's own lock for the whole run, the host lock for all but its long private work.
+    const lock = hostLock(base, spec.host, spec.kind === "inventory" ? [] : [ownDirOf(spec)]);
+    const ctx: StepContext = { ...base, withoutHostLock: lock.withoutHostLock };
     // Registered before the lock is taken (release removes it only if it is ours), so an
     // interrupt while waiting for it, or as the host makes it, never strands it. Stop at
     // once: drop the connection (no further step runs on it), then clean up and release

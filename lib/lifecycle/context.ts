@@ -22,6 +22,12 @@ export interface StepContext {
    * last verified version. The value is printed when it runs ("" prints nothing).
    */
   readonly abortScripts?: Map<string, string>;
+  /**
+   * Run work on the unit's own paths with the host lock let go (the unit lock kept), so other
+   * units of the host can run meanwhile; the host lock is taken again after it
+   * (lifecycle/host-lock.ts). Absent: the work runs under whatever lock the caller holds.
+   */
+  readonly withoutHostLock?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** Absolute remote path of a home-relative one. */

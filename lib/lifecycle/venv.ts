@@ -146,12 +146,16 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   try {
     // pip's output goes to a log in the venv, so the heartbeat can show its last line.
     const log = `${venvDir}/.webshare-pip-install.log`;
-    await progress.long(
-      "pip install",
-      () => session.run(place, "pip install", loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log)),
-      () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
-      { lastLine: remoteLastLine(ctx, log) },
-    );
+    // pip writes only into this unit's new venv dir and reads the wheelhouse (whose wheels
+    // appear by rename, see uploadWheelhouse): other units of the host may run meanwhile.
+    const install = () =>
+      progress.long(
+        "pip install",
+        () => session.run(place, "pip install", loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log)),
+        () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
+        { lastLine: remoteLastLine(ctx, log) },
+      );
+    await (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install());
   } catch (e) {
     // A failed build never becomes current; remove it so the next run starts clean.
     await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);

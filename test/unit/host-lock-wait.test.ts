@@ -33,7 +33,7 @@ interface Party {
   line(pattern: RegExp): Promise<string>;
 }
 
-function party(unit: string): Party {
+function party(unit: string, ownDirs: readonly string[] = []): Party {
   const session = new CountingSession(new LocalShellSession(home));
   const lines: string[] = [];
   const watchers: { pattern: RegExp; resolve: (l: string) => void }[] = [];
@@ -43,7 +43,7 @@ function party(unit: string): Party {
   };
   const ctx: StepContext = { session, place: { unit, target: "tester@middle-tier" }, progress: new Progress(unit, write, undefined, { heartbeatSeconds: 3600 }), instance: "test", env: {} };
   return {
-    lock: hostLock(ctx, host()),
+    lock: hostLock(ctx, host(), ownDirs),
     session,
     lines,
     line: (pattern) => {
@@ -84,12 +84,15 @@ test("Ctrl+C while waiting: the wait on the host stops, never takes the lock lat
   expect(stateEntries()).toEqual([]);
 });
 
-test("a wait interrupted just as it took the lock drops it again", () => {
+test("a wait that finds the cancel mark stops: it takes nothing, drops what it took, and removes the mark", () => {
   const stateDir = path.join(home, ".webshare");
-  fs.mkdirSync(stateDir);
-  // The cancel mark is there before the try: it takes the lock and at once gives it back.
+  const unitLock = path.join(stateDir, "locks/t-unit-0000");
+  fs.mkdirSync(unitLock, { recursive: true });
+  // It holds the unit lock already (taken by an earlier try), then the interrupt's mark arrives.
+  const owner = renderOwner({ user: "u", machine: "m", pid: 1, unit: "t/unit", startedAt: "now", token: "abc" });
+  fs.writeFileSync(path.join(unitLock, "owner"), owner);
   fs.writeFileSync(path.join(stateDir, "lock.cancel-abc"), "");
-  const out = execFileSync("/bin/sh", ["-c", lockScript({ stateDir, dir: lockDir(), token: "abc", owner: "x\n", sliceSeconds: 5 })], { encoding: "utf8" });
+  const out = execFileSync("/bin/sh", ["-c", lockScript({ stateDir, dirs: [unitLock, lockDir()], token: "abc", owner, sliceSeconds: 5 })], { encoding: "utf8" });
   expect(out).toBe("cancelled\n");
   expect(stateEntries()).toEqual([]);
 });
@@ -99,8 +102,8 @@ test(`at most ${BLOCKING_WAITERS} waiters of a host block on it (each holds an S
   fs.mkdirSync(lockDir(), { recursive: true });
   fs.writeFileSync(path.join(lockDir(), "owner"), renderOwner({ user: "u", machine: "m", pid: 1, unit: "t/holder", startedAt: "now", token: "hold" }));
   for (let i = 0; i < BLOCKING_WAITERS; i++) fs.writeFileSync(path.join(stateDir, `lock.wait-other${i}`), "");
-  const out = execFileSync("/bin/sh", ["-c", lockScript({ stateDir, dir: lockDir(), token: "abc", owner: "x\n", sliceSeconds: 60 })], { encoding: "utf8" });
-  expect(out.split("\n").slice(0, 2)).toEqual(["tried", "webshare-lock-held"]);
+  const out = execFileSync("/bin/sh", ["-c", lockScript({ stateDir, dirs: [lockDir()], token: "abc", owner: "x\n", sliceSeconds: 60 })], { encoding: "utf8" });
+  expect(out.split("\n").slice(0, 3)).toEqual(["tried", lockDir(), "webshare-lock-held"]);
   expect(out).toContain('"unit":"t/holder"');
   expect(fs.existsSync(path.join(stateDir, "lock.wait-abc"))).toBe(false);
 });
@@ -117,4 +120,71 @@ test("a lock whose holder is gone is reported on the first try, without waiting"
   expect(waiter.session.commands).toBe(1);
   await waiter.lock.release();
   expect(fs.existsSync(lockDir())).toBe(true); // never taken over
+});
+
+describe("units of one host in parallel where they touch different paths", () => {
+  test("a unit building without the host lock lets another unit of the host run; it takes the host lock again after", async () => {
+    const django = party("t/django-venv", ["private/venvs/django"]);
+    const flask = party("t/flask-venv", ["private/venvs/flask"]);
+    await django.lock.acquire();
+    let finishBuild!: () => void;
+    const built = new Promise<void>((resolve) => (finishBuild = resolve));
+    let building!: () => void;
+    const started = new Promise<void>((resolve) => (building = resolve));
+    const build = django.lock.withoutHostLock(async () => {
+      building();
+      await built;
+      return "freeze";
+    });
+    await started;
+    // The Flask venv's unit takes its own lock and the host lock at once: no wait for the Django build.
+    await flask.lock.acquire();
+    expect(flask.lines.filter((l) => l.includes("waiting"))).toEqual([]);
+    expect(flask.session.commands).toBe(1);
+    // The Django build ends while Flask holds the host lock: it waits for it, naming Flask.
+    finishBuild();
+    expect(await django.line(/waiting for the host lock/)).toMatch(/waiting for the host lock held by \S+ pid \d+ \(t\/flask-venv, since /);
+    await flask.lock.release();
+    expect(await build).toBe("freeze");
+    expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/django-venv"');
+    await django.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+
+  test("two units of the same dir (two stacks deploying the same paths) never build there at once", async () => {
+    const first = party("a/venv", ["private/venvs/shared"]);
+    const second = party("b/venv", ["private/venvs/shared"]);
+    await first.lock.acquire();
+    let finish!: () => void;
+    const work = first.lock.withoutHostLock(() => new Promise<void>((resolve) => (finish = resolve)));
+    const taking = second.lock.acquire();
+    expect(await second.line(/waiting for/)).toMatch(/^\[b\/venv\] waiting for the lock of private\/venvs\/shared held by \S+ pid \d+ \(a\/venv, since /);
+    finish();
+    await work;
+    await first.lock.release();
+    await taking;
+    expect(second.lines.some((l) => /took the lock of private\/venvs\/shared after waiting/.test(l))).toBe(true);
+    await second.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+
+  test("Ctrl+C during the build without the host lock releases the unit's lock and leaves the host lock alone", async () => {
+    const other = party("t/other");
+    const unit = party("t/venv", ["private/venvs/v"]);
+    await unit.lock.acquire();
+    let building!: () => void;
+    const started = new Promise<void>((resolve) => (building = resolve));
+    const build = unit.lock.withoutHostLock(() => {
+      building();
+      return new Promise<void>(() => undefined); // pip still running when the interrupt comes
+    });
+    void build;
+    await started;
+    await other.lock.acquire();
+    await unit.lock.release(["echo stop-pip"]);
+    expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/other"');
+    expect(fs.existsSync(path.join(home, ".webshare/locks"))).toBe(false);
+    await other.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
 });
