@@ -93,6 +93,8 @@ class DemoStack extends TerraformStack {
       wheelhouse,
       noIndex: wheelhouse !== undefined,
     });
+    // WEBSHARE_VENV_ONLY: a stack of the Venv alone (tests: another stack's venv on the same home).
+    if (optional("WEBSHARE_VENV_ONLY") !== undefined) return;
     const databaseYml = optional("WEBSHARE_DATABASE_YML");
     new WsgiApp(this, "app", {
       host,
