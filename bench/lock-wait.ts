@@ -31,8 +31,10 @@ async function measure(holdSeconds: number): Promise<{ holdSeconds: number; wait
     const released = Date.now();
     await holder.lock.release();
     const took = await taking;
+    // The wait's commands: the tries up to holding it (its release is one more, as before).
+    const waiterRemoteCommands = waiter.session.commands;
     await waiter.lock.release();
-    return { holdSeconds, waiterRemoteCommands: waiter.session.commands, handoverSeconds: (took - released) / 1000 };
+    return { holdSeconds, waiterRemoteCommands, handoverSeconds: (took - released) / 1000 };
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

@@ -153,10 +153,14 @@ test("two Venvs of one host build at the same time (pip runs without the host lo
     other.env.WEBSHARE_VENV_ONLY = "1";
     project.write("requirements.lock", "webshare-greeting==2.0.0\nwebshare-extra==1.0.0\n");
     other.write("requirements.lock", "webshare-greeting==1.0.0\nwebshare-extra==1.0.0\n");
+    const started = Date.now();
     const runs = [startDeploy(project, { WEBSHARE_WHEELHOUSE: slowWheelhouse }), startDeploy(other, { WEBSHARE_WHEELHOUSE: slowWheelhouse })];
     // Both pip installs run on the host at once: before, the second waited for the first's whole build.
     await waitForProcess(() => processes(pipOfUser).length >= 2, "two pip installs at once");
     const [a, b] = await Promise.all(runs.map((r) => r.done));
+    // Figures for docs/benchmarks.md, not assertions: the two builds and the whole of both deploys.
+    const pip = (output: string) => /\] pip install \([^)]*\) (\d+\.\d)s/.exec(output)?.[1];
+    console.log(`two venvs at once: pip install ${pip(a.output)} s and ${pip(b.output)} s; both deploys done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect({ code: a.code, output: a.code === 0 ? "" : a.output }).toEqual({ code: 0, output: "" });
     expect({ code: b.code, output: b.code === 0 ? "" : b.output }).toEqual({ code: 0, output: "" });
     expect(await greeting()).toBe("2.0.0");
