@@ -218,10 +218,9 @@ function lockNoun(host: HostSpec, ownDirs: readonly string[], dir: string): stri
  * then the host lock. `release` works before, during and after `acquire`, see HostLockHandle.
  */
 export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly string[] = []): HostLockHandle {
-  const units = ownDirs;
   const env = ctx.env;
   const hostDir = lockDir(host);
-  const unitDirs = [...new Set(units)].sort().map((u) => unitLockDir(host, u));
+  const unitDirs = [...new Set(ownDirs)].sort().map((u) => unitLockDir(host, u));
   const dirs = [...unitDirs, hostDir];
   const staleAfter = staleAfterSeconds(env);
   const token = randomBytes(8).toString("hex");
@@ -257,7 +256,7 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
           `something on the host prints into every command's output after it starts; run \`ssh ${ctx.place.target.replace(/:\d+$/, "")} true\` and look for output`,
         );
       }
-      const noun = lockNoun(host, units, blocking);
+      const noun = lockNoun(host, ownDirs, blocking);
       if (state.held) {
         const holder = describeOwner(state.owner, state.raw);
         const verdict = staleness(state.owner, state.ageSeconds, here, staleAfter);
