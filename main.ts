@@ -85,6 +85,7 @@ class DemoStack extends TerraformStack {
     const wheelhouse = optional("WEBSHARE_WHEELHOUSE");
     const venv = new Venv(this, "venv", {
       host,
+      path: optional("WEBSHARE_VENV_PATH"),
       requirements: `${source}/requirements.txt`,
       lock: `${source}/requirements.lock`,
       // The demo keeps a local copy of what was installed (opt-in; the host's freeze.txt is the record).
@@ -92,6 +93,8 @@ class DemoStack extends TerraformStack {
       wheelhouse,
       noIndex: wheelhouse !== undefined,
     });
+    // WEBSHARE_VENV_ONLY: a stack of the Venv alone (tests: another stack's venv on the same home).
+    if (optional("WEBSHARE_VENV_ONLY") !== undefined) return;
     const databaseYml = optional("WEBSHARE_DATABASE_YML");
     // "A=B,C=D": the app's variable (or remote file path) = the NAME of the deploying machine's variable.
     const pairs = (name: string) =>

@@ -159,9 +159,9 @@ export const errors = {
       "set modWsgiModule on the WebshareHost to the path of mod_wsgi.so on the host, or ask the hoster for it",
     ),
 
-  lockHeld: (place: Place, holder: string, waitedSeconds: number, dir: string, unlock: string) =>
+  lockHeld: (place: Place, holder: string, waitedSeconds: number, dir: string, unlock: string, what = "host lock") =>
     new WebshareError(
-      `${at(place)}: another deploy still holds the host lock after ${waitedSeconds}s of waiting: ${holder} (${dir})`,
+      `${at(place)}: another deploy still holds the ${what} after ${waitedSeconds}s of waiting: ${holder} (${dir})`,
       `let it finish and deploy again; if that deploy is gone (ask its user), remove the lock from the project directory: ${unlock}`,
     ),
 
@@ -231,9 +231,12 @@ export const errors = {
       "pick one that webshare releases lists",
     ),
 
-  lockStale: (place: Place, holder: string, why: string, dir: string, unlock: string) =>
+  lockWaitCancelled: (place: Place) =>
+    new WebshareError(`${at(place)}: stopped while waiting for the host lock (the deploy was interrupted); nothing was deployed`, "deploy again"),
+
+  lockStale: (place: Place, holder: string, why: string, dir: string, unlock: string, what = "host lock") =>
     new WebshareError(
-      `${at(place)}: the host lock looks stale: held by ${holder}, but ${why} (${dir}); not taking it over`,
+      `${at(place)}: the ${what} looks stale: held by ${holder}, but ${why} (${dir}); not taking it over`,
       `if no deploy to this host is running, remove the lock from the project directory and deploy again: ${unlock}`,
     ),
 

@@ -1,14 +1,16 @@
 import * as os from "node:os";
 import type { UnitSource } from "../stacks/load";
 import { errors } from "../errors";
-import { lockDir, readHostLock, removeHostLock, unlockHint } from "../lifecycle/host-lock";
+import { lockDir, ownDirOf, readHostLock, readLock, removeHostLock, unitLockDir, unitLocksDir, unlockHint } from "../lifecycle/host-lock";
+import { plural } from "../plural";
 import { describeOwner, isRunningLocally, staleAfterSeconds, staleness } from "../lifecycle/lock-owner";
 import { HostCommandIo, onHostOf } from "../host/each-host";
 import { oneUnit, unitOnHost } from "../stacks/select";
 
 /**
  * `webshare host-lock <construct> | --host <host construct> [--force]`: show who holds the host
- * lock and whether it looks stale; with --force remove it. Deploys never take over a lock
+ * lock (with a construct: its unit lock, when the host lock is free) and whether it looks
+ * stale; with --force remove the host lock and every unit lock of the host. Deploys never take over a lock
  * themselves: removing one is this explicit step. (Named `unlock` before `lock` came to mean
  * pinning packages; `unlock` still works as a hidden alias.)
  */
@@ -24,20 +26,26 @@ export async function hostLockCommand(construct: string | undefined, options: Ho
   const { spec } = construct !== undefined ? await oneUnit(construct, options, io) : await unitOnHost(options.host!, options, io);
   const host = spec.host;
   return onHostOf(spec, io, "webshare host-lock", async (ctx) => {
-    const state = options.force ? await removeHostLock(ctx, host) : await readHostLock(ctx, host);
-    const where = `${ctx.place.target} (${lockDir(host)})`;
+    // With a construct, its own unit lock first: a unit holds it for its whole run, the host lock not always.
+    const unitDir = construct !== undefined ? unitLockDir(host, ownDirOf(spec)) : undefined;
+    const unitState = unitDir !== undefined ? await readLock(ctx, unitDir) : { held: false as const };
+    const removed = options.force ? await removeHostLock(ctx, host) : undefined;
+    const hostState = removed ?? (await readHostLock(ctx, host));
+    const alsoUnits = removed !== undefined && removed.unitLocks > 0 ? ` and ${plural(removed.unitLocks, "unit lock")}` : "";
+    const [what, dir, state] = unitState.held && !hostState.held ? [`the lock of ${ownDirOf(spec)} (${spec.unit})`, unitDir!, unitState] : ["the host lock", lockDir(host), hostState];
+    const where = `${ctx.place.target} (${dir})`;
     if (!state.held) {
-      io.write(`no deploy holds the host lock on ${where}\n`);
+      io.write(alsoUnits !== "" ? `removed${alsoUnits.slice(4)} on ${ctx.place.target} (${unitLocksDir(host)}); no deploy held the host lock\n` : `no deploy holds the host lock on ${where}\n`);
       return 0;
     }
     const holder = describeOwner(state.owner, state.raw);
     const verdict = staleness(state.owner, state.ageSeconds, { machine: os.hostname(), isRunning: isRunningLocally }, staleAfterSeconds(io.env));
     const looks = verdict.stale ? `it looks stale: ${verdict.why}` : "its holder may still be running";
     if (options.force) {
-      io.write(`removed the host lock on ${where}, held by ${holder} (${looks})\n`);
+      io.write(`removed ${what} on ${where}, held by ${holder} (${looks})${alsoUnits}\n`);
       return 0;
     }
-    io.write(`the host lock on ${where} is held by ${holder}; ${looks}\nto remove it: ${unlockHint(host)}\n`);
+    io.write(`${what} on ${where} is held by ${holder}; ${looks}\nto remove it: ${unlockHint(host)}\n`);
     return 1;
   });
 }

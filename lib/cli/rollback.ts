@@ -1,12 +1,12 @@
 import type { UnitSource } from "../stacks/load";
-import { acquireHostLock } from "../lifecycle/host-lock";
+import { acquireHostLock, ownDirOf } from "../lifecycle/host-lock";
 import { rollback } from "../lifecycle/rollback";
 import { HostCommandIo, onHostOf } from "../host/each-host";
 import { oneUnit } from "../stacks/select";
 
 /**
  * `webshare rollback <construct> [--to ID]`: switch one Venv or WsgiApp back to the venv or
- * release deployed before the current one (or to ID), under the host lock, with the same
+ * release deployed before the current one (or to ID), under the unit's lock and the host lock, with the same
  * verified reload as a deploy. Never rebuilds; refuses when nothing is kept to go back to.
  */
 export interface RollbackCommandOptions extends Omit<UnitSource, "selector" | "requireDeployed"> {
@@ -19,7 +19,7 @@ export async function rollbackCommand(path: string, options: RollbackCommandOpti
   const { spec } = await oneUnit(path, { app: options.app, dir: options.dir, ...(options.stateCheck === false ? {} : { requireDeployed: "webshare rollback" }) }, io);
   const started = performance.now();
   const result = await onHostOf(spec, io, "webshare rollback", async (ctx) => {
-    const lock = await acquireHostLock(ctx, spec.host);
+    const lock = await acquireHostLock(ctx, spec.host, [ownDirOf(spec)]);
     try {
       return await rollback(ctx, spec, { to: options.to });
     } finally {

@@ -1,11 +1,11 @@
-import type { AppUnitSpec, UnitSpec, VenvUnitSpec } from "../spec";
+import type { AppUnitSpec, HostSpec, UnitSpec, VenvUnitSpec } from "../spec";
 import { commandLine } from "../shell";
 import { errors, errorText, WebshareError } from "../errors";
 import type { RemoteSession } from "../ssh/remote-session";
 import type { Writer } from "../progress";
 import { stepContext } from "../host/context";
 import { abs, StepContext } from "../lifecycle/context";
-import { acquireHostLock, HeldLock, lockDir } from "../lifecycle/host-lock";
+import { acquireHostLock, HeldLock, lockDir, ownDirOf } from "../lifecycle/host-lock";
 import { deployVenv } from "../lifecycle/venv";
 import { errorLogTail } from "../lifecycle/verify";
 import { pipFreezeCommand } from "../lifecycle/pip";
@@ -69,12 +69,18 @@ export async function fixHost(session: RemoteSession, target: string, targets: r
   const ordered = fixOrder(targets);
   if (ordered.length === 0) return [];
   const lockCtx = stepContext(session, { place: { unit: "webshare drift --fix", target }, label: "drift --fix", progress: write, instance: INSTANCE, env });
-  // One lock per host home (units of one connection normally share it).
-  const homes = new Map(ordered.map((t) => [lockDir(t.unit.spec.host), t.unit.spec.host]));
+  // Per host home (units of one connection normally share it): the unit locks of the units
+  // it fixes (a deploy of one may be building without the host lock), then the host lock.
+  const homes = new Map<string, { host: HostSpec; units: string[] }>();
+  for (const t of ordered) {
+    const home = homes.get(lockDir(t.unit.spec.host)) ?? { host: t.unit.spec.host, units: [] };
+    home.units.push(ownDirOf(t.unit.spec));
+    homes.set(lockDir(t.unit.spec.host), home);
+  }
   const locks: HeldLock[] = [];
   const outcomes: FixOutcome[] = [];
   try {
-    for (const host of homes.values()) locks.push(await acquireHostLock(lockCtx, host));
+    for (const { host, units } of homes.values()) locks.push(await acquireHostLock(lockCtx, host, units));
     for (const { unit, drift } of ordered) {
       const ctx = stepContext(session, { place: { unit: unit.spec.unit, target }, progress: write, instance: INSTANCE, env, ...(checkout !== undefined && { checkout }) });
       try {

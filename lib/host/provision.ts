@@ -3,20 +3,22 @@ import { specFromEnvironment } from "../transport";
 import { targetOf } from "../ssh/session";
 import { CountingSession } from "../ssh/counting-session";
 import type { Writer } from "../progress";
-import { hostLock } from "../lifecycle/host-lock";
+import { hostLock, ownDirOf } from "../lifecycle/host-lock";
 import { deployVenv, destroyVenv } from "../lifecycle/venv";
 import { deployApp, destroyApp } from "../lifecycle/app";
 import { pruneOrphans } from "../lifecycle/inventory";
 import { isShared, openHostSession } from "./open";
 import { progressFor, stepContext } from "./context";
 import { checkoutOf } from "../checkout";
+import type { StepContext } from "../lifecycle/context";
 
 /**
  * What `webshare provision create|destroy` (the local-exec provisioner) runs. The unit spec
  * comes from the synthesized stack, checked against the planned digest (create), or from
  * WEBSHARE_UNIT (destroy), see lib/transport.ts; the resource instance id from
  * WEBSHARE_INSTANCE; one SSH session (direct, or
- * shared through the broker of `webshare deploy`) and the host lock cover the whole run.
+ * shared through the broker of `webshare deploy`) and the unit's lock cover the whole run, the
+ * host lock all of it but the unit's long private work (see lifecycle/host-lock.ts).
  */
 export interface ProvisionOptions {
   readonly action: "create" | "destroy";
@@ -41,8 +43,10 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     const abortScripts = new Map<string, string>();
     // The checkout this deploy's code comes from (the provisioner runs in the stack dir, inside it).
     const checkout = options.action === "create" && spec.kind !== "inventory" ? checkoutOf(process.cwd()) : undefined;
-    const ctx = stepContext(session, { place, progress, instance, abortScripts, env: options.env, ...(checkout !== undefined && { checkout }) });
-    const lock = hostLock(ctx, spec.host);
+    const base = stepContext(session, { place, progress, instance, abortScripts, env: options.env, ...(checkout !== undefined && { checkout }) });
+    // The unit's own lock for the whole run, the host lock for all but its long private work.
+    const lock = hostLock(base, spec.host, spec.kind === "inventory" ? [] : [ownDirOf(spec)]);
+    const ctx: StepContext = { ...base, withoutHostLock: lock.withoutHostLock };
     // Registered before the lock is taken (release removes it only if it is ours), so an
     // interrupt while waiting for it, or as the host makes it, never strands it. Stop at
     // once: drop the connection (no further step runs on it), then clean up and release

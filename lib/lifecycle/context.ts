@@ -25,6 +25,12 @@ export interface StepContext {
   readonly abortScripts?: Map<string, string>;
   /** The git checkout the deploy runs from (lib/checkout.ts); recorded with each unit, and a checkout behind the host's is refused. */
   readonly checkout?: Checkout;
+  /**
+   * Run work on the unit's own paths with the host lock let go (the unit lock kept), so other
+   * units of the host can run meanwhile; the host lock is taken again after it
+   * (lifecycle/host-lock.ts). Absent: the work runs under whatever lock the caller holds.
+   */
+  readonly withoutHostLock?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** Absolute remote path of a home-relative one. */

@@ -9,6 +9,8 @@ import { errors } from "../errors";
 import { plural } from "../plural";
 import { abs, StepContext, unitRecordPath } from "./context";
 import { removeIfEmpty } from "./switch";
+import { hostSeedsDir, hostUnitsDir, removeSeedsScript } from "./pip-seed";
+import { unitLockDir, unitLocksDir } from "./host-lock";
 
 /**
  * The host ends up with exactly the units the stack declares. Every deploy records its unit
@@ -168,15 +170,28 @@ const describe = (o: OrphanPlan) => `${o.unit} (${o.kind})`;
 export async function pruneOrphans(ctx: StepContext, spec: InventorySpec): Promise<OrphanPlan[]> {
   const { session, place, progress } = ctx;
   const host = spec.host;
-  const orphans = planPrune(spec, await readRecords(ctx, host));
+  // One round trip: the records, and which units hold their unit lock right now.
+  const LOCKS = "webshare-unit-locks";
+  const read = await session.run(place, "read unit records", `${readRecordsScript(host)} && ${commandLine(["echo", LOCKS])} && { ${commandLine(["ls", "-1", unitLocksDir(host)])} 2>/dev/null; true; }`);
+  const [records, locked = ""] = read.stdout.split(`\n${LOCKS}\n`);
+  const busyDirs = new Set(locked.split("\n").filter((l) => l !== ""));
+  const planned = planPrune(spec, JSON.parse(records!) as RecordFile[]);
+  // A unit being deployed right now (from a checkout that still has it) keeps its paths: it
+  // may be building in them without the host lock. The next inventory removes it.
+  const busy = planned.filter((o) => o.contentDirs.some((d) => busyDirs.has(path.posix.basename(unitLockDir(host, d)))));
+  for (const o of busy) progress.info(`kept ${describe(o)} for now: a deploy into its paths is running (it holds their lock); the next deploy removes it`);
+  const orphans = planned.filter((o) => !busy.includes(o));
   if (orphans.length === 0) {
+    if (busy.length > 0) return orphans;
     progress.info(`no orphaned units: the host has only the ${plural(spec.units.length, "unit")} the stack declares`);
     return orphans;
   }
   const configs = orphans.flatMap((o) => (o.apacheConfig !== undefined ? [o.apacheConfig] : []));
   await progress.step("remove orphaned units", async () => {
     if (configs.length > 0) await removeConfigs(ctx, host, configs);
-    await session.run(place, "remove orphaned units", orphans.map((o) => `{ ${removeOrphanScript(host, o)}; }`).join(" && "));
+    // The host's pip seeds go once no venv unit of any stack is left on it.
+    const seeds = orphans.some((o) => o.kind === "venv") ? [removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host))] : [];
+    await session.run(place, "remove orphaned units", [...orphans.map((o) => `{ ${removeOrphanScript(host, o)}; }`), ...seeds].join(" && "));
   }, () => `(${orphans.map(describe).join(", ")})`);
   for (const o of orphans) {
     if (o.legacy) progress.info(`note: ${o.unit} was recorded by an older webshare-cdktf that did not record its paths: only its Apache config and record were removed; remove its link and directories by hand`);

@@ -1,11 +1,15 @@
+import * as path from "node:path";
 import { allOf, Argv, commandLine, quote } from "../shell";
 import { contentId } from "../hash";
 import { majorMinor } from "../python-compat";
+import type { HostSpec } from "../spec";
+import { abs, unitRecordPath } from "./context";
 
 /**
  * The pip seed: `python -m venv` spends most of its 3-5 s in ensurepip (install pip, then
- * byte-compile it). So once per interpreter and venvs dir a normal venv is built as the seed
- * (`<venvsDir>/.pip-seed-<id>`, marked ready only after it succeeded), and every new venv is
+ * byte-compile it). So once per host home and interpreter a normal venv is built as the seed
+ * (`<stateDir>/.pip-seed-<id>`, marked ready only after it succeeded; every Venv of the host
+ * links from the same one, see seedsDir), and every new venv is
  * `python -m venv --without-pip` plus hard links to the seed's `lib/` and copies of its pip
  * scripts with the shebang rewritten. Sharing inodes is safe because pip never writes an
  * installed file in place (install unlinks before writing, uninstall and upgrade move files
@@ -23,9 +27,37 @@ export interface SeedInterpreter {
 /** Printed by `seededVenvScript` when it had to build the seed first. */
 export const SEED_BUILT = "webshare: built the pip seed";
 
-/** The seed dir for an interpreter: dot-named, so prune (16-hex names) and listings skip it. */
-export function pipSeedDir(venvsDir: string, python: SeedInterpreter): string {
-  return `${venvsDir}/.pip-seed-${contentId([python.version, python.libpython ?? python.executable])}`;
+/**
+ * Where a host's seeds live: its state dir (absolute), not a Venv's venvs dir, so one seed
+ * serves every Venv of the host and no unit owns it: prune (16-hex names in a venvs dir),
+ * destroy and the inventory (a unit's recorded paths) never reach it. `removeSeedsScript`
+ * removes them once the host has no venv unit left.
+ */
+export function pipSeedDir(seedsDir: string, python: SeedInterpreter): string {
+  return `${seedsDir}/.pip-seed-${contentId([python.version, python.libpython ?? python.executable])}`;
+}
+
+/** The seeds dir of a host: its state dir. */
+export function hostSeedsDir(host: HostSpec): string {
+  return abs(host, host.stateDir);
+}
+
+/** The dir of a host's unit records (lifecycle/context.ts unitRecordPath). */
+export function hostUnitsDir(host: HostSpec): string {
+  return path.posix.dirname(unitRecordPath(host, "x"));
+}
+
+/**
+ * Shell text: remove the seeds in `seedsDir` when no unit record in `unitsDir` is a venv's
+ * (records are written by JSON.stringify(…, null, 2)). Run after a venv unit is removed
+ * (destroy, inventory), under the host lock: no venv is built meanwhile, and venvs built from
+ * a seed keep their own hard links, so removing it takes nothing from them.
+ */
+export function removeSeedsScript(seedsDir: string, unitsDir: string): string {
+  return (
+    `if ! grep -qsl ${quote('"kind": "venv"')} ${quote(unitsDir)}/*.json; then ` +
+    `${commandLine(["find", seedsDir, "-maxdepth", "1", "-name", ".pip-seed-*", "-exec", "rm", "-rf", "{}", "+"])} 2>/dev/null; fi; true`
+  );
 }
 
 /** The console scripts ensurepip installs: pip, pip3, pip3.X. */
@@ -57,28 +89,43 @@ export function linkFromSeed(hostPython: string, seed: string, venvDir: string):
 }
 
 /**
+ * Shell text: linkFromSeed, and when the hard links fail (the state dir on another
+ * filesystem than the venvs dir) a copy of the seed's `lib/` instead: a fresh dir, so no
+ * copy ever writes into a linked inode.
+ */
+export function linkOrCopyFromSeed(hostPython: string, seed: string, venvDir: string): string {
+  const [venv, link] = linkFromSeed(hostPython, seed, venvDir);
+  const lib = `${venvDir}/lib`;
+  return `${commandLine(venv)} && { ${commandLine(link)} 2>/dev/null || { ${allOf([["rm", "-rf", lib], ["cp", "-a", `${seed}/lib`, lib]])}; }; }`;
+}
+
+/**
  * Shell text: build the seed unless it is ready (prints SEED_BUILT when it built it), then
  * create `venvDir` without pip, hard-link the seed's `lib/` into it and write its pip
  * scripts. `venvDir` must not exist yet.
  */
 export function seededVenvScript(hostPython: string, seed: string, venvDir: string, scripts: readonly string[]): string {
-  return [buildSeedScript(hostPython, seed), allOf(linkFromSeed(hostPython, seed, venvDir)), ...copyScripts(seed, venvDir, scripts)].join(" && ");
+  return [buildSeedScript(hostPython, seed), linkOrCopyFromSeed(hostPython, seed, venvDir), ...copyScripts(seed, venvDir, scripts)].join(" && ");
 }
 
 /**
  * Shell text: unless the seed is ready, build it in a directory of this shell's own
  * (`<seed>.build-<pid>`) and rename it into place once complete. A build left running by a
  * dropped connection can then never mark a half-built seed ready, or delete one another
- * build finished. Only `lib/` and the pip scripts' bodies are used from the seed, and
- * neither names the seed's path, so the rename is safe.
+ * build finished. The rename fails when the seed exists (rename(2) onto a non-empty dir), so
+ * a build that lost the race to another one drops its own copy and the finished seed, which
+ * venvs may be linking from, is never removed; only a seed without the ready mark (left by
+ * an older version that built in place) is replaced. Only `lib/` and the pip scripts'
+ * bodies are used from the seed, and neither names the seed's path, so the rename is safe.
  */
 export function buildSeedScript(hostPython: string, seed: string): string {
   const building = `${quote(`${seed}.build-`)}$$`;
   const ready = quote(seedReadyFile(seed));
+  const renameIn = `mv -T ${building} ${quote(seed)} 2>/dev/null`;
   return (
     `{ [ -f ${ready} ] || { ` +
-    `rm -rf ${building} && ${commandLine([hostPython, "-m", "venv"])} ${building} && touch ${building}/.webshare-ready && ` +
-    `{ if [ -f ${ready} ]; then rm -rf ${building}; else ${commandLine(["rm", "-rf", seed])} && mv -T ${building} ${quote(seed)}; fi; } && ` +
+    `${commandLine(["mkdir", "-p", path.posix.dirname(seed)])} && rm -rf ${building} && ${commandLine([hostPython, "-m", "venv"])} ${building} && touch ${building}/.webshare-ready && ` +
+    `{ ${renameIn} || if [ -f ${ready} ]; then rm -rf ${building}; else ${commandLine(["rm", "-rf", seed])} && mv -T ${building} ${quote(seed)}; fi; } && ` +
     `${commandLine(["echo", SEED_BUILT])}; }; }`
   );
 }

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { VenvUnitSpec } from "../spec";
-import { commandLine } from "../shell";
+import { randomBytes } from "node:crypto";
+import { commandLine, quote } from "../shell";
 import { abs, StepContext } from "./context";
 import { plural } from "../plural";
 
@@ -30,18 +31,32 @@ export function pipSourceArgs(spec: Pick<VenvUnitSpec, "source">, remoteWheelhou
 
 /**
  * Upload the wheels the host's wheelhouse lacks (by name; wheels are immutable) and return
- * its remote path, or undefined when the venv has no wheelhouse.
+ * its remote path, or undefined when the venv has no wheelhouse. The wheels go to a dir of
+ * this run's own inside the wheelhouse (`.incoming-<random>`: pip's `--find-links` does not
+ * look into subdirs), then into place by rename: a pip of another unit of the host, which
+ * runs without the host lock (lifecycle/host-lock.ts), never sees a half-written wheel.
  */
 export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Promise<string | undefined> {
   if (spec.source.wheelhouse === undefined) return undefined;
   const { session, place, progress } = ctx;
   const wheelhouse = abs(spec.host, `${spec.host.stateDir}/wheelhouse`);
+  const incoming = `${wheelhouse}/.incoming-${randomBytes(6).toString("hex")}`;
+  const names = Object.keys(spec.wheelhouseFiles);
   await progress.long("upload wheelhouse", async () => {
-    const listing = await session.run(place, "upload wheelhouse", `${commandLine(["mkdir", "-p", wheelhouse])} && ${commandLine(["ls", "-1", wheelhouse])}`);
+    // One round trip: the incoming dir (kept only when a wheel is missing), the listing, and
+    // incoming dirs of runs whose connection dropped (after a day).
+    const listing = await session.run(
+      place,
+      "upload wheelhouse",
+      `${commandLine(["mkdir", "-p", incoming])} && { ${commandLine(["find", wheelhouse, "-mindepth", "1", "-maxdepth", "1", "-name", ".incoming-*", "-mmin", "+1440", "-exec", "rm", "-rf", "{}", "+"])} 2>/dev/null; ` +
+        `m=; for n in ${names.map(quote).join(" ")}; do [ -e ${quote(wheelhouse)}/"$n" ] || m=1; done; [ -n "$m" ] || ${commandLine(["rmdir", incoming])}; ${commandLine(["ls", "-1", wheelhouse])}; }`,
+    );
     const present = new Set(listing.stdout.split("\n"));
-    const missing = Object.keys(spec.wheelhouseFiles).filter((name) => !present.has(name));
-    await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${wheelhouse}/${name}` })));
+    const missing = names.filter((name) => !present.has(name));
+    if (missing.length === 0) return 0;
+    await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${incoming}/${name}` })));
+    await session.run(place, "upload wheelhouse", `${commandLine(["mv", "-f", ...missing.map((name) => `${incoming}/${name}`), `${wheelhouse}/`])} && ${commandLine(["rmdir", incoming])}`);
     return missing.length;
-  }, (n) => `(${n} new of ${plural(Object.keys(spec.wheelhouseFiles).length, "wheel")})`);
+  }, (n) => `(${n} new of ${plural(names.length, "wheel")})`);
   return wheelhouse;
 }

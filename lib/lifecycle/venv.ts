@@ -12,7 +12,7 @@ import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
 import { recordPidAndRun, stopOrphanScript } from "./build-guard";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { rebuildId } from "./rebuild";
-import { pipScriptNames, pipSeedDir, SEED_BUILT, seededVenvScript } from "./pip-seed";
+import { hostSeedsDir, hostUnitsDir, pipScriptNames, pipSeedDir, removeSeedsScript, SEED_BUILT, seededVenvScript } from "./pip-seed";
 import { venvDirsScript } from "./modes";
 import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
@@ -124,7 +124,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   const remoteWheelhouse = await uploadWheelhouse(ctx, spec);
   const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
   const pidFile = `${venvsDir}/${venvId}.build-pid`;
-  const seed = pipSeedDir(venvsDir, probe);
+  const seed = pipSeedDir(hostSeedsDir(spec.host), probe);
   await progress.step("create venv", async () => {
     // One round trip: stop a build of this dir whose connection dropped (it may still run),
     // start the dir afresh, build the pip seed if this Python has none yet, link pip from it.
@@ -150,12 +150,16 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   try {
     // pip's output goes to a log in the venv, so the heartbeat can show its last line.
     const log = `${venvDir}/.webshare-pip-install.log`;
-    await progress.long(
-      "pip install",
-      () => session.run(place, "pip install", loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log)),
-      () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
-      { lastLine: remoteLastLine(ctx, log) },
-    );
+    // pip writes only into this unit's new venv dir and reads the wheelhouse (whose wheels
+    // appear by rename, see uploadWheelhouse): other units of the host may run meanwhile.
+    const install = () =>
+      progress.long(
+        "pip install",
+        () => session.run(place, "pip install", loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log)),
+        () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
+        { lastLine: remoteLastLine(ctx, log) },
+      );
+    await (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install());
   } catch (e) {
     // A failed build never becomes current; remove it so the next run starts clean.
     await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);
@@ -233,6 +237,8 @@ export async function destroyVenv(ctx: StepContext, spec: VenvRemovalSpec): Prom
         `if [ -L ${quote(link)} ]; then ${commandLine(["rm", "-f", link])}; fi`,
         commandLine(["rm", "-rf", abs(host, spec.venvsDir), abs(host, spec.requirementsPath), abs(host, spec.freezePath), unitRecordPath(host, spec.unit)]),
         removeIfEmpty(path.posix.dirname(abs(host, spec.venvsDir))),
+        // The host's pip seeds go with its last venv unit (no venv is left to build from them).
+        removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host)),
       ].join(" && "),
     ),
   );

@@ -5,7 +5,7 @@ import { abs, StepContext } from "../lifecycle/context";
 import { pipCommand, pipSourceArgs, uploadWheelhouse } from "../lifecycle/pip";
 import { plural } from "../plural";
 import { probePython } from "../lifecycle/python-probe";
-import { linkFromSeed, pipSeedDir, seedReadyFile } from "../lifecycle/pip-seed";
+import { hostSeedsDir, linkFromSeed, pipSeedDir, seedReadyFile } from "../lifecycle/pip-seed";
 
 const SEED_USED = "webshare: pip linked from the seed";
 
@@ -14,7 +14,7 @@ const SEED_USED = "webshare: pip linked from the seed";
  * sources, so the lock pins what that host can and will install. It builds a throwaway venv
  * under the state dir (~/.webshare/tmp/lock-*), installs, records `pip freeze --local` and
  * removes it in the same command; the live venv and its files are never touched. Its pip
- * comes from the Venv's pip seed (lifecycle/pip-seed.ts) when a deploy has built one.
+ * comes from the host's pip seed (lifecycle/pip-seed.ts) when a deploy has built one.
  */
 export interface Resolution {
   /** `pip freeze --local` of the throwaway venv. */
@@ -40,10 +40,10 @@ export async function resolveOnHost(ctx: StepContext, spec: VenvUnitSpec, requir
   const python = `${venv}/bin/python`;
   const pip = pipCommand(python);
   const source = pipSourceArgs(spec, wheelhouse);
-  // The Venv's pip seed, if a deploy built one for this Python, saves ensurepip's seconds. It is
+  // The host's pip seed, if a deploy built one for this Python, saves ensurepip's seconds. It is
   // only read (a ready seed is never changed or rebuilt); if it is missing or cannot be linked
   // (another filesystem), a plain venv is built.
-  const seed = pipSeedDir(abs(host, spec.venvsDir), await probePython(ctx, host));
+  const seed = pipSeedDir(hostSeedsDir(host), await probePython(ctx, host));
   const linkSeed = allOf([["test", "-f", seedReadyFile(seed)], ...linkFromSeed(host.python, seed, venv)]);
   const steps = [
     `if { ${linkSeed}; } 2>/dev/null; then ${commandLine(["echo", SEED_USED])}; else ${allOf([["rm", "-rf", venv], [host.python, "-m", "venv", venv]])}; fi`,

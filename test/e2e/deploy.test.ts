@@ -48,9 +48,11 @@ test("a lock change shows old and new version in `cdktf plan`, then deploys them
   expect(plan.code).toBe(0);
   expect(plan.output).toMatch(/~ "?webshare-greeting"? = "1\.0\.0" -> "2\.0\.0"/);
 
-  // A venv dir left behind (not in the deploy history): prune removes it, never the seed.
+  // A venv dir left behind (not in the deploy history): prune removes it, never the seed,
+  // which lives in the host's state dir for every Venv of the host.
   const venvsDir = path.dirname(path.resolve(home("private"), fs.readlinkSync(home("private/venv"))));
-  const seed = fs.readdirSync(venvsDir).find((name) => name.startsWith(".pip-seed-"))!;
+  const seedsDir = home(".webshare");
+  const seed = fs.readdirSync(seedsDir).find((name) => name.startsWith(".pip-seed-"))!;
   fs.mkdirSync(path.join(venvsDir, "0123456789abcdef"));
 
   const result = project.deploy();
@@ -68,7 +70,7 @@ test("a lock change shows old and new version in `cdktf plan`, then deploys them
     expect(sshRun(target, `private/venv/bin/${script} --version`)).toMatch(new RegExp(`^pip \\d+\\.\\d+.* from ${venvsDir}/${venvId}/lib/python3\\.11/site-packages/pip \\(python 3\\.11\\)`));
   }
   expect(fs.existsSync(path.join(venvsDir, "0123456789abcdef"))).toBe(false);
-  expect(fs.existsSync(path.join(venvsDir, seed, ".webshare-ready"))).toBe(true);
+  expect(fs.existsSync(path.join(seedsDir, seed, ".webshare-ready"))).toBe(true);
 });
 
 test("a code-only change redeploys the app without rebuilding the venv", async () => {

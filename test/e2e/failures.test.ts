@@ -90,7 +90,7 @@ test("the next good deploy succeeds without manual cleanup", async () => {
   project.write("app.py", fs.readFileSync(path.join(__dirname, "../../../examples/demo-app/app.py"), "utf8").replace(/Hello/g, "Fixed"));
   project.write("requirements.lock", "webshare-greeting==2.0.0\n");
   // A pip seed whose build was cut short has no ready marker: it is rebuilt, not linked from.
-  const seed = sshRun(target, "echo private/venvs/*/.pip-seed-*").trim();
+  const seed = sshRun(target, "echo .webshare/.pip-seed-*").trim();
   sshRun(target, `rm ${seed}/.webshare-ready`);
   const result = project.deploy();
   expect(result.code).toBe(0);

@@ -22,6 +22,7 @@ const wheelhouse = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-wheels-"));
 const slowWheelhouse = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-wheels-slow-"));
 const home = (p: string) => path.join(target.home, p);
 const lockDir = () => home(".webshare/lock");
+const unitLocks = () => home(".webshare/locks");
 const me = `${os.userInfo().username}@${os.hostname()}`;
 const greeting = async () => /greeting (\S+)/.exec((await httpGet(target.url)).body)?.[1];
 const pipOfUser = (p: { uid: number; cmdline: string }) => p.uid === uid && /-m pip .*install/.test(p.cmdline);
@@ -67,6 +68,7 @@ test("the SSH connection dropped by the host during pip install: old venv serves
   expect(result.output).toContain("the live site was not switched");
   expect(await greeting()).toBe("1.0.0");
   expect(fs.existsSync(lockDir())).toBe(false); // released over a new connection
+  expect(fs.existsSync(unitLocks())).toBe(false);
 
   const next = project.deploy({ WEBSHARE_WHEELHOUSE: slowWheelhouse });
   expect(next.code).toBe(0);
@@ -83,8 +85,9 @@ test("Ctrl+C during pip install: the lock is released, the old venv serves, next
   expect(result.code).not.toBe(0);
   expect(await greeting()).toBe("2.0.0");
   // Allow the provisioner, which outlives cdktf by a moment, to finish releasing.
-  for (let i = 0; i < 50 && fs.existsSync(lockDir()); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && (fs.existsSync(lockDir()) || fs.existsSync(unitLocks())); i++) await new Promise((r) => setTimeout(r, 100));
   expect(fs.existsSync(lockDir())).toBe(false);
+  expect(fs.existsSync(unitLocks())).toBe(false);
 
   const next = project.deploy({ WEBSHARE_WHEELHOUSE: slowWheelhouse });
   expect(next.code).toBe(0);
@@ -99,13 +102,16 @@ test("a deploy whose process was killed leaves a stale lock: reported with the c
   expect(provisioner.length).toBe(1);
   process.kill(provisioner[0].pid, "SIGKILL"); // no chance to release anything
   expect((await deploy.done).code).not.toBe(0);
-  expect(fs.existsSync(lockDir())).toBe(true);
+  // pip runs without the host lock (other units of the host may run meanwhile): the venv's own lock stays.
+  expect(fs.existsSync(lockDir())).toBe(false);
+  expect(fs.readdirSync(unitLocks())).toHaveLength(1);
   expect(await greeting()).toBe("1.0.0");
 
   const blocked = project.deploy({ WEBSHARE_WHEELHOUSE: slowWheelhouse });
   expect(blocked.code).not.toBe(0);
   const holder = `${me} pid ${provisioner[0].pid} (faults/venv, since `;
-  expect(blocked.output).toContain(`faults/venv on ${target.user}@${target.host}:${target.port}: the host lock looks stale: held by ${holder}`);
+  expect(blocked.output).toContain(`faults/venv on ${target.user}@${target.host}:${target.port}: the lock of private/venvs/`);
+  expect(blocked.output).toContain(` looks stale: held by ${holder}`);
   expect(blocked.output).toContain(`but process ${provisioner[0].pid} is no longer running on ${os.hostname()}`);
   expect(blocked.output).toContain("webshare host-lock --host faults/host --force");
 
@@ -115,7 +121,8 @@ test("a deploy whose process was killed leaves a stale lock: reported with the c
   expect(look.output).toContain("it looks stale");
   const unlock = webshare(project, ["host-lock", "--host", "faults/host", "--force"]);
   expect(unlock.code).toBe(0);
-  expect(unlock.output).toContain(`removed the host lock on ${target.user}@${target.host}:${target.port}`);
+  expect(unlock.output).toContain(`removed 1 unit lock on ${target.user}@${target.host}:${target.port}`);
+  expect(fs.existsSync(unitLocks())).toBe(false);
 
   const next = project.deploy({ WEBSHARE_WHEELHOUSE: slowWheelhouse });
   expect(next.code).toBe(0);
@@ -129,10 +136,40 @@ test("two deploys to one host at once: the second waits for the lock naming the 
     const runs = [startDeploy(project, { WEBSHARE_WHEELHOUSE: slowWheelhouse }), startDeploy(second, { WEBSHARE_WHEELHOUSE: slowWheelhouse })];
     const [a, b] = await Promise.all(runs.map((r) => r.done));
     expect([a.code, b.code]).toEqual([0, 0]);
-    expect(`${a.output}\n${b.output}`).toMatch(new RegExp(`waiting for the host lock held by ${me.replace(/[.]/g, "\\.")} pid \\d+ \\(faults2?/(venv|app), since `));
+    expect(`${a.output}\n${b.output}`).toMatch(new RegExp(`waiting for the (host lock|lock of \\S+) held by ${me.replace(/[.]/g, "\\.")} pid \\d+ \\(faults2?/(venv|app), since `));
     expect(await greeting()).toBe("1.0.0");
     expect(fs.existsSync(lockDir())).toBe(false);
+    expect(fs.existsSync(unitLocks())).toBe(false);
   } finally {
     second.remove();
+  }
+});
+
+test("two Venvs of one host build at the same time (pip runs without the host lock), and both deploys succeed", async () => {
+  // Another stack on the same home: a Venv alone, at another path (its own venvs dir and lock).
+  const other = new CdktfProject(target, wheelhouse, "faults3");
+  try {
+    other.env.WEBSHARE_VENV_PATH = "private/venv3";
+    other.env.WEBSHARE_VENV_ONLY = "1";
+    project.write("requirements.lock", "webshare-greeting==2.0.0\nwebshare-extra==1.0.0\n");
+    other.write("requirements.lock", "webshare-greeting==1.0.0\nwebshare-extra==1.0.0\n");
+    const started = Date.now();
+    const runs = [startDeploy(project, { WEBSHARE_WHEELHOUSE: slowWheelhouse }), startDeploy(other, { WEBSHARE_WHEELHOUSE: slowWheelhouse })];
+    // Both pip installs run on the host at once: before, the second waited for the first's whole build.
+    await waitForProcess(() => processes(pipOfUser).length >= 2, "two pip installs at once");
+    const [a, b] = await Promise.all(runs.map((r) => r.done));
+    // Figures for docs/benchmarks.md, not assertions: the two builds and the whole of both deploys.
+    const pip = (output: string) => /\] pip install \([^)]*\) (\d+\.\d)s/.exec(output)?.[1];
+    console.log(`two venvs at once: pip install ${pip(a.output)} s and ${pip(b.output)} s; both deploys done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect({ code: a.code, output: a.code === 0 ? "" : a.output }).toEqual({ code: 0, output: "" });
+    expect({ code: b.code, output: b.code === 0 ? "" : b.output }).toEqual({ code: 0, output: "" });
+    expect(await greeting()).toBe("2.0.0");
+    expect(fs.readlinkSync(home("private/venv"))).not.toBe(fs.readlinkSync(home("private/venv3")));
+    expect(fs.existsSync(lockDir())).toBe(false);
+    expect(fs.existsSync(unitLocks())).toBe(false);
+    // One pip seed serves both Venvs of the host.
+    expect(fs.readdirSync(home(".webshare")).filter((n) => n.startsWith(".pip-seed-"))).toHaveLength(1);
+  } finally {
+    other.remove();
   }
 });

@@ -5,6 +5,7 @@ import { removalSpecOf } from "../../lib/spec";
 import { deployApp } from "../../lib/lifecycle/app";
 import { writeUnitRecord } from "../../lib/lifecycle/venv";
 import { pruneOrphans } from "../../lib/lifecycle/inventory";
+import { unitLockDir } from "../../lib/lifecycle/host-lock";
 import { InventorySpec, ownedBy } from "../../lib/inventory-spec";
 import type { StepContext } from "../../lib/lifecycle/context";
 import { unitRecordPath } from "../../lib/lifecycle/context";
@@ -115,6 +116,29 @@ function inventory(host: HostSpec, units: (AppUnitSpec | VenvUnitSpec)[]): Inven
 }
 
 describe("inventory prune", () => {
+  it("keeps an orphan a deploy is building into right now (it holds its lock) and removes it on a later run; the last venv takes the pip seed along", async () => {
+    const host = hostSpec();
+    const kept = venvSpec("t/a", "private/venv-a", host);
+    const dropped = venvSpec("t/b", "private/venv-b", host);
+    await placeVenv(kept);
+    await placeVenv(dropped);
+    fs.mkdirSync(path.join(home, ".webshare/.pip-seed-0123456789abcdef/lib"), { recursive: true });
+    // A deploy of t/b (a checkout that still has it) holds the lock of its venvs dir.
+    const busy = unitLockDir(host, dropped.venvsDir);
+    fs.mkdirSync(busy, { recursive: true });
+    expect(await pruneOrphans(ctx, inventory(host, [kept]))).toEqual([]);
+    expect(exists(dropped.venvsDir)).toBe(true);
+    expect(lines).toContainEqual("[t/host/inventory] kept t/b (venv) for now: a deploy into its paths is running (it holds their lock); the next deploy removes it");
+
+    fs.rmSync(busy, { recursive: true });
+    expect((await pruneOrphans(ctx, inventory(host, [kept]))).map((o) => o.unit)).toEqual(["t/b"]);
+    expect(exists(dropped.venvsDir)).toBe(false);
+    // t/a is a venv still on the host: the seed stays; once no venv is left, it goes.
+    expect(exists(".webshare/.pip-seed-0123456789abcdef")).toBe(true);
+    expect((await pruneOrphans(ctx, inventory(host, []))).map((o) => o.unit)).toEqual(["t/a"]);
+    expect(exists(".webshare/.pip-seed-0123456789abcdef")).toBe(false);
+  });
+
   it("removes an app the stack dropped (link, releases, snippet, record) and keeps the declared one, database.yml and foreign files", async () => {
     const host = hostSpec();
     const kept = appSpec("t/a", "apps/a", host);

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppUnitSpec, HostSpec, VenvUnitSpec } from "../../lib/spec";
-import { deployVenv } from "../../lib/lifecycle/venv";
+import { deployVenv, destroyVenv } from "../../lib/lifecycle/venv";
 import { deployApp } from "../../lib/lifecycle/app";
 import { rollback } from "../../lib/lifecycle/rollback";
 import type { StepContext } from "../../lib/lifecycle/context";
@@ -35,13 +35,16 @@ beforeAll(() => {
   makeWheelhouse(wheelhouse);
 });
 
+/** Where a host keeps its pip seeds: its state dir. */
+const SEEDS = ".webshare";
+
 /** Give the home the seed a first build left (building one costs seconds; the seed is relocatable). */
 function copySeed(): void {
   if (seedHome === undefined) return;
-  const from = path.join(seedHome, VENVS);
-  fs.mkdirSync(path.join(world.home, VENVS), { recursive: true });
-  for (const name of fs.readdirSync(from).filter((n) => n.startsWith(".pip-seed-"))) {
-    const to = path.join(world.home, VENVS, name);
+  const from = path.join(seedHome, SEEDS);
+  fs.mkdirSync(path.join(world.home, SEEDS), { recursive: true });
+  for (const name of fs.readdirSync(from).filter((n) => n.startsWith(".pip-seed-") && !n.includes(".build-"))) {
+    const to = path.join(world.home, SEEDS, name);
     if (!fs.existsSync(to)) execFileSync("cp", ["-a", path.join(from, name), to]);
   }
 }
@@ -205,6 +208,58 @@ describe("venv deploy", () => {
     expect(live("private/venv")).toBe(good);
     expect({ freeze: read("private/freeze.txt"), requirements: read("private/requirements.txt") }).toEqual(before);
     expect(world.lines.some((l) => l.startsWith("[t/unit] switch back (switched back to the previous venv"))).toBe(true);
+  });
+});
+
+describe("one pip seed per host and interpreter", () => {
+  /** A second Venv of the same host: its own link, venvs dir, files and unit. */
+  const otherVenv = (spec: VenvUnitSpec): VenvUnitSpec => ({
+    ...spec,
+    unit: "t/venv2",
+    venvPath: "private/venv2",
+    venvsDir: "private/venvs/other-venv",
+    requirementsPath: "private/requirements2.txt",
+    freezePath: "private/freeze2.txt",
+    apps: [],
+  });
+  const seeds = () => fs.readdirSync(path.join(world.home, SEEDS)).filter((n) => n.startsWith(".pip-seed-"));
+  const pipInode = (venvLink: string) => {
+    const lib = path.join(world.home, venvLink, "lib");
+    const version = fs.readdirSync(lib)[0]!;
+    return fs.statSync(path.join(lib, version, "site-packages/pip/__init__.py")).ino;
+  };
+
+  it("two Venvs of one host link pip from the same seed, built once in the state dir", async () => {
+    // No seed copied in: this home builds its own, so the first build must say so.
+    const spec = venvSpec("1.0.0");
+    await deployVenv(world.ctx, spec);
+    seedHome ??= world.home;
+    expect(world.lines.some((l) => /create venv \([0-9a-f]{16}; pip seed built first: \.pip-seed-[0-9a-f]{16}\)/.test(l))).toBe(true);
+    world.lines.length = 0;
+    await deployVenv(world.ctx, otherVenv(spec));
+    expect(world.lines.some((l) => /create venv \([0-9a-f]{16}; pip linked from the seed\)/.test(l))).toBe(true);
+
+    expect(seeds()).toHaveLength(1);
+    expect(fs.readdirSync(path.join(world.home, VENVS)).filter((n) => n.startsWith("."))).toEqual([".history"]);
+    const seedInode = fs.statSync(path.join(world.home, SEEDS, seeds()[0]!, "lib", fs.readdirSync(path.join(world.home, SEEDS, seeds()[0]!, "lib"))[0]!, "site-packages/pip/__init__.py")).ino;
+    expect(pipInode("private/venv")).toBe(seedInode);
+    expect(pipInode("private/venv2")).toBe(seedInode);
+  });
+
+  it("destroying one Venv keeps the seed the other still builds from; the last one takes it along", async () => {
+    const spec = venvSpec("1.0.0");
+    await deployVenvSeeded(world.ctx, spec);
+    await deployVenvSeeded(world.ctx, otherVenv(spec));
+    expect(seeds()).toHaveLength(1);
+
+    await destroyVenv(world.ctx, otherVenv(spec));
+    expect(seeds()).toHaveLength(1);
+    expect(fs.existsSync(path.join(world.home, "private/venv2"))).toBe(false);
+    // The venv left still works: its pip runs.
+    expect(execFileSync(path.join(world.home, "private/venv/bin/pip"), ["--version"], { encoding: "utf8" })).toMatch(/^pip \d/);
+
+    await destroyVenv(world.ctx, spec);
+    expect(seeds()).toEqual([]);
   });
 });
 

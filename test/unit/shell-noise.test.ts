@@ -47,7 +47,7 @@ function world(noise?: string) {
 describe("host lock under a noisy login shell", () => {
   test("is taken and released; the state dir is the user's alone", async () => {
     const w = world(NOISE);
-    const lock = await acquireHostLock(w.ctx, w.host, 2);
+    const lock = await acquireHostLock(w.ctx, w.host, [], 2);
     expect(fs.existsSync(path.join(w.home, ".webshare/lock/owner"))).toBe(true);
     expect(fs.statSync(path.join(w.home, ".webshare")).mode & 0o777).toBe(0o700);
     await lock.release();
@@ -62,7 +62,7 @@ describe("host lock under a noisy login shell", () => {
       const r = await inner(place, step, script, options);
       return step === "take host lock" ? { ...r, stdout: `garbage\n${r.stdout}` } : r;
     };
-    const message = await acquireHostLock(w.ctx, w.host, 2).then(() => "no error", errorText);
+    const message = await acquireHostLock(w.ctx, w.host, [], 2).then(() => "no error", errorText);
     expect(message).toContain('the host answered "garbage');
     expect(fs.existsSync(path.join(w.home, ".webshare/lock"))).toBe(false);
   }, 10_000);

@@ -1,0 +1,190 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import { hostLock, HostLockHandle, lockScript, BLOCKING_WAITERS } from "../../lib/lifecycle/host-lock";
+import { renderOwner } from "../../lib/lifecycle/lock-owner";
+import type { StepContext } from "../../lib/lifecycle/context";
+import { CountingSession } from "../../lib/ssh/counting-session";
+import { Progress } from "../../lib/progress";
+import { errorText } from "../../lib/errors";
+import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
+
+/**
+ * The host lock's wait, in the middle tier: the real lock scripts run with /bin/sh on a
+ * temporary home. A waiter blocks ON THE HOST (one remote command per wait slice, not one per
+ * try), takes the lock as soon as the holder lets go, stops cleanly when interrupted, and
+ * reports a stale lock on its first try. Remote commands are counted as a deploy counts them.
+ */
+
+let home: string;
+beforeEach(() => (home = tempHome("webshare-lock-wait")));
+afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+const host = () => middleTierHost(home);
+const lockDir = () => path.join(home, ".webshare/lock");
+const stateEntries = () => fs.readdirSync(path.join(home, ".webshare")).sort();
+
+interface Party {
+  lock: HostLockHandle;
+  session: CountingSession;
+  lines: string[];
+  /** Resolves when a progress line matching `pattern` is written. */
+  line(pattern: RegExp): Promise<string>;
+}
+
+function party(unit: string, ownDirs: readonly string[] = []): Party {
+  const session = new CountingSession(new LocalShellSession(home));
+  const lines: string[] = [];
+  const watchers: { pattern: RegExp; resolve: (l: string) => void }[] = [];
+  const write = (l: string) => {
+    lines.push(l);
+    for (const w of watchers.filter((w) => w.pattern.test(l))) w.resolve(l);
+  };
+  const ctx: StepContext = { session, place: { unit, target: "tester@middle-tier" }, progress: new Progress(unit, write, undefined, { heartbeatSeconds: 3600 }), instance: "test", env: {} };
+  return {
+    lock: hostLock(ctx, host(), ownDirs),
+    session,
+    lines,
+    line: (pattern) => {
+      const seen = lines.find((l) => pattern.test(l));
+      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => watchers.push({ pattern, resolve }));
+    },
+  };
+}
+
+test("a waiter blocks on the host and takes the lock when the holder lets go: two remote commands, not one per try", async () => {
+  const holder = party("t/django-venv");
+  await holder.lock.acquire();
+  const waiter = party("t/flask-venv");
+  const taking = waiter.lock.acquire();
+  expect(await waiter.line(/waiting for the host lock/)).toMatch(new RegExp(`^\\[t/flask-venv\\] waiting for the host lock held by ${os.userInfo().username}@${os.hostname()} pid ${process.pid} \\(t/django-venv, since `));
+  await holder.lock.release();
+  await taking;
+  expect(waiter.session.commands).toBe(2); // the first try, then one wait on the host
+  expect(waiter.lines.some((l) => /^\[t\/flask-venv\] took the host lock after waiting \d+\.\ds$/.test(l))).toBe(true);
+  expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/flask-venv"');
+  await waiter.lock.release();
+  expect(fs.existsSync(lockDir())).toBe(false);
+  expect(stateEntries()).toEqual([]); // no wait or cancel marks left behind
+});
+
+test("Ctrl+C while waiting: the wait on the host stops, never takes the lock later, and the holder keeps it", async () => {
+  const holder = party("t/holder");
+  await holder.lock.acquire();
+  const waiter = party("t/waiter");
+  const taking = waiter.lock.acquire().then(() => "took it", errorText);
+  await waiter.line(/waiting for the host lock/);
+  // What the interrupt handler does: release (the wait is still running on the host).
+  await waiter.lock.release();
+  expect(await taking).toContain("t/waiter on tester@middle-tier: stopped while waiting for the host lock (the deploy was interrupted); nothing was deployed");
+  expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/holder"');
+  await holder.lock.release();
+  expect(fs.existsSync(lockDir())).toBe(false);
+  expect(stateEntries()).toEqual([]);
+});
+
+test("a wait that finds the cancel mark stops: it takes nothing, drops what it took, and removes the mark", () => {
+  const stateDir = path.join(home, ".webshare");
+  const unitLock = path.join(stateDir, "locks/t-unit-0000");
+  fs.mkdirSync(unitLock, { recursive: true });
+  // It holds the unit lock already (taken by an earlier try), then the interrupt's mark arrives.
+  const owner = renderOwner({ user: "u", machine: "m", pid: 1, unit: "t/unit", startedAt: "now", token: "abc" });
+  fs.writeFileSync(path.join(unitLock, "owner"), owner);
+  fs.writeFileSync(path.join(stateDir, "lock.cancel-abc"), "");
+  const out = execFileSync("/bin/sh", ["-c", lockScript({ stateDir, dirs: [unitLock, lockDir()], token: "abc", owner, sliceSeconds: 5 })], { encoding: "utf8" });
+  expect(out).toBe("cancelled\n");
+  expect(stateEntries()).toEqual([]);
+});
+
+test(`at most ${BLOCKING_WAITERS} waiters of a host block on it (each holds an SSH channel); the next only tries`, () => {
+  const stateDir = path.join(home, ".webshare");
+  fs.mkdirSync(lockDir(), { recursive: true });
+  fs.writeFileSync(path.join(lockDir(), "owner"), renderOwner({ user: "u", machine: "m", pid: 1, unit: "t/holder", startedAt: "now", token: "hold" }));
+  for (let i = 0; i < BLOCKING_WAITERS; i++) fs.writeFileSync(path.join(stateDir, `lock.wait-other${i}`), "");
+  const out = execFileSync("/bin/sh", ["-c", lockScript({ stateDir, dirs: [lockDir()], token: "abc", owner: "x\n", sliceSeconds: 60 })], { encoding: "utf8" });
+  expect(out.split("\n").slice(0, 3)).toEqual(["tried", lockDir(), "webshare-lock-held"]);
+  expect(out).toContain('"unit":"t/holder"');
+  expect(fs.existsSync(path.join(stateDir, "lock.wait-abc"))).toBe(false);
+});
+
+test("a lock whose holder is gone is reported on the first try, without waiting", async () => {
+  fs.mkdirSync(lockDir(), { recursive: true });
+  // A pid of this machine that is not running: the holder was killed.
+  const dead = Number(execFileSync("/bin/sh", ["-c", "sh -c 'echo $$'"], { encoding: "utf8" }).trim());
+  fs.writeFileSync(path.join(lockDir(), "owner"), renderOwner({ user: os.userInfo().username, machine: os.hostname(), pid: dead, unit: "t/killed", startedAt: "2026-11-29T20:00:00.000Z", token: "dead" }));
+  const waiter = party("t/next");
+  const message = await waiter.lock.acquire().then(() => "took it", errorText);
+  expect(message).toContain(`the host lock looks stale: held by ${os.userInfo().username}@${os.hostname()} pid ${dead} (t/killed, since 2026-11-29T20:00:00.000Z), but process ${dead} is no longer running`);
+  expect(message).toContain("webshare host-lock --host t/host --force");
+  expect(waiter.session.commands).toBe(1);
+  await waiter.lock.release();
+  expect(fs.existsSync(lockDir())).toBe(true); // never taken over
+});
+
+describe("units of one host in parallel where they touch different paths", () => {
+  test("a unit building without the host lock lets another unit of the host run; it takes the host lock again after", async () => {
+    const django = party("t/django-venv", ["private/venvs/django"]);
+    const flask = party("t/flask-venv", ["private/venvs/flask"]);
+    await django.lock.acquire();
+    let finishBuild!: () => void;
+    const built = new Promise<void>((resolve) => (finishBuild = resolve));
+    let building!: () => void;
+    const started = new Promise<void>((resolve) => (building = resolve));
+    const build = django.lock.withoutHostLock(async () => {
+      building();
+      await built;
+      return "freeze";
+    });
+    await started;
+    // The Flask venv's unit takes its own lock and the host lock at once: no wait for the Django build.
+    await flask.lock.acquire();
+    expect(flask.lines.filter((l) => l.includes("waiting"))).toEqual([]);
+    expect(flask.session.commands).toBe(1);
+    // The Django build ends while Flask holds the host lock: it waits for it, naming Flask.
+    finishBuild();
+    expect(await django.line(/waiting for the host lock/)).toMatch(/waiting for the host lock held by \S+ pid \d+ \(t\/flask-venv, since /);
+    await flask.lock.release();
+    expect(await build).toBe("freeze");
+    expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/django-venv"');
+    await django.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+
+  test("two units of the same dir (two stacks deploying the same paths) never build there at once", async () => {
+    const first = party("a/venv", ["private/venvs/shared"]);
+    const second = party("b/venv", ["private/venvs/shared"]);
+    await first.lock.acquire();
+    let finish!: () => void;
+    const work = first.lock.withoutHostLock(() => new Promise<void>((resolve) => (finish = resolve)));
+    const taking = second.lock.acquire();
+    expect(await second.line(/waiting for/)).toMatch(/^\[b\/venv\] waiting for the lock of private\/venvs\/shared held by \S+ pid \d+ \(a\/venv, since /);
+    finish();
+    await work;
+    await first.lock.release();
+    await taking;
+    expect(second.lines.some((l) => /took the lock of private\/venvs\/shared after waiting/.test(l))).toBe(true);
+    await second.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+
+  test("Ctrl+C during the build without the host lock releases the unit's lock and leaves the host lock alone", async () => {
+    const other = party("t/other");
+    const unit = party("t/venv", ["private/venvs/v"]);
+    await unit.lock.acquire();
+    let building!: () => void;
+    const started = new Promise<void>((resolve) => (building = resolve));
+    const build = unit.lock.withoutHostLock(() => {
+      building();
+      return new Promise<void>(() => undefined); // pip still running when the interrupt comes
+    });
+    void build;
+    await started;
+    await other.lock.acquire();
+    await unit.lock.release(["echo stop-pip"]);
+    expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/other"');
+    expect(fs.existsSync(path.join(home, ".webshare/locks"))).toBe(false);
+    await other.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+});
