@@ -121,11 +121,10 @@ async function readVenvState(ctx: StepContext, spec: VenvUnitSpec, target: VenvT
 async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, inputs: VenvInputs, probe: PythonProbe): Promise<string> {
   const { session, place, progress } = ctx;
   const { venvId, venvsDir, venvDir } = target;
-  const remoteWheelhouse = await uploadWheelhouse(ctx, spec);
   const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
   const pidFile = `${venvsDir}/${venvId}.build-pid`;
   const seed = pipSeedDir(hostSeedsDir(spec.host), probe);
-  await progress.step("create venv", async () => {
+  const createVenv = () => progress.step("create venv", async () => {
     // One round trip: stop a build of this dir whose connection dropped (it may still run),
     // start the dir afresh, build the pip seed if this Python has none yet, link pip from it.
     const out = await session.run(
@@ -138,6 +137,17 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
     await session.writeFileAtomic(place, "create venv", remoteInstallFile, inputs.installText);
     return lines.includes(SEED_BUILT);
   }, (built) => `(${venvId}; pip ${built ? `seed built first: ${path.posix.basename(seed)}` : "linked from the seed"})`);
+  // The wheel upload and the venv (with a first deploy's pip seed build) touch different
+  // paths and wait on different things (the link, the host's CPU): side by side. Both end
+  // before anything fails, so no step is left running behind an error.
+  const [uploaded, created] = await Promise.allSettled([uploadWheelhouse(ctx, spec), createVenv()]);
+  if (uploaded.status === "rejected") {
+    // The new venv dir is of no use without its wheels: the next run starts clean.
+    if (created.status === "fulfilled") await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile]])).catch(() => undefined);
+    throw uploaded.reason;
+  }
+  if (created.status === "rejected") throw created.reason;
+  const remoteWheelhouse = uploaded.value;
   const python = `${venvDir}/bin/python`;
   const pip = pipCommand(python);
   const sourceArgs = pipSourceArgs(spec, remoteWheelhouse);
