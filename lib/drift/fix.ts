@@ -70,7 +70,7 @@ async function restoreKeptReleases(ctx: StepContext, spec: AppUnitSpec, drift: A
       lost.push(`${k.id} (${listSome(k.restore.unavailable)})`);
       continue;
     }
-    await ctx.progress.step(`restore kept release ${k.id}`, () => restoreKept(ctx, spec.host.python, k.id, k.restore), () => `(${plural(k.restore.copies.length, "file")} copied back from releases on the host, ${k.restore.remove.length} removed)`);
+    await ctx.progress.step(`restore kept release ${k.id}`, () => restoreKept(ctx, spec, k.id, k.restore), () => `(${plural(k.restore.copies.length, "file")} copied back from releases on the host, ${k.restore.remove.length} removed)`);
   }
   if (lost.length > 0) throw errors.keptReleasesRetired(ctx.place, lost);
 }

@@ -2,6 +2,8 @@ import { commandLine } from "../shell";
 import { errors } from "../errors";
 import type { RestorePlan } from "../releases/restore";
 import type { StepContext } from "./context";
+import type { AppUnitSpec } from "../spec";
+import { releaseModesScript } from "./modes";
 
 /**
  * Put a kept release back to what was deployed into it (`releases/restore.ts` plans it):
@@ -51,9 +53,14 @@ if bad:
     sys.exit(3)
 `;
 
-/** Restore a kept release by its plan (which must have nothing unavailable). */
-export async function restoreKept(ctx: StepContext, python: string, id: string, plan: RestorePlan): Promise<void> {
-  const result = await ctx.session.runRaw(ctx.place, "restore kept release", commandLine([python, "-c", RESTORE_PY]), JSON.stringify({ dir: plan.dir, copies: plan.copies, remove: plan.remove }));
+/**
+ * Restore a kept release by its plan (which must have nothing unavailable), then give it the
+ * modes a release gets at its switch (lifecycle/modes.ts): a file copied from the store is
+ * 0400 there, and a static file must be readable by Apache's own workers again.
+ */
+export async function restoreKept(ctx: StepContext, spec: AppUnitSpec, id: string, plan: RestorePlan): Promise<void> {
+  const script = `${commandLine([spec.host.python, "-c", RESTORE_PY])} && ${releaseModesScript(spec.host.python, spec, plan.dir)}`;
+  const result = await ctx.session.runRaw(ctx.place, "restore kept release", script, JSON.stringify({ dir: plan.dir, copies: plan.copies, remove: plan.remove }));
   if (result.code !== 0) throw errors.keptReleaseNotRestored(ctx.place, id, `${result.stdout}\n${result.stderr}`.trim());
 }
 

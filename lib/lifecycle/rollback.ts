@@ -67,7 +67,7 @@ async function checkKeptRelease(ctx: StepContext, spec: AppUnitSpec, id: string,
       if (kept === undefined || kept.files.length === 0) return { checked: kept !== undefined, edited: [] as string[] };
       const edited = kept.files.map((f) => `${f.path} ${f.problem}`);
       if (kept.restore.unavailable.length > 0) throw errors.keptReleaseEdited(ctx.place, id, kept.files, kept.restore.unavailable, others);
-      await restoreKept(ctx, spec.host.python, id, kept.restore);
+      await restoreKept(ctx, spec, id, kept.restore);
       return { checked: true, edited, copied: kept.restore.copies.length, removed: kept.restore.remove.length };
     },
     (r) =>

@@ -424,15 +424,18 @@ describe("releases cannot be edited through each other", () => {
     expect((await driftOf(spec)).drifted).toBe(false);
   });
 
-  it("the object store keeps what a hand edit replaced: rollback restores a kept release whose file no other release holds", async () => {
-    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
+  it("the object store keeps what a hand edit replaced: rollback restores a kept release whose files no other release holds, with their modes", async () => {
+    const statics = { "/static": "static" };
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "static/site.css": "a {}\n" }, hostSpec(), statics));
     const first = live("public");
-    const spec = appSpec({ "app.py": "app = 2\n" });
+    const spec = appSpec({ "app.py": "app = 2\n", "static/site.css": "b {}\n" }, hostSpec(), statics);
     await deployApp(world.ctx, spec);
-    await sh(`sed -i 's/1/7/' ${RELEASES}/${first}/app.py`);
+    await sh(`sed -i 's/1/7/' ${RELEASES}/${first}/app.py && rm ${RELEASES}/${first}/static/site.css`);
     expect(fs.statSync(path.join(world.home, RELEASES, ".objects")).mode & 0o777).toBe(0o700);
     expect(await rollback(world.ctx, spec)).toMatchObject({ to: first, switched: true });
-    expect(read("public/app.py")).toBe("app = 1\n");
+    expect([read("public/app.py"), read("public/static/site.css")]).toEqual(["app = 1\n", "a {}\n"]);
+    // The store's copies are 0400; the restored release has a release's modes (static: readable by Apache's workers).
+    expect([fs.statSync(path.join(world.home, "public/app.py")).mode & 0o777, fs.statSync(path.join(world.home, "public/static/site.css")).mode & 0o777]).toEqual([0o600, 0o644]);
   });
 
   it("rollback refuses a kept release whose deployed content is gone from the host; drift --fix says it cannot restore it and retires it", async () => {
