@@ -1,4 +1,5 @@
 import { redactUrls } from "./redact";
+import { listSome } from "./plural";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import type { EngineSource } from "./cdktf/engine";
@@ -233,6 +234,28 @@ export const errors = {
 
   lockWaitCancelled: (place: Place) =>
     new WebshareError(`${at(place)}: stopped while waiting for the host lock (the deploy was interrupted); nothing was deployed`, "deploy again"),
+
+  keptReleaseEdited: (place: Place, id: string, edited: readonly { path: string; problem: string }[], unavailable: readonly string[], others: readonly string[]) =>
+    new WebshareError(
+      `${at(place)}: release ${id} was edited on the host since it was deployed (${listSome(edited.map((f) => `${f.path} ${f.problem}`))}), and it cannot be restored: ` +
+        `no release on the host holds the deployed content of ${listSome(unavailable)} any more; refusing to switch to an edited release, nothing was changed`,
+      others.length > 0
+        ? `switch to another kept release (webshare rollback ${place.unit} --to ID; kept: ${others.join(", ")}), or deploy the version you want with cdktf deploy; webshare drift names every edited release`
+        : "deploy the version you want with cdktf deploy; webshare drift names every edited release",
+    ),
+
+  keptReleasesRetired: (place: Place, lost: readonly string[]) =>
+    new WebshareError(
+      `${at(place)}: cannot restore ${lost.length === 1 ? "kept release" : "kept releases"} ${lost.join(", ")}: no release on the host holds that deployed content any more; retired (rollback no longer offers ${lost.length === 1 ? "it" : "them"})`,
+      "nothing else to do: the next deploys prune retired releases; deploy the version you want with cdktf deploy",
+    ),
+
+  keptReleaseNotRestored: (place: Place, id: string, output: string) =>
+    new WebshareError(
+      `${at(place)}: could not restore kept release ${id} to what was deployed into it; nothing was switched`,
+      "run webshare drift to see what differs, and try again",
+      tail(output),
+    ),
 
   lockStale: (place: Place, holder: string, why: string, dir: string, unlock: string, what = "host lock") =>
     new WebshareError(

@@ -5,7 +5,8 @@ import { isExcluded } from "../local-files";
 import { apacheConfigOf, apacheConfigPath, releaseFilesOf } from "../render/unit-files";
 import { abs } from "../lifecycle/context";
 import type { AppObservation, LivePackage, VenvObservation } from "./probe";
-import type { AppDrift, FileRow, FixAction, LiveState, PackageProblem, PackageRow, VenvDrift } from "./model";
+import { planRestore, RestoreSource } from "../releases/restore";
+import type { AppDrift, FileRow, FixAction, KeptReleaseDrift, LiveState, PackageProblem, PackageRow, VenvDrift } from "./model";
 
 /**
  * The three-way comparison behind `webshare drift`: desired (the synthesized spec), recorded
@@ -134,10 +135,10 @@ function linesNotIn(a: readonly string[], b: readonly string[]): string[] {
   });
 }
 
-export function compareApp(spec: AppUnitSpec, obs: AppObservation, where: { stack: string; target: string }): AppDrift {
-  const desired = desiredReleaseFiles(spec);
+/** What differs between the files a release should hold and the files it holds (pure). */
+export function fileDrift(desired: Readonly<Record<string, string>>, observed: Readonly<Record<string, string>>, exclude: readonly string[]): FileRow[] {
   // Bytecode caches and the like that mod_wsgi writes beside the code are not app content.
-  const live = Object.fromEntries(Object.entries(obs.files).filter(([f]) => !RELEASE_BOOKKEEPING.includes(f) && !isExcluded(f, spec.exclude)));
+  const live = Object.fromEntries(Object.entries(observed).filter(([f]) => !RELEASE_BOOKKEEPING.includes(f) && !isExcluded(f, exclude)));
   const files: FileRow[] = [];
   for (const f of [...new Set([...Object.keys(desired), ...Object.keys(live)])].sort()) {
     const d = desired[f];
@@ -146,7 +147,31 @@ export function compareApp(spec: AppUnitSpec, obs: AppObservation, where: { stac
     const problem = d === undefined ? "unexpected" : l === undefined ? "missing" : "changed";
     files.push({ path: f, problem, ...(d !== undefined && { desired: d }), ...(l !== undefined && { live: l }) });
   }
+  return files;
+}
 
+/**
+ * Each kept release against its OWN manifest (what was deployed into it), and how it would
+ * be restored from the files the host holds now (the live release's, the other kept ones'
+ * and the object store's). A kept release without a readable manifest cannot be compared and is left out.
+ */
+export function compareKept(spec: Pick<AppUnitSpec, "exclude">, obs: AppObservation): KeptReleaseDrift[] {
+  const kept = obs.kept ?? [];
+  // The object store's files are named by the sha256 they should hold; the restore checks it while it copies.
+  const store = obs.objects === undefined ? [] : [{ dir: obs.objects.dir, files: Object.fromEntries(obs.objects.names.map((n) => [n, n])) }];
+  const sources: RestoreSource[] = [...(obs.releaseDir !== undefined && obs.exists ? [{ dir: obs.releaseDir, files: obs.files }] : []), ...kept.map((k) => ({ dir: k.dir, files: k.files })), ...store];
+  return kept
+    .filter((k) => k.manifest !== null)
+    .map((k) => {
+      const files = fileDrift(k.manifest!, k.files, spec.exclude);
+      return { id: k.id, files, restore: planRestore(k.dir, files, sources.filter((s) => s.dir !== k.dir)) };
+    });
+}
+
+export function compareApp(spec: AppUnitSpec, obs: AppObservation, where: { stack: string; target: string }): AppDrift {
+  const desired = desiredReleaseFiles(spec);
+  const files = fileDrift(desired, obs.files, spec.exclude);
+  const kept = obs.kept === undefined ? undefined : compareKept(spec, obs);
   const configText = apacheConfigOf(spec);
   const configState = obs.config === null ? "missing" : obs.config === configText ? "ok" : "changed";
   const liveLines = obs.config === null ? [] : obs.config.split("\n");
@@ -159,7 +184,8 @@ export function compareApp(spec: AppUnitSpec, obs: AppObservation, where: { stac
     onlyDesired: configState === "changed" ? linesNotIn(desiredLines, liveLines) : [],
   } as const;
 
-  const fix: FixAction = !obs.exists || files.length > 0 ? "redeploy-app" : configState !== "ok" ? "reinstall-apache-config" : "none";
+  const keptEdited = (kept ?? []).some((k) => k.files.length > 0);
+  const fix: FixAction = !obs.exists || files.length > 0 ? "redeploy-app" : configState !== "ok" ? "reinstall-apache-config" : keptEdited ? "restore-kept-releases" : "none";
   return {
     kind: "app",
     unit: spec.unit,
@@ -171,6 +197,7 @@ export function compareApp(spec: AppUnitSpec, obs: AppObservation, where: { stac
     checkedFiles: Object.keys(desired).length,
     files,
     apacheConfig,
+    ...(kept !== undefined && { kept }),
     drifted: fix !== "none",
     fix,
   };
@@ -178,4 +205,4 @@ export function compareApp(spec: AppUnitSpec, obs: AppObservation, where: { stac
 
 /** The probe's view of where a unit lives on the host. */
 export const venvPaths = (spec: VenvUnitSpec) => ({ venv: abs(spec.host, spec.venvPath), freeze: abs(spec.host, spec.freezePath) });
-export const appPaths = (spec: AppUnitSpec) => ({ appDir: abs(spec.host, spec.appDir), config: apacheConfigPath(spec) });
+export const appPaths = (spec: AppUnitSpec) => ({ appDir: abs(spec.host, spec.appDir), config: apacheConfigPath(spec), releasesDir: abs(spec.host, spec.releasesDir) });

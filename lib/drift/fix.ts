@@ -12,7 +12,9 @@ import { pipFreezeCommand } from "../lifecycle/pip";
 import { appAsPlanned } from "../lifecycle/as-planned";
 import { deployApp, installApacheConfig } from "../lifecycle/app";
 import { waitForHealthy } from "../lifecycle/health";
-import type { FixAction, FixOutcome, UnitDrift } from "./model";
+import type { AppDrift, FixOutcome, UnitDrift } from "./model";
+import { restoreKept, retireKept } from "../lifecycle/kept-restore";
+import { listSome, plural } from "../plural";
 import type { SynthesizedUnit } from "../stacks/read";
 import type { Checkout } from "../checkout";
 
@@ -21,7 +23,8 @@ import type { Checkout } from "../checkout";
  * deploy's own steps, under the host lock, and leave every unit that did not drift alone.
  * A drifted venv or release is rebuilt BESIDE the live one and switched in atomically (its
  * own directory is the drifted one); a stale freeze.txt is re-recorded from the live venv;
- * a changed Apache config is installed again (self-managed: config-tested first).
+ * a changed Apache config is installed again (self-managed: config-tested first); a kept
+ * release edited on the host is restored from files the host still holds (or retired).
  */
 export interface FixTarget {
   readonly unit: SynthesizedUnit;
@@ -55,7 +58,31 @@ async function reinstallApacheConfig(ctx: StepContext, spec: AppUnitSpec): Promi
   if (failure !== undefined) throw errors.healthCheckFailed(ctx.place, check.url, failure, await errorLogTail(ctx, spec.host), "the desired Apache config stays installed");
 }
 
-async function apply(ctx: StepContext, spec: UnitSpec, action: FixAction): Promise<void> {
+/**
+ * Restore each edited kept release of an app (the ones rollback may switch to) from files
+ * the host holds with the deployed content; one whose content is gone is retired (no longer
+ * ready, so rollback never offers it) and named in the error this throws after the rest.
+ * Runs before the app's own fix, while the sources the check saw are all still there.
+ */
+async function restoreKeptReleases(ctx: StepContext, spec: AppUnitSpec, drift: AppDrift): Promise<void> {
+  const lost: string[] = [];
+  for (const k of (drift.kept ?? []).filter((k) => k.files.length > 0)) {
+    if (k.restore.unavailable.length > 0) {
+      await ctx.progress.step(`retire kept release ${k.id}`, () => retireKept(ctx, k.restore.dir), () => "(cannot be restored; rollback no longer offers it)");
+      lost.push(`${k.id} (${listSome(k.restore.unavailable)})`);
+      continue;
+    }
+    await ctx.progress.step(`restore kept release ${k.id}`, () => restoreKept(ctx, spec, k.id, k.restore), () => `(${plural(k.restore.copies.length, "file")} copied back from releases on the host, ${k.restore.remove.length} removed)`);
+  }
+  if (lost.length > 0) throw errors.keptReleasesRetired(ctx.place, lost);
+}
+
+async function apply(ctx: StepContext, spec: UnitSpec, drift: UnitDrift): Promise<void> {
+  const action = drift.fix;
+  if (spec.kind === "app" && drift.kind === "app") {
+    await restoreKeptReleases(ctx, spec, drift);
+    if (action === "restore-kept-releases") return;
+  }
   // The desired state is the synthesized spec: the as-planned check refuses inputs edited since.
   if (spec.kind === "venv" && action === "rebuild-venv") return deployVenv(ctx, spec, { forceRebuild: true, changedError: errors.localInputChanged });
   if (spec.kind === "venv" && action === "rewrite-freeze") return rewriteFreeze(ctx, spec);
@@ -84,7 +111,7 @@ export async function fixHost(session: RemoteSession, target: string, targets: r
     for (const { unit, drift } of ordered) {
       const ctx = stepContext(session, { place: { unit: unit.spec.unit, target }, progress: write, instance: INSTANCE, env, ...(checkout !== undefined && { checkout }) });
       try {
-        await apply(ctx, unit.spec, drift.fix);
+        await apply(ctx, unit.spec, drift);
         outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: true });
       } catch (e) {
         outcomes.push({ unit: unit.spec.unit, target, action: drift.fix, ok: false, message: errorText(e) });

@@ -1,3 +1,5 @@
+import type { RestorePlan } from "../releases/restore";
+
 /**
  * What `webshare drift` found, per unit: the data behind the table, Markdown and JSON
  * output, and the exit code (like `terraform plan -detailed-exitcode`). Pure types.
@@ -27,8 +29,11 @@ export interface PackageRow {
 /** The live venv: there and readable by its own interpreter, not there, or broken. */
 export type LiveState = { readonly state: "ok"; readonly python: string } | { readonly state: "missing" } | { readonly state: "broken"; readonly error: string };
 
-/** What `--fix` does for a unit; "none" when it did not drift. */
-export type FixAction = "none" | "rebuild-venv" | "rewrite-freeze" | "redeploy-app" | "reinstall-apache-config";
+/**
+ * What `--fix` does for a unit; "none" when it did not drift. An app's edited kept releases
+ * are restored before its action (alone: "restore-kept-releases").
+ */
+export type FixAction = "none" | "rebuild-venv" | "rewrite-freeze" | "redeploy-app" | "reinstall-apache-config" | "restore-kept-releases";
 
 export interface VenvDrift {
   readonly kind: "venv";
@@ -69,6 +74,15 @@ export interface ApacheConfigDrift {
   readonly onlyDesired: string[];
 }
 
+/** A kept release (one `webshare rollback` may switch to) compared with its own manifest. */
+export interface KeptReleaseDrift {
+  readonly id: string;
+  /** Files that differ from what was deployed into it (its manifest); empty: intact. */
+  readonly files: FileRow[];
+  /** How --fix (and rollback) would restore it; `unavailable` non-empty: it cannot be. */
+  readonly restore: RestorePlan;
+}
+
 export interface AppDrift {
   readonly kind: "app";
   readonly unit: string;
@@ -81,6 +95,8 @@ export interface AppDrift {
   readonly checkedFiles: number;
   readonly files: FileRow[];
   readonly apacheConfig: ApacheConfigDrift;
+  /** Every kept release that rollback may pick (ready, not live), intact or not. */
+  readonly kept?: KeptReleaseDrift[];
   readonly drifted: boolean;
   readonly fix: FixAction;
 }

@@ -2,6 +2,7 @@ import { commandLine } from "../shell";
 import { errors, Place } from "../errors";
 import type { RemoteSession } from "../ssh/remote-session";
 import { READ_RECORDS_FN, RecordFile } from "../lifecycle/inventory";
+import { SHA256_PY } from "../lifecycle/release-seed";
 
 /**
  * What is really on a host, read in ONE round trip for all of a host's units: a Python
@@ -9,7 +10,8 @@ import { READ_RECORDS_FN, RecordFile } from "../lifecycle/inventory";
  * prints JSON. For each venv it starts that venv's OWN interpreter (in parallel) to list
  * what it can import, so a venv whose Python is gone shows as broken, and freeze.txt is
  * read separately as the record, never trusted as the live state. For each app it hashes
- * every file of the live release and reads the installed Apache config.
+ * every file of the live release and of each kept release it is asked for (the ready ones
+ * `webshare rollback` may switch to), and reads the installed Apache config.
  */
 export interface VenvProbeRequest {
   readonly id: string;
@@ -22,6 +24,8 @@ export interface AppProbeRequest {
   readonly id: string;
   readonly appDir: string;
   readonly config: string;
+  /** The app's releases dir: its kept releases (every ready one but the live one) are hashed too. */
+  readonly releasesDir?: string;
 }
 
 export interface ProbeRequest {
@@ -60,6 +64,23 @@ export interface AppObservation {
   readonly files: Record<string, string>;
   /** Installed Apache config text, or null when missing. */
   readonly config: string | null;
+  /** Absolute real path of the live release (only when kept releases were asked for). */
+  readonly releaseDir?: string;
+  /** The kept releases that `webshare rollback` may switch to (only when asked for). */
+  readonly kept?: KeptObservation[];
+  /** The app's object store (lifecycle/release-seed.ts): its dir and the sha256 names in it, not hashed here. */
+  readonly objects?: { readonly dir: string; readonly names: string[] };
+}
+
+/** A kept release: a ready content-addressed dir of the releases dir that is not the live one. */
+export interface KeptObservation {
+  readonly id: string;
+  /** Absolute path on the host. */
+  readonly dir: string;
+  /** Its manifest (relative path -> sha256 deployed), or null when it has none or it is unreadable. */
+  readonly manifest: Record<string, string> | null;
+  /** Relative path -> sha256 of every regular file in it now. */
+  readonly files: Record<string, string>;
 }
 
 export interface ProbeResult {
@@ -170,25 +191,49 @@ def venv(v):
             out["live"] = {"ok": False, "error": "%s: %s" % (python, e)}
     return v["id"], out
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+${SHA256_PY}
+
+def tree(real):
+    files = {}
+    for dirpath, dirnames, names in os.walk(real):
+        dirnames.sort()
+        for n in sorted(names):
+            full = os.path.join(dirpath, n)
+            if os.path.isfile(full):
+                try:
+                    files[os.path.relpath(full, real).replace(os.sep, "/")] = sha256(full)
+                except OSError:
+                    pass
+    return files
+
+def manifest(d):
+    try:
+        with open(os.path.join(d, ".webshare-manifest.json"), encoding="utf-8") as f:
+            m = json.load(f)
+        return m if isinstance(m, dict) else None
+    except (OSError, ValueError):
+        return None
 
 def app(a):
-    files = {}
     root = a["appDir"]
-    if os.path.isdir(root):
-        real = os.path.realpath(root)
-        for dirpath, dirnames, names in os.walk(real):
-            dirnames.sort()
-            for n in sorted(names):
-                full = os.path.join(dirpath, n)
-                if os.path.isfile(full):
-                    files[os.path.relpath(full, real).replace(os.sep, "/")] = sha256(full)
-    return a["id"], {"link": link(root), "exists": os.path.isdir(root), "files": files, "config": text(a["config"])}
+    real = os.path.realpath(root)
+    out = {"link": link(root), "exists": os.path.isdir(root), "files": tree(real) if os.path.isdir(root) else {}, "config": text(a["config"])}
+    rd = a.get("releasesDir")
+    if rd:
+        out["releaseDir"] = real
+        out["kept"] = []
+        names = sorted(os.listdir(rd)) if os.path.isdir(rd) else []
+        for n in names:
+            d = os.path.join(rd, n)
+            if len(n) != 16 or any(c not in "0123456789abcdef" for c in n) or os.path.islink(d) or not os.path.isdir(d):
+                continue
+            if os.path.realpath(d) == real or not os.path.exists(os.path.join(d, ".webshare-ready")):
+                continue
+            out["kept"].append({"id": n, "dir": d, "manifest": manifest(d), "files": tree(d)})
+        store = os.path.join(rd, ".objects")
+        if os.path.isdir(store):
+            out["objects"] = {"dir": store, "names": sorted(n for n in os.listdir(store) if len(n) == 64)}
+    return a["id"], out
 
 with ThreadPoolExecutor(max_workers=max(2, 2 * (os.cpu_count() or 1))) as pool:
     venvs = dict(pool.map(venv, req["venvs"]))

@@ -1,5 +1,5 @@
 import { code, codeCell, table } from "../summary/markdown";
-import { plural } from "../plural";
+import { listSome, plural } from "../plural";
 import type { AppDrift, DriftReport, FileProblem, FixAction, HostFailure, OrphanDrift, PackageProblem, PackageRow, UnitDrift, VenvDrift } from "./model";
 
 /**
@@ -39,7 +39,27 @@ const FIX_TEXT: Record<FixAction, string> = {
   "rewrite-freeze": "record the live venv's pip freeze in freeze.txt again",
   "redeploy-app": "upload a fresh release and switch to it",
   "reinstall-apache-config": "install the rendered Apache config again",
+  "restore-kept-releases": "restore the edited kept releases from files on the host",
 };
+
+/** The kept releases (what rollback may switch to) that differ from their manifests, one block each. */
+function keptText(u: AppDrift, max: number, indent: string): string[] {
+  const kept = u.kept ?? [];
+  const edited = kept.filter((k) => k.files.length > 0);
+  const lines: string[] = [];
+  for (const k of edited) {
+    lines.push(`${indent}kept release ${k.id}: EDITED on the host since it was deployed (${plural(k.files.length, "file")} ${k.files.length === 1 ? "differs" : "differ"} from its manifest)`);
+    lines.push(...capLines(k.files, max, (f) => `${indent}  ${f.path}: ${FILE_PROBLEMS[f.problem]}`, `${indent}  `));
+    lines.push(
+      k.restore.unavailable.length === 0
+        ? `${indent}  fix: restore it (${plural(k.restore.copies.length, "file")} copied from releases on the host, ${k.restore.remove.length} removed)`
+        : `${indent}  cannot be restored: the deployed content of ${listSome(k.restore.unavailable)} is on the host no more; --fix retires it (rollback no longer offers it)`,
+    );
+  }
+  const intact = kept.length - edited.length;
+  if (intact > 0) lines.push(`${indent}${plural(intact, "kept release")} match${intact === 1 ? "es" : ""} ${intact === 1 ? "its manifest" : "their manifests"}`);
+  return lines;
+}
 
 function desiredCell(row: PackageRow, hasLock: boolean): string {
   if (hasLock) return row.desired ?? NONE;
@@ -107,6 +127,7 @@ function appText(u: AppDrift, max: number): string[] {
     lines.push(...align([["FILE", "DRIFT"], ...u.files.slice(0, max).map((f) => [f.path, FILE_PROBLEMS[f.problem]])], "  "));
     if (u.files.length > max) lines.push(`  ... and ${u.files.length - max} more (see --json)`);
   }
+  lines.push(...keptText(u, max, "  "));
   lines.push(`  ${configText(u)}`);
   const diff = [...u.apacheConfig.onlyLive.map((l) => `    - (installed) ${l}`), ...u.apacheConfig.onlyDesired.map((l) => `    + (desired)   ${l}`)];
   lines.push(...capLines(diff, max, (l) => l, "    "));
@@ -205,6 +226,8 @@ function appMarkdown(u: AppDrift, max: number): string[] {
     lines.push(...table(["File", "Drift"], u.files.slice(0, max).map((f) => [codeCell(f.path), FILE_PROBLEMS[f.problem]])), "");
     if (u.files.length > max) lines.push(`... and ${u.files.length - max} more (see --json)`, "");
   } else lines.push(`All ${plural(u.checkedFiles, "file")} of the live release match.`, "");
+  const kept = keptText(u, max, "");
+  if (kept.length > 0) lines.push(...kept.map((l) => (l.startsWith("  ") ? `  - ${l.trim()}` : `- ${l}`)), "");
   lines.push(`${configText(u).replace(u.apacheConfig.path, code(u.apacheConfig.path))}.`, "");
   if (u.apacheConfig.onlyLive.length + u.apacheConfig.onlyDesired.length > 0) {
     lines.push("```diff", ...u.apacheConfig.onlyLive.slice(0, max).map((l) => `- ${l}`), ...u.apacheConfig.onlyDesired.slice(0, max).map((l) => `+ ${l}`), "```", "");

@@ -4,7 +4,7 @@ import type { AppRemovalSpec, AppUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId, sha256Hex } from "../hash";
 import { errors } from "../errors";
-import { plural } from "../plural";
+import { listSome, plural } from "../plural";
 import { apacheConfigPath, entryPointName, releaseFilesOf } from "../render/unit-files";
 import { abs, StepContext, unitRecordPath } from "./context";
 import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
@@ -18,11 +18,12 @@ import type { RecordedSource } from "../checkout";
 import { runReleaseCommands } from "./release-commands";
 import { installSecrets } from "./secrets";
 import { linkSharedPaths } from "./shared-paths";
+import { carriedOver, objectStore, parseSeedOutput, seedReleaseScript, storeObjectsScript } from "./release-seed";
 
 /**
  * App lifecycle. Create: check the inputs against the plan, upload only changed files into a
- * NEW release directory (hard-linked from the current one), write the entry point, install
- * the Apache config (self-managed: configtest first, old config kept on failure), then
+ * NEW release directory (unchanged files copied, never hard-linked), write the entry point,
+ * install the Apache config (self-managed: configtest first, old config kept on failure), then
  * switch -> verify -> revert (one rename of the app-dir symlink, touch, verified reload),
  * record, prune.
  */
@@ -31,13 +32,6 @@ export { apacheConfigPath };
 
 const MANIFEST = ".webshare-manifest.json";
 const READY = ".webshare-ready";
-
-/** Which files to delete and upload to turn release `before` into `after` (pure). */
-export function planUpload(before: Record<string, string>, after: Record<string, string>): { remove: string[]; upload: string[] } {
-  const remove = Object.keys(before).filter((f) => after[f] !== before[f]);
-  const upload = Object.keys(after).filter((f) => after[f] !== before[f]);
-  return { remove, upload };
-}
 
 export interface DeployAppOptions {
   /** Upload a fresh release even though one for these files exists: that one drifted (drift --fix). */
@@ -87,7 +81,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);
   await writeUnitRecord(ctx, spec, target.releaseId, { recorded: state.recorded, unchanged: state.previousId === target.releaseId });
   if (options.forceRebuild) await retireDriftedRelease(ctx, target, state);
-  await ctx.session.run(ctx.place, "prune old releases", pruneScript(spec.host.python, target.releasesDir, `${target.releasesDir}/.history`, target.releaseId, spec.keep));
+  // The store keeps a pristine copy of each file content the kept releases hold (lifecycle/release-seed.ts).
+  await ctx.session.run(ctx.place, "prune old releases", `${pruneScript(spec.host.python, target.releasesDir, `${target.releasesDir}/.history`, target.releaseId, spec.keep)} && ${storeObjectsScript(spec.host.python, target.releasesDir, target.releaseId)}`);
 }
 
 function releaseTarget(spec: AppUnitSpec, options: DeployAppOptions): ReleaseTarget {
@@ -121,26 +116,33 @@ async function readReleaseState(ctx: StepContext, spec: AppUnitSpec, target: Rel
   return { previousDir, previousId, lastVerified, recorded, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut) };
 }
 
-/** Seed the new release from the live one (hard links), then send only what changed. */
+/**
+ * Seed the new release with copies of the unchanged files (lifecycle/release-seed.ts: from the
+ * object store, else the live release; never hard links, only the deployed content), then
+ * send the rest.
+ */
 async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: ReleaseTarget, state: ReleaseState, inputs: AppInputs, options: DeployAppOptions): Promise<void> {
   const { session, place, progress } = ctx;
   const { releaseDir, releasesDir, releaseId } = target;
   const entryPoint = entryPointName(spec);
   if (spec.files[entryPoint] !== undefined) progress.info(`note: the source's own ${entryPoint} is replaced by the generated entry point`);
   await progress.long("upload app", async () => {
-    // Never seed from a drifted release: its hard links would carry the edits over.
+    // Never seed from a drifted release (drift --fix): upload everything.
     const before = state.previousId !== undefined && state.previousId !== releaseId && !options.forceRebuild ? state.previousManifest : {};
-    const seed = Object.keys(before).length > 0 ? [["cp", "-al", state.previousDir!, releaseDir]] : [["mkdir", "-p", releaseDir]];
+    const carry = carriedOver(before, target.files, [entryPoint]);
     // 0700 while it is built: no other user reaches a file before its mode is final (at the switch).
-    await session.run(place, "upload app", allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ...seed, ["chmod", "0700", releaseDir], ["rm", "-f", `${releaseDir}/${READY}`]]));
-    const { remove, upload } = planUpload(before, target.files);
-    // Hard-linked files are shared with the live release: unlink before writing new content.
+    const fresh = allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ["mkdir", "-p", releaseDir], ["chmod", "0700", releaseDir]]);
+    const seeded = Object.keys(carry).length === 0 ? undefined : await session.run(place, "upload app", `${fresh} && ${seedReleaseScript(spec.host.python, state.previousDir!, releaseDir, objectStore(releasesDir))}`, { stdin: JSON.stringify(carry) });
+    if (seeded === undefined) await session.run(place, "upload app", fresh);
+    const seed = seeded === undefined ? { upload: [], edited: [] } : parseSeedOutput(seeded.stdout);
+    if (seed === undefined) throw errors.hostAnswerUnreadable(place, "the files copied into the new release", "not the JSON the seed prints", seeded!.stdout);
+    if (seed.edited.length > 0) progress.info(`note: the live release ${state.previousId} differs on the host from what was deployed (${listSome(seed.edited)}): the new release gets the deployed content, and ${state.previousId} keeps the edits (webshare drift names it)`);
+    const removed = Object.keys(before).filter((f) => !(f in target.files)).length;
+    const notCopied = new Set(seed.upload);
+    const upload = Object.keys(target.files).filter((f) => !(f in carry) || notCopied.has(f));
     const dirs = [...new Set(upload.map((f) => path.posix.dirname(`${releaseDir}/${f}`)))];
-    const prepare: string[][] = [];
-    if (remove.length > 0) prepare.push(["rm", "-f", ...remove.map((f) => `${releaseDir}/${f}`)]);
-    if (dirs.length > 0) prepare.push(["mkdir", "-p", ...dirs]);
     try {
-      if (prepare.length > 0) await session.run(place, "upload app", allOf(prepare));
+      if (dirs.length > 0) await session.run(place, "upload app", commandLine(["mkdir", "-p", ...dirs]));
       await session.putFiles(place, "upload app", upload.filter((f) => f !== entryPoint).map((f) => uploadEntry(spec, f, releaseDir)));
       await session.writeFileAtomic(place, "write entry point", `${releaseDir}/${entryPoint}`, inputs.entryPointText);
       await session.writeFileAtomic(place, "upload app", `${releaseDir}/${MANIFEST}`, JSON.stringify(target.files, null, 2) + "\n");
@@ -149,7 +151,8 @@ async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: Releas
       await session.runRaw(place, "clean up failed upload", commandLine(["rm", "-rf", releaseDir])).catch(() => undefined);
       throw e;
     }
-    return { uploaded: upload.length, removed: remove.filter((f) => !(f in target.files)).length };
+    // The entry point is always written; it counts as uploaded when it changed, as before.
+    return { uploaded: upload.filter((f) => f !== entryPoint || before[f] !== target.files[f]).length, removed };
   }, (r) => `(${plural(r.uploaded, "file")} uploaded, ${r.removed} removed, release ${releaseId})`);
 }
 

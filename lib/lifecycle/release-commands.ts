@@ -15,11 +15,12 @@ import { appEnvArgs, stopGroupScript, stoppableScript } from "./stoppable";
  * exactly the variables the entry point sets. The first failure stops the deploy before the switch: the previous release
  * keeps serving, and the error names the command, its exit status and its output's tail.
  *
- * A new release is seeded from the live one by hard links. Before commands write into it,
- * `prepareScript` makes it the release's own: files the seed carried over that are not part
- * of the upload (the previous release's command output, bytecode caches) are removed, and
- * every remaining file shared with another release gets its own inode, so no command can
- * write through into the release that serves (a sqlite file or an in-place edit would).
+ * A new release holds only copies of the live one's files (lifecycle/release-seed.ts), but a
+ * release seeded by an older version of this tool may still share inodes (it used hard
+ * links). So before commands write into it, `PREPARE_PY` makes it the release's own: files
+ * that are not part of the upload (an old seed's carried-over command output, bytecode
+ * caches) are removed, and every remaining file shared with another release gets its own
+ * inode, so no command can write through into the release that serves.
  *
  * A release that is already on the host (deployed before, e.g. going forward again after a
  * rollback) runs its commands again: they must be idempotent, as migrate and collectstatic

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { appSpec, venvSpec } from "./drift-fixtures";
-import { compareApp, compareVenv, desiredReleaseFiles, sameVersion } from "../../lib/drift/compare";
+import { compareApp, compareKept, compareVenv, desiredReleaseFiles, sameVersion } from "../../lib/drift/compare";
 import type { AppObservation, VenvObservation } from "../../lib/drift/probe";
 import { exitCodeOf, type DriftReport, type PackageRow } from "../../lib/drift/model";
 import { apacheConfigOf } from "../../lib/render/unit-files";
@@ -176,5 +176,55 @@ describe("versions and exit codes", () => {
     expect(exitCodeOf({ ...base, units: [drift], failures: [{ target: "t", units: ["u"], message: "down" }] })).toBe(1);
     expect(exitCodeOf({ ...base, units: [drift], fixes: [{ unit: "u", target: "t", action: "rebuild-venv", ok: true }], after: [inSync] })).toBe(0);
     expect(exitCodeOf({ ...base, units: [drift], fixes: [{ unit: "u", target: "t", action: "rebuild-venv", ok: false }], after: [drift] })).toBe(1);
+  });
+});
+
+describe("kept releases (what rollback may switch to)", () => {
+  const A = "a".repeat(64);
+  const B = "b".repeat(64);
+  const C = "c".repeat(64);
+  const release = (id: string, manifest: Record<string, string> | null, files: Record<string, string>) => ({ id, dir: `/h/private/releases/public/${id}`, manifest, files });
+
+  test("each is compared with its own manifest; bytecode caches do not count; the live release and the other kept ones are the sources of a restore", () => {
+    const obs: AppObservation = {
+      link: "private/releases/public/1111111111111111",
+      exists: true,
+      files: { ...desiredReleaseFiles(appSpec) },
+      config: apacheConfigOf(appSpec),
+      releaseDir: "/h/private/releases/public/1111111111111111",
+      kept: [
+        release("2222222222222222", { "app.py": A, "lib/x.py": B }, { "app.py": C, "lib/x.py": B, "__pycache__/app.pyc": C, "hand.py": C }),
+        release("3333333333333333", { "other.py": A }, { "other.py": A }),
+        release("4444444444444444", null, { "x.py": A }),
+      ],
+    };
+    const d = compareApp(appSpec, obs, where);
+    expect(d.files).toEqual([]);
+    expect(d.fix).toBe("restore-kept-releases");
+    expect(d.drifted).toBe(true);
+    expect(d.kept!.map((k) => k.id)).toEqual(["2222222222222222", "3333333333333333"]);
+    const [edited, intact] = d.kept!;
+    expect(edited!.files.map((f) => [f.path, f.problem])).toEqual([["app.py", "changed"], ["hand.py", "unexpected"]]);
+    // The live release holds app.py with the deployed content: copied from there.
+    expect(desiredReleaseFiles(appSpec)["app.py"]).toBe(A);
+    expect(edited!.restore).toEqual({ dir: "/h/private/releases/public/2222222222222222", copies: [{ from: "/h/private/releases/public/1111111111111111/app.py", to: "app.py", sha256: A }], remove: ["hand.py"], unavailable: [] });
+    expect(intact!.files).toEqual([]);
+  });
+
+  test("the same path is preferred as a source; content held nowhere is unavailable", () => {
+    const obs: AppObservation = {
+      link: "private/releases/public/1111111111111111",
+      exists: true,
+      files: { "app.py": A, "z.py": B },
+      config: null,
+      releaseDir: "/h/live",
+      kept: [release("2222222222222222", { "app.py": A, "y.py": B, "gone.py": "d".repeat(64) }, { "app.py": B, "y.py": C })],
+    };
+    const [k] = compareKept(appSpec, obs);
+    expect(k!.restore.copies).toEqual([
+      { from: "/h/live/app.py", to: "app.py", sha256: A },
+      { from: "/h/live/z.py", to: "y.py", sha256: B },
+    ]);
+    expect(k!.restore.unavailable).toEqual(["gone.py"]);
   });
 });

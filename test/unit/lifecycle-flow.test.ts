@@ -14,6 +14,11 @@ import { renderedHashes } from "../../lib/render/unit-files";
 import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
 import { fakeSite, FakeSite } from "../support/fake-site";
 import { makeWheelhouse } from "../support/local-host";
+import { probeHost } from "../../lib/drift/probe";
+import { appPaths, compareApp } from "../../lib/drift/compare";
+import { fixHost } from "../../lib/drift/fix";
+import { renderCheckText } from "../../lib/drift/render";
+import type { AppDrift } from "../../lib/drift/model";
 
 /**
  * The middle tier: the real lifecycle (deployVenv, deployApp, rollback) runs its generated
@@ -373,7 +378,7 @@ describe("privacy on a shared host", () => {
     expect(mode(`${release}/static/site.css`)).toBe(0o644);
     // The venv side: its dir is the user's alone, the freeze and requirements copies too.
     expect([mode(VENVS), mode("private/venvs"), mode("private/freeze.txt"), mode("private/requirements.txt")]).toEqual([0o700, 0o711, 0o600, 0o600]);
-    // Files hard-linked from an earlier release with looser modes are tightened too.
+    // Files copied from an earlier release with looser modes are tightened too.
     fs.chmodSync(path.join(world.home, release, "secret.cfg"), 0o644);
     await deployApp(world.ctx, appSpec({ "app.py": "app = 2\n", "run.sh": "#!/bin/sh\n", "secret.cfg": "k = v\n", "static/site.css": "body {}\n" }, hostSpec(), { "/static": "static" }, { "run.sh": 0o755 }));
     const second = path.relative(world.home, fs.realpathSync(path.join(world.home, "public")));
@@ -460,5 +465,101 @@ describe("a checkout behind what the host serves (lib/checkout.ts)", () => {
     await deployApp({ ...world.ctx, checkout: at(older) }, appSpec(files));
     expect(record().commit).toBe(newer);
     expect(await failure(deployApp({ ...world.ctx, checkout: at(older) }, appSpec({ "app.py": "app = 'other'\n" })))).toContain("refusing to replace the live release");
+  });
+});
+
+describe("releases cannot be edited through each other", () => {
+  const RELEASES = "private/releases/public";
+  const sh = (script: string) => world.session.run(world.ctx.place, "hand edit", script);
+  const driftOf = async (spec: AppUnitSpec): Promise<AppDrift> => {
+    const observed = await probeHost(world.session, world.ctx.place, "/usr/bin/python3", { venvs: [], apps: [{ id: "a", ...appPaths(spec) }] });
+    return compareApp(spec, observed.apps["a"]!, { stack: "t", target: world.session.target });
+  };
+  const fix = (spec: AppUnitSpec, drift: AppDrift) => fixHost(world.session, world.session.target, [{ unit: { stack: "t", address: "terraform_data.app", spec }, drift }], (l) => world.lines.push(l), {});
+
+  it("a hand edit of the live release (in place, or by replacing the file) changes no kept release and is not carried into the next one; rollback serves what was deployed", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "views.py": "v = 1\n" }));
+    const first = live("public");
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 2\n", "views.py": "v = 1\n" }));
+    const second = live("public");
+    expect(fs.statSync(path.join(world.home, RELEASES, second, "views.py")).ino).not.toBe(fs.statSync(path.join(world.home, RELEASES, first, "views.py")).ino);
+
+    // In place (what `printf >>` and vim with a hard-linked file do), and replaced (sed -i).
+    await sh("printf 'HOTFIX = 1\\n' >> public/views.py && sed -i 's/2/3/' public/app.py");
+    expect(read(`${RELEASES}/${second}/views.py`)).toBe("v = 1\nHOTFIX = 1\n");
+    expect(read(`${RELEASES}/${first}/views.py`)).toBe("v = 1\n");
+
+    const third = appSpec({ "app.py": "app = 2\n", "views.py": "v = 1\n", "new.py": "n = 1\n" });
+    world.lines.length = 0;
+    await deployApp(world.ctx, third);
+    const thirdId = live("public");
+    expect(world.lines).toContainEqual(`[t/unit] note: the live release ${second} differs on the host from what was deployed (app.py, views.py): the new release gets the deployed content, and ${second} keeps the edits (webshare drift names it)`);
+    expect([read("public/app.py"), read("public/views.py")]).toEqual(["app = 2\n", "v = 1\n"]);
+
+    // drift: the live release is in sync, the edited kept one is named with its files.
+    const drift = await driftOf(third);
+    expect(drift.files).toEqual([]);
+    expect(drift.fix).toBe("restore-kept-releases");
+    expect(drift.kept!.find((k) => k.id === second)!.files.map((f) => [f.path, f.problem])).toEqual([["app.py", "changed"], ["views.py", "changed"]]);
+    const text = renderCheckText({ units: [drift], failures: [], hosts: 1, seconds: 0 });
+    expect(text).toContain(`  kept release ${second}: EDITED on the host since it was deployed (2 files differ from its manifest)\n    app.py: content changed on the host\n    views.py: content changed on the host\n    fix: restore it (2 files copied from releases on the host, 0 removed)`);
+
+    // rollback goes to the edited release, restored from the live one's copies first.
+    world.lines.length = 0;
+    expect(await rollback(world.ctx, third)).toEqual({ from: thirdId, to: second, switched: true });
+    expect(live("public")).toBe(second);
+    expect([read("public/app.py"), read("public/views.py")]).toEqual(["app = 2\n", "v = 1\n"]);
+    expect(world.lines.find((l) => l.includes(`check release ${second}`))).toContain("(edited on the host since it was deployed: app.py changed, views.py changed; restored: 2 copied back from releases on the host, 0 removed)");
+    expect((await driftOf(third)).kept!.every((k) => k.files.length === 0)).toBe(true);
+  });
+
+  it("drift --fix restores an edited kept release from the host's files, and removes files that were not deployed", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "views.py": "v = 1\n" }));
+    const first = live("public");
+    const spec = appSpec({ "app.py": "app = 2\n", "views.py": "v = 1\n" });
+    await deployApp(world.ctx, spec);
+    await sh(`printf 'x\\n' >> ${RELEASES}/${first}/views.py && printf 'y\\n' > ${RELEASES}/${first}/extra.py`);
+    const drift = await driftOf(spec);
+    expect(drift.drifted).toBe(true);
+    expect(await fix(spec, drift)).toEqual([{ unit: "t/app", target: world.session.target, action: "restore-kept-releases", ok: true }]);
+    expect(read(`${RELEASES}/${first}/views.py`)).toBe("v = 1\n");
+    expect(fs.existsSync(path.join(world.home, RELEASES, first, "extra.py"))).toBe(false);
+    expect((await driftOf(spec)).drifted).toBe(false);
+  });
+
+  it("the object store keeps what a hand edit replaced: rollback restores a kept release whose files no other release holds, with their modes", async () => {
+    const statics = { "/static": "static" };
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "static/site.css": "a {}\n" }, hostSpec(), statics));
+    const first = live("public");
+    const spec = appSpec({ "app.py": "app = 2\n", "static/site.css": "b {}\n" }, hostSpec(), statics);
+    await deployApp(world.ctx, spec);
+    await sh(`sed -i 's/1/7/' ${RELEASES}/${first}/app.py && rm ${RELEASES}/${first}/static/site.css`);
+    expect(fs.statSync(path.join(world.home, RELEASES, ".objects")).mode & 0o777).toBe(0o700);
+    expect(await rollback(world.ctx, spec)).toMatchObject({ to: first, switched: true });
+    expect([read("public/app.py"), read("public/static/site.css")]).toEqual(["app = 1\n", "a {}\n"]);
+    // The store's copies are 0400; the restored release has a release's modes (static: readable by Apache's workers).
+    expect([fs.statSync(path.join(world.home, "public/app.py")).mode & 0o777, fs.statSync(path.join(world.home, "public/static/site.css")).mode & 0o777]).toEqual([0o600, 0o644]);
+  });
+
+  it("rollback refuses a kept release whose deployed content is gone from the host; drift --fix says it cannot restore it and retires it", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
+    const first = live("public");
+    const spec = appSpec({ "app.py": "app = 2\n" });
+    await deployApp(world.ctx, spec);
+    const second = live("public");
+    // Its app.py is in no other release; the object store's copy goes too.
+    await sh(`rm -r ${RELEASES}/.objects && printf 'edited = 1\\n' >> ${RELEASES}/${first}/app.py`);
+    const message = await failure(rollback(world.ctx, spec));
+    expect(message).toContain(`t/unit on tester@middle-tier: release ${first} was edited on the host since it was deployed (app.py changed), and it cannot be restored: no release on the host holds the deployed content of app.py any more; refusing to switch to an edited release, nothing was changed`);
+    expect(live("public")).toBe(second);
+
+    const drift = await driftOf(spec);
+    expect(drift.kept!.find((k) => k.id === first)!.restore.unavailable).toEqual(["app.py"]);
+    const [outcome] = await fix(spec, drift);
+    expect(outcome).toMatchObject({ ok: false, action: "restore-kept-releases" });
+    expect(outcome!.message).toContain(`cannot restore kept release ${first} (app.py): no release on the host holds that deployed content any more; retired (rollback no longer offers it)`);
+    expect(fs.existsSync(path.join(world.home, RELEASES, first, ".webshare-ready"))).toBe(false);
+    expect((await driftOf(spec)).drifted).toBe(false);
+    expect(await failure(rollback(world.ctx, spec))).toContain("there is no previous release to roll back to");
   });
 });

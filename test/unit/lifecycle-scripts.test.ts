@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pruneScript, switchSymlinkScript, touchExistingScript } from "../../lib/lifecycle/switch";
-import { planUpload } from "../../lib/lifecycle/app";
+import { carriedOver, parseSeedOutput, seedReleaseScript, storeObjectsScript } from "../../lib/lifecycle/release-seed";
+import { sha256Hex } from "../../lib/hash";
 import { removeIfEmpty } from "../../lib/lifecycle/switch";
 import { pipScriptNames, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
 import { deployKey } from "../../constructs/unit-resource";
@@ -60,10 +61,66 @@ test("pruneScript keeps the current and the `keep` most recent, and only removes
   expect(fs.readFileSync(history, "utf8")).toBe(`${ids[1]}\n${ids[2]}\n${ids[3]}\n`);
 });
 
-test("planUpload unlinks changed and removed files and uploads changed and new ones", () => {
-  expect(planUpload({ "a.py": "1", "b.py": "2", "gone.py": "3" }, { "a.py": "1", "b.py": "22", "new.py": "4" })).toEqual({
-    remove: ["b.py", "gone.py"],
-    upload: ["b.py", "new.py"],
+describe("seedReleaseScript", () => {
+  const shIn = (script: string, input: string) => execFileSync("/bin/sh", ["-c", script], { encoding: "utf8", input });
+
+  test("carries over only files unchanged between the two manifests", () => {
+    expect(carriedOver({ "a.py": "1", "b.py": "2", "gone.py": "3", "e.wsgi": "9" }, { "a.py": "1", "b.py": "22", "new.py": "4", "e.wsgi": "9" }, ["e.wsgi"])).toEqual({ "a.py": "1" });
+  });
+
+  test("copies files with their deployed content, from the store first, never as hard links; names the ones edited on the host", () => {
+    const prev = path.join(root, "prev");
+    const next = path.join(root, "next");
+    const store = path.join(root, ".objects");
+    fs.mkdirSync(path.join(prev, "pkg"), { recursive: true });
+    fs.mkdirSync(next);
+    fs.mkdirSync(store);
+    fs.writeFileSync(path.join(prev, "app.py"), "app = 1\n", { mode: 0o600 });
+    fs.writeFileSync(path.join(prev, "pkg/run.sh"), "#!/bin/sh\n", { mode: 0o700 });
+    fs.writeFileSync(path.join(prev, "views.py"), "v = 1\n# edited by hand\n");
+    fs.writeFileSync(path.join(prev, "lost.py"), "l = 1\n# edited by hand\n");
+    fs.writeFileSync(path.join(store, sha256Hex("v = 1\n")), "v = 1\n", { mode: 0o400 });
+    fs.symlinkSync("app.py", path.join(prev, "linked.py"));
+    const want = { "app.py": sha256Hex("app = 1\n"), "pkg/run.sh": sha256Hex("#!/bin/sh\n"), "views.py": sha256Hex("v = 1\n"), "lost.py": sha256Hex("l = 1\n"), "linked.py": sha256Hex("app = 1\n"), "gone.py": sha256Hex("x") };
+    const seed = parseSeedOutput(shIn(seedReleaseScript("/usr/bin/python3", prev, next, store), JSON.stringify(want)));
+    expect(seed).toEqual({ upload: ["gone.py", "linked.py", "lost.py"], edited: ["lost.py", "views.py"] });
+    // The store held views.py's deployed content: the hand edit is not carried over.
+    expect(fs.readFileSync(path.join(next, "views.py"), "utf8")).toBe("v = 1\n");
+    expect(fs.readFileSync(path.join(next, "app.py"), "utf8")).toBe("app = 1\n");
+    expect(fs.statSync(path.join(next, "app.py")).ino).not.toBe(fs.statSync(path.join(prev, "app.py")).ino);
+    expect(fs.statSync(path.join(next, "app.py")).nlink).toBe(1);
+    expect(fs.statSync(path.join(next, "pkg/run.sh")).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(next, "app.py")).mtimeMs).toBe(fs.statSync(path.join(prev, "app.py")).mtimeMs);
+    expect(fs.existsSync(path.join(next, "lost.py"))).toBe(false);
+    // An in-place edit of the new release's file leaves the previous one as it was.
+    fs.appendFileSync(path.join(next, "app.py"), "app = 2\n");
+    expect(fs.readFileSync(path.join(prev, "app.py"), "utf8")).toBe("app = 1\n");
+  });
+
+  test("an answer that is not the seed's JSON is unreadable", () => {
+    expect(parseSeedOutput("Welcome\n")).toBeUndefined();
+    expect(parseSeedOutput('{"upload": [1], "edited": []}')).toBeUndefined();
+    expect(parseSeedOutput('{"upload": [], "edited": []}\n')).toEqual({ upload: [], edited: [] });
+  });
+
+  test("the store gets a 0400 copy of each content of the serving release, and loses what no release names", () => {
+    const releases = path.join(root, "releases");
+    const a = path.join(releases, "aaaaaaaaaaaaaaaa");
+    const b = path.join(releases, "bbbbbbbbbbbbbbbb");
+    fs.mkdirSync(a, { recursive: true });
+    fs.mkdirSync(b);
+    const store = path.join(releases, ".objects");
+    fs.writeFileSync(path.join(a, "app.py"), "app = 1\n");
+    fs.writeFileSync(path.join(a, "edited.py"), "edited since\n");
+    fs.writeFileSync(path.join(a, ".webshare-manifest.json"), JSON.stringify({ "app.py": sha256Hex("app = 1\n"), "edited.py": sha256Hex("e = 1\n") }));
+    fs.writeFileSync(path.join(b, ".webshare-manifest.json"), JSON.stringify({ "old.py": sha256Hex("old\n") }));
+    fs.mkdirSync(store);
+    fs.writeFileSync(path.join(store, sha256Hex("old\n")), "old\n");
+    fs.writeFileSync(path.join(store, sha256Hex("unnamed\n")), "unnamed\n");
+    expect(sh(storeObjectsScript("/usr/bin/python3", releases, "aaaaaaaaaaaaaaaa"))).toBe("1 1\n");
+    expect(fs.readdirSync(store).sort()).toEqual([sha256Hex("app = 1\n"), sha256Hex("old\n")].sort());
+    expect(fs.statSync(path.join(store, sha256Hex("app = 1\n"))).mode & 0o777).toBe(0o400);
+    expect(fs.statSync(store).mode & 0o777).toBe(0o700);
   });
 });
 
