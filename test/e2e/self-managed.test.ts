@@ -67,6 +67,25 @@ test("mod_wsgi timeouts, lang and locale reach WSGIDaemonProcess and Apache take
   expect(response.body).toContain("greeting 1.0.0");
 });
 
+test("an app that hangs at start in its daemon: Apache is reloaded and the old release proven serving before the tool says so", async () => {
+  // Hangs only under mod_wsgi, so only the verify after the switch can catch it. In self mode
+  // the user's Apache runs as the user: the switch back reloads it (which restarts the daemon
+  // processes) instead of signalling the user's processes, the master among them.
+  const app = project.read("app.py");
+  project.write("app.py", `import sys, time\nif 'mod_wsgi' in sys.modules:\n    time.sleep(600)\n${app}`);
+  try {
+    const result = project.deploy({ WEBSHARE_HEALTH_TIMEOUT: "8" });
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/reloaded Apache \(its daemon processes restart\): [0-9a-f]{16} did not fail with a steady error, so a process may hang in loading it/);
+    expect(result.output).toMatch(/switched back to the previous release [0-9a-f]{16}, which serves again \(verified\)/);
+    const responses = await Promise.all(Array.from({ length: 12 }, () => httpGet(target.url)));
+    expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
+    for (const response of responses) expect(response.body).toContain("greeting 1.0.0");
+  } finally {
+    project.write("app.py", app);
+  }
+});
+
 test("destroy removes the config and Apache stops routing to the app", async () => {
   const result = project.cdktf(["destroy", "--auto-approve", "selfsite"]);
   expect(result.code).toBe(0);
