@@ -17,7 +17,9 @@ import type { ConnectionSpec } from "../../lib/spec";
  * each connection there is served by `sshd -i` started INSIDE the namespace, so the jump
  * host, and only it, can open a direct-tcpip channel to the target.
  */
-const JUMP_PORT = Number(process.env.WEBSHARE_JUMP_PORT ?? "2503");
+// The jump host's front door is in the machine's own namespace, where another test run may
+// be listening: a free port is picked by the bridge (0) unless WEBSHARE_JUMP_PORT names one.
+let JUMP_PORT = Number(process.env.WEBSHARE_JUMP_PORT ?? "0");
 const TARGET_PORT = Number(process.env.WEBSHARE_JUMP_TARGET_PORT ?? "2504");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-jump-"));
 let target: Target;
@@ -32,10 +34,10 @@ const wheelhouse = path.join(dir, "wheels");
 
 const inNetns = (args: string[]) => execFileSync("nsenter", ["-t", String(netns.pid), "-n", ...args], { stdio: ["ignore", "pipe", "inherit"] });
 
-function waitForLine(child: ChildProcess, text: string): Promise<void> {
+function waitForLine(child: ChildProcess, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = "";
-    child.stdout?.on("data", (b: Buffer) => ((out += b.toString()), out.includes(text) && resolve()));
+    child.stdout?.on("data", (b: Buffer) => ((out += b.toString()), out.includes(text) && resolve(out)));
     child.on("exit", (code) => reject(new Error(`exited ${code} before saying ${text}`)));
   });
 }
@@ -79,7 +81,8 @@ beforeAll(async () => {
     { mode: 0o600 },
   );
   bridge = spawn(process.execPath, [path.join(__dirname, "../support/jump-bridge.js"), String(JUMP_PORT), String(netns.pid), jumpConfig, jumpLog], { stdio: ["ignore", "pipe", "inherit"] });
-  await waitForLine(bridge, "ready");
+  JUMP_PORT = Number(/ready (\d+)/.exec(await waitForLine(bridge, "\n"))?.[1]);
+  if (!(JUMP_PORT > 0)) throw new Error("the jump bridge did not say which port it listens on");
 
   // What a platform team hands out: an ssh config with aliases and a hashed known_hosts.
   fs.writeFileSync(
