@@ -61,6 +61,8 @@ interface ReleaseState {
   readonly previousManifest: Record<string, string>;
   /** What the unit record says the live release was deployed from. */
   readonly recorded: RecordedSource;
+  /** The installed Apache config (undefined: none). */
+  readonly apacheConfig?: string;
 }
 
 export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: DeployAppOptions = {}): Promise<void> {
@@ -76,13 +78,13 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   // Before the Apache config, so a release that fails them leaves the installed config alone.
   await checkImport(ctx, spec, target);
   await runReleaseCommands(ctx, spec, target, state);
-  const config = await installApacheConfig(ctx, spec, inputs.apacheConfig);
+  const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig });
   // Steps that must finish before the new release serves go here.
   await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);
-  await writeUnitRecord(ctx, spec, target.releaseId, { recorded: state.recorded, unchanged: state.previousId === target.releaseId });
   if (options.forceRebuild) await retireDriftedRelease(ctx, target, state);
   // The store keeps a pristine copy of each file content the kept releases hold (lifecycle/release-seed.ts).
-  await ctx.session.run(ctx.place, "prune old releases", `${pruneScript(spec.host.python, target.releasesDir, `${target.releasesDir}/.history`, target.releaseId, spec.keep)} && ${storeObjectsScript(spec.host.python, target.releasesDir, target.releaseId)}`);
+  const prune = `${pruneScript(spec.host.python, target.releasesDir, `${target.releasesDir}/.history`, target.releaseId, spec.keep)} && ${storeObjectsScript(spec.host.python, target.releasesDir, target.releaseId)}`;
+  await writeUnitRecord(ctx, spec, target.releaseId, { recorded: state.recorded, unchanged: state.previousId === target.releaseId }, prune);
 }
 
 function releaseTarget(spec: AppUnitSpec, options: DeployAppOptions): ReleaseTarget {
@@ -95,8 +97,9 @@ function releaseTarget(spec: AppUnitSpec, options: DeployAppOptions): ReleaseTar
 }
 
 /**
- * One round trip: the live link's target, whether this release is already there, and the
- * live release's manifest (what the upload can hard-link instead of sending).
+ * One round trip: the live link's target, whether this release is already there, the unit
+ * record, the installed Apache config (compared before it is rewritten), and the live
+ * release's manifest (what the upload can copy on the host instead of sending).
  */
 async function readReleaseState(ctx: StepContext, spec: AppUnitSpec, target: ReleaseTarget): Promise<ReleaseState> {
   const appLink = abs(spec.host, spec.appDir);
@@ -105,15 +108,47 @@ async function readReleaseState(ctx: StepContext, spec: AppUnitSpec, target: Rel
     "read current release",
     `${readLinkScript(appLink)}; echo '--'; { [ -f ${quote(target.releaseDir + "/" + READY)} ] && echo ready; } || echo missing; echo '--'; ` +
       `${lastVerifiedScript(unitRecordPath(spec.host, spec.unit), target.releasesDir)}; echo '--'; ` +
+      `${configReadScript(apacheConfigPath(spec))}; ` +
       `{ cd ${quote(path.posix.dirname(appLink))} 2>/dev/null && cat -- "$(readlink ${quote(path.posix.basename(appLink))})/${MANIFEST}" 2>/dev/null; } || true`,
   );
-  const [linkOut, readyOut, verifiedOut, ...manifest] = state.stdout.split("--\n");
-  const manifestOut = manifest.join("--\n");
+  const [linkOut, readyOut, verifiedOut, afterRecord = ""] = splitParts(state.stdout, "--\n", 3);
+  const { config: apacheConfig, rest: manifestOut } = parseConfigRead(afterRecord);
   const previousTarget = linkOut.trim();
   const previousDir = previousTarget === "" ? undefined : path.posix.resolve(path.posix.dirname(appLink), previousTarget);
   const previousId = previousDir !== undefined && path.posix.dirname(previousDir) === target.releasesDir ? path.posix.basename(previousDir) : undefined;
   const { lastVerified, recorded } = parseLastVerified(verifiedOut);
-  return { previousDir, previousId, lastVerified, recorded, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut) };
+  return { previousDir, previousId, lastVerified, recorded, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut), ...(apacheConfig !== undefined && { apacheConfig }) };
+}
+
+/** The first `count` parts of `text` split on `separator`, then the rest unsplit. */
+function splitParts(text: string, separator: string, count: number): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (parts.length < count) {
+    const at = rest.indexOf(separator);
+    if (at < 0) break;
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at + separator.length);
+  }
+  return [...parts, rest];
+}
+
+/**
+ * Shell text printing a file's byte count and content (or `absent`), then a newline: the
+ * count says where the content ends, whatever the content holds (even our separators).
+ */
+export function configReadScript(file: string): string {
+  return `if [ -f ${quote(file)} ] && [ -r ${quote(file)} ]; then wc -c < ${quote(file)} && cat -- ${quote(file)} && echo; else echo absent; fi`;
+}
+
+/** What configReadScript printed, and the text after it (pure). */
+export function parseConfigRead(text: string): { config?: string; rest: string } {
+  const nl = text.indexOf("\n");
+  const head = text.slice(0, nl).trim();
+  if (head === "absent" || nl < 0) return { rest: text.slice(nl + 1) };
+  const bytes = Buffer.from(text.slice(nl + 1), "utf8");
+  const size = Number(head);
+  return { config: bytes.subarray(0, size).toString("utf8"), rest: bytes.subarray(size + 1).toString("utf8") };
 }
 
 /**
@@ -131,7 +166,9 @@ async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: Releas
     const before = state.previousId !== undefined && state.previousId !== releaseId && !options.forceRebuild ? state.previousManifest : {};
     const carry = carriedOver(before, target.files, [entryPoint]);
     // 0700 while it is built: no other user reaches a file before its mode is final (at the switch).
-    const fresh = allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ["mkdir", "-p", releaseDir], ["chmod", "0700", releaseDir]]);
+    // Every dir a file of the release needs is made now, so the files all go in one transfer.
+    const dirs = [...new Set(Object.keys(target.files).map((f) => path.posix.dirname(`${releaseDir}/${f}`)))].filter((d) => d !== releaseDir);
+    const fresh = allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ["mkdir", "-p", releaseDir], ["chmod", "0700", releaseDir], ...(dirs.length > 0 ? [["mkdir", "-p", ...dirs]] : [])]);
     const seeded = Object.keys(carry).length === 0 ? undefined : await session.run(place, "upload app", `${fresh} && ${seedReleaseScript(spec.host.python, state.previousDir!, releaseDir, objectStore(releasesDir))}`, { stdin: JSON.stringify(carry) });
     if (seeded === undefined) await session.run(place, "upload app", fresh);
     const seed = seeded === undefined ? { upload: [], edited: [] } : parseSeedOutput(seeded.stdout);
@@ -140,12 +177,14 @@ async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: Releas
     const removed = Object.keys(before).filter((f) => !(f in target.files)).length;
     const notCopied = new Set(seed.upload);
     const upload = Object.keys(target.files).filter((f) => !(f in carry) || notCopied.has(f));
-    const dirs = [...new Set(upload.map((f) => path.posix.dirname(`${releaseDir}/${f}`)))];
     try {
-      if (dirs.length > 0) await session.run(place, "upload app", commandLine(["mkdir", "-p", ...dirs]));
-      await session.putFiles(place, "upload app", upload.filter((f) => f !== entryPoint).map((f) => uploadEntry(spec, f, releaseDir)));
-      await session.writeFileAtomic(place, "write entry point", `${releaseDir}/${entryPoint}`, inputs.entryPointText);
-      await session.writeFileAtomic(place, "upload app", `${releaseDir}/${MANIFEST}`, JSON.stringify(target.files, null, 2) + "\n");
+      // One transfer: the changed files, the generated entry point and the manifest (the
+      // release dir is new and not served, so in-place writes are safe; 0600 like before).
+      await session.putFiles(place, "upload app", [
+        ...upload.filter((f) => f !== entryPoint).map((f) => uploadEntry(spec, f, releaseDir)),
+        { remote: `${releaseDir}/${entryPoint}`, content: inputs.entryPointText, mode: 0o600 },
+        { remote: `${releaseDir}/${MANIFEST}`, content: JSON.stringify(target.files, null, 2) + "\n", mode: 0o600 },
+      ]);
     } catch (e) {
       // A half-uploaded release (a full disk, a dropped connection) is never left behind.
       await session.runRaw(place, "clean up failed upload", commandLine(["rm", "-rf", releaseDir])).catch(() => undefined);
@@ -233,12 +272,12 @@ export interface ConfigChange {
   readonly previous?: string;
 }
 
-export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, text: string): Promise<ConfigChange> {
+/** `known.previous`: the installed config as already read in this run (undefined: none); read here when `known` is not given. */
+export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, text: string, known?: { previous?: string }): Promise<ConfigChange> {
   const { session, place, progress } = ctx;
   const host = spec.host;
   const target = apacheConfigPath(spec);
-  const current = await session.runRaw(place, "read Apache config", commandLine(["cat", target]));
-  const previous = current.code === 0 ? current.stdout : undefined;
+  const previous = known !== undefined ? known.previous : await readConfig(ctx, target);
   if (previous === text) return { changed: false, previous };
 
   if (host.apache.mode === "managed") {
@@ -258,6 +297,11 @@ export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, t
     }
     return { changed: true, previous };
   }, () => `(${target})`);
+}
+
+async function readConfig(ctx: StepContext, target: string): Promise<string | undefined> {
+  const current = await ctx.session.runRaw(ctx.place, "read Apache config", commandLine(["cat", target]));
+  return current.code === 0 ? current.stdout : undefined;
 }
 
 /** Shell text: put the previous config back (or remove the new one when there was none). */

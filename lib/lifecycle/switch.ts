@@ -60,3 +60,13 @@ export function removeIfEmpty(dir: string): string {
   // A unit destroyed before it ever deployed has no such directory: nothing to remove.
   return `{ [ ! -d ${quote(dir)} ] || ${commandLine(["rmdir", "--ignore-fail-on-non-empty", dir])}; }`;
 }
+
+/**
+ * Shell text writing the command's stdin to `file` with mode 0600 (a temp file beside it made
+ * under umask 077, then one rename; no temp file stays on failure): a file write that shares
+ * the exchange of the command it precedes.
+ */
+export function stdinToFileScript(file: string): string {
+  const temp = `${file}.webshare-tmp`;
+  return `{ { (umask 077 && cat > ${quote(temp)}) && ${commandLine(["mv", "-f", temp, file])}; } || { ${commandLine(["rm", "-f", temp])}; false; }; }`;
+}

@@ -8,7 +8,7 @@ import { plural } from "../plural";
 import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
 import { assertMatchesModWsgi, probePython, ProbeResult as PythonProbe } from "./python-probe";
 import { majorMinor } from "../python-compat";
-import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
+import { pruneScript, readLinkScript, removeIfEmpty, stdinToFileScript } from "./switch";
 import { recordPidAndRun, stopOrphanScript } from "./build-guard";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { rebuildId } from "./rebuild";
@@ -68,8 +68,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   await switchVerifyRevert(ctx, venvSwitchover(ctx, spec, target, state, inputs), spec.host);
   if (options.forceRebuild) await retireDriftedVenv(ctx, spec, target, state);
   if (spec.localFreezeFile !== undefined) fs.writeFileSync(spec.localFreezeFile, freeze);
-  await writeUnitRecord(ctx, spec, target.venvId, { recorded: state.recorded, unchanged: path.posix.basename(state.previousTarget) === target.venvId });
-  await ctx.session.run(ctx.place, "prune old venvs", pruneScript(spec.host.python, target.venvsDir, `${target.venvsDir}/.history`, target.venvId, spec.keep));
+  await writeUnitRecord(ctx, spec, target.venvId, { recorded: state.recorded, unchanged: path.posix.basename(state.previousTarget) === target.venvId }, pruneScript(spec.host.python, target.venvsDir, `${target.venvsDir}/.history`, target.venvId, spec.keep));
   const count = freeze.trim().split("\n").filter((l) => l !== "").length;
   ctx.progress.info(`venv ready: ${plural(count, "package")} recorded in ${spec.freezePath}${spec.localFreezeFile ? ` and ${spec.localFreezeFile}` : ""}`);
 }
@@ -126,15 +125,16 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   const seed = pipSeedDir(hostSeedsDir(spec.host), probe);
   const createVenv = () => progress.step("create venv", async () => {
     // One round trip: stop a build of this dir whose connection dropped (it may still run),
-    // start the dir afresh, build the pip seed if this Python has none yet, link pip from it.
+    // start the dir afresh, write the requirements pip installs (from stdin, before anything
+    // else could read it), build the pip seed if this Python has none yet, link pip from it.
     const out = await session.run(
       place,
       "create venv",
-      [stopOrphanScript(pidFile, venvDir), allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]), seededVenvScript(spec.host.python, seed, venvDir, pipScriptNames(probe.version))].join(" && "),
+      [stopOrphanScript(pidFile, venvDir), allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]), stdinToFileScript(remoteInstallFile), seededVenvScript(spec.host.python, seed, venvDir, pipScriptNames(probe.version))].join(" && "),
+      { stdin: inputs.installText },
     );
     const lines = out.stdout.split("\n").map((l) => l.trim());
     for (const stopped of lines.filter((l) => l.startsWith("stopped "))) progress.info(`${stopped}: a build of ${venvId} left running by an interrupted deploy`);
-    await session.writeFileAtomic(place, "create venv", remoteInstallFile, inputs.installText);
     return lines.includes(SEED_BUILT);
   }, (built) => `(${venvId}; pip ${built ? `seed built first: ${path.posix.basename(seed)}` : "linked from the seed"})`);
   // The wheel upload and the venv (with a first deploy's pip seed build) touch different
@@ -195,9 +195,9 @@ function venvSwitchover(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget
     to: target.venvId,
     back,
     switchIn: async () => {
-      // The venv keeps the requirements it serves: the switch copies them into place, and so does a rollback.
-      await session.writeFileAtomic(place, "write requirements", `${target.venvDir}/${VENV_REQUIREMENTS_COPY}`, inputs.requirementsText);
-      touched = touchedSet((await session.run(place, "switch venv", venvSwitchScript(spec, target.venvDir))).stdout);
+      // The venv keeps the requirements it serves (written from stdin in the same exchange): the switch copies them into place, and so does a rollback.
+      const keepRequirements = stdinToFileScript(`${target.venvDir}/${VENV_REQUIREMENTS_COPY}`);
+      touched = touchedSet((await session.run(place, "switch venv", `${keepRequirements} && ${venvSwitchScript(spec, target.venvDir)}`, { stdin: inputs.requirementsText })).stdout);
       return `touched ${plural(touched.size, "entry point")}`;
     },
     verify: () => verifyVenv(ctx, spec, target.venvId, touched),
@@ -215,15 +215,22 @@ async function retireDriftedVenv(ctx: StepContext, spec: VenvUnitSpec, target: V
   await ctx.session.run(ctx.place, "retire drifted venv", commandLine(["rm", "-f", ...stale]));
 }
 
-export async function writeUnitRecord(ctx: StepContext, spec: UnitSpec, current: string, source: { recorded: RecordedSource; unchanged: boolean } = { recorded: {}, unchanged: false }): Promise<void> {
+export async function writeUnitRecord(ctx: StepContext, spec: UnitSpec, current: string, source: { recorded: RecordedSource; unchanged: boolean } = { recorded: {}, unchanged: false }, then?: string): Promise<void> {
+  const record = unitRecordScript(ctx, spec, current, source);
+  // One round trip: the record arrives on stdin, lands in a temp file, then one rename; `then` (the prune) runs in the same exchange.
+  await ctx.session.run(ctx.place, then === undefined ? "record unit" : "record unit and prune", then === undefined ? record.script : `${record.script} && ${then}`, { stdin: record.stdin });
+}
+
+/** Shell text writing the unit record from its stdin (a temp file, then one rename), and that stdin. */
+function unitRecordScript(ctx: StepContext, spec: UnitSpec, current: string, source: { recorded: RecordedSource; unchanged: boolean }): { script: string; stdin: string } {
   const commit = commitToRecord(ctx.checkout, source.recorded, source.unchanged);
   const record: UnitRecord = { unit: spec.unit, kind: spec.kind, instance: ctx.instance, current, deployedAt: new Date().toISOString(), ...(commit !== undefined && { commit }), ...recordOwnership(spec) };
   const file = unitRecordPath(spec.host, spec.unit);
-  // One round trip: the record arrives on stdin, lands in a temp file, then one rename.
   const temp = `${file}.webshare-tmp`;
-  await ctx.session.run(ctx.place, "record unit", `${commandLine(["mkdir", "-p", path.posix.dirname(file)])} && { { cat > ${quote(temp)} && ${commandLine(["mv", "-f", temp, file])}; } || { ${commandLine(["rm", "-f", temp])}; false; }; }`, {
+  return {
+    script: `${commandLine(["mkdir", "-p", path.posix.dirname(file)])} && { { cat > ${quote(temp)} && ${commandLine(["mv", "-f", temp, file])}; } || { ${commandLine(["rm", "-f", temp])}; false; }; }`,
     stdin: JSON.stringify(record, null, 2) + "\n",
-  });
+  };
 }
 
 /** Text before and after the first separator (after is "" when there is none). */

@@ -116,7 +116,7 @@ export class BrokeredSession implements RemoteSession {
 
   async putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length === 0) return;
-    await this.call({ op: "putFiles", place, step, files: files.map((f) => ({ local: path.resolve(f.local), remote: f.remote, mode: f.mode })) });
+    await this.call({ op: "putFiles", place, step, files: files.map((f) => ("local" in f ? { local: path.resolve(f.local), remote: f.remote, mode: f.mode } : { content: toWireContent(f.content), remote: f.remote, mode: f.mode })) });
   }
 
   dispose(): void {

@@ -24,7 +24,7 @@ const brokerRequest = z.discriminatedUnion("op", [
   z.object({ id: z.number(), op: z.literal("run"), ...command }),
   z.object({ id: z.number(), op: z.literal("runRaw"), ...command }),
   z.object({ id: z.number(), op: z.literal("writeFileAtomic"), place, step: z.string(), remotePath: z.string(), content: wireContent, mode: z.number().optional() }),
-  z.object({ id: z.number(), op: z.literal("putFiles"), place, step: z.string(), files: z.array(z.object({ local: z.string(), remote: z.string(), mode: z.number().optional() })) }),
+  z.object({ id: z.number(), op: z.literal("putFiles"), place, step: z.string(), files: z.array(z.union([z.object({ local: z.string(), remote: z.string(), mode: z.number().optional() }), z.object({ content: wireContent, remote: z.string(), mode: z.number().optional() })])) }),
 ]);
 export type BrokerRequest = z.infer<typeof brokerRequest>;
 /** A request as the client builds it, before it gets its id. */

@@ -61,8 +61,8 @@ export function serveClient(socket: net.Socket, pool: SessionPool<HostSession>, 
         return session.writeFileAtomic(request.place, request.step, request.remotePath, fromWireContent(request.content), request.mode);
       case "putFiles":
         // The client resolved them; a relative path here would depend on the broker's cwd.
-        if (request.files.some((f) => !path.isAbsolute(f.local))) throw new Error("putFiles needs absolute local paths");
-        return session.putFiles(request.place, request.step, request.files);
+        if (request.files.some((f) => "local" in f && !path.isAbsolute(f.local))) throw new Error("putFiles needs absolute local paths");
+        return session.putFiles(request.place, request.step, request.files.map((f) => ("local" in f ? f : { remote: f.remote, mode: f.mode, content: fromWireContent(f.content) })));
     }
   }
 }

@@ -1,11 +1,11 @@
 import type { Place } from "../errors";
 
-/** A local file to upload: absolute local and remote paths, and its mode on the host (default: the server's, 0644 under the usual umask). */
-export interface UploadFile {
-  readonly local: string;
-  readonly remote: string;
-  readonly mode?: number;
-}
+/**
+ * A file to upload: an absolute remote path, its mode on the host (default: the server's,
+ * 0644 under the usual umask), and either an absolute local path or the content itself (a
+ * generated file, e.g. a release's entry point and manifest: one transfer with the rest).
+ */
+export type UploadFile = { readonly remote: string; readonly mode?: number } & ({ readonly local: string } | { readonly content: string | Buffer });
 
 /** Output of one remote command. */
 export interface ExecResult {
@@ -31,7 +31,7 @@ export interface RemoteSession {
   runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }>;
   /** Write a file atomically: a temp file beside it (created with `mode`, default 0600), then one POSIX rename over the old one. */
   writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode?: number): Promise<void>;
-  /** Upload local files (absolute local -> absolute remote paths; parent dirs must exist). */
+  /** Upload files, all in one transfer (parent dirs must exist; written in place, not atomically: for a dir nothing serves yet). */
   putFiles(place: Place, step: string, files: UploadFile[]): Promise<void>;
   /** Close this session; later calls fail as after a dropped connection. */
   dispose(): void;

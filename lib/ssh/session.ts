@@ -438,7 +438,7 @@ export class HostSession implements RemoteSession {
     if (agent !== undefined) {
       // All files in one request: one round trip for the whole upload. Each is created with
       // its mode (chmod-ed before its content is written), in place, as SFTP did.
-      const request = files.map((f) => ({ path: f.remote, mode: f.mode, atomic: false, content: { local: f.local } }));
+      const request = files.map((f) => ({ path: f.remote, mode: f.mode, atomic: false, content: "local" in f ? { local: f.local } : Buffer.from(f.content) }));
       const reply = await this.viaAgent(place, step, () => agent.request({ files: request }));
       if ("error" in reply.exit) {
         const at = reply.exit.left[0] ?? files[0]!.remote;
@@ -449,12 +449,18 @@ export class HostSession implements RemoteSession {
     const sftp = await this.sftp(place, step);
     const done = new Set<string>();
     try {
+      // Generated files: created with their mode (sftp open with attributes), then written.
+      for (const f of files) {
+        if ("local" in f) continue;
+        await new Promise<void>((resolve, reject) => sftp.writeFile(f.remote, f.content, f.mode === undefined ? {} : { mode: f.mode }, (e) => (e ? reject(e) : resolve())));
+        done.add(f.remote);
+      }
       // Grouped by mode: each file is chmod-ed to its mode right after it is created, before its content is written.
-      const byMode = new Map<number | undefined, UploadFile[]>();
-      for (const f of files) byMode.set(f.mode, [...(byMode.get(f.mode) ?? []), f]);
+      const byMode = new Map<number | undefined, { local: string; remote: string }[]>();
+      for (const f of files) if ("local" in f) byMode.set(f.mode, [...(byMode.get(f.mode) ?? []), { local: f.local, remote: f.remote }]);
       for (const [mode, group] of byMode) {
         await this.ssh.putFiles(
-          group.map((f) => ({ local: f.local, remote: f.remote })),
+          group,
           { sftp, concurrency: 8, transferOptions: mode === undefined ? {} : { mode }, },
         ).catch((e: Error & { transferred?: { remote: string }[] }) => {
           for (const t of e.transferred ?? []) done.add(t.remote);

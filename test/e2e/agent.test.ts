@@ -60,6 +60,26 @@ test("output, exit codes and stdin round-trip byte for byte, as over per-command
   }
 });
 
+test.each([["the agent", undefined], ["SFTP (agent off)", "off"]])("one upload of local files and generated content through %s: modes and bytes as given", async (_, agent) => {
+  const session = await open(agent);
+  const local = fs.mkdtempSync(path.join(os.tmpdir(), "agent-test-"));
+  const sub = `${dir()}/mixed-${agent ?? "agent"}`;
+  fs.writeFileSync(path.join(local, "app.py"), "app = 1\n");
+  try {
+    await session.run(place(), "prepare", `mkdir -p ${sub}`);
+    await session.putFiles(place(), "upload", [
+      { local: path.join(local, "app.py"), remote: `${sub}/app.py`, mode: 0o644 },
+      { remote: `${sub}/entry ü.wsgi`, content: "print('$(x) ü')\n", mode: 0o600 },
+      { remote: `${sub}/manifest.bin`, content: Buffer.from([0, 10, 255]), mode: 0o640 },
+    ]);
+    const listing = sshRun(target, `cd ${sub} && stat -c '%a %s %n' app.py 'entry ü.wsgi' manifest.bin && cat 'entry ü.wsgi' && od -An -tx1 manifest.bin`);
+    expect(listing.trim().split("\n").map((l) => l.trim())).toEqual(["644 8 app.py", "600 17 entry ü.wsgi", "640 3 manifest.bin", "print('$(x) ü')", "00 0a ff"]);
+  } finally {
+    session.dispose();
+    fs.rmSync(local, { recursive: true, force: true });
+  }
+});
+
 test("requests run concurrently on the one channel", async () => {
   const session = await open();
   try {

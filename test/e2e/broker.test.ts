@@ -94,12 +94,12 @@ test("clients in this process and in child processes share one SSH login", async
     const outputs = await Promise.all(sessions.flatMap((s, i) => [1, 2, 3, 4].map((j) => s.run(place(), "echo", `echo ${i}-${j}`))));
     await Promise.all([
       sessions[1]!.writeFileAtomic(place(), "write", `${dir}/written.bin`, Buffer.from([0, 1, 2, 255])),
-      sessions[2]!.putFiles(place(), "upload", [{ local, remote: `${dir}/upload.txt` }]),
+      sessions[2]!.putFiles(place(), "upload", [{ local, remote: `${dir}/upload.txt` }, { remote: `${dir}/generated.txt`, content: Buffer.from(" generated ü") }]),
     ]);
-    const read = await sessions[0]!.run(place(), "read back", `od -An -tx1 ${dir}/written.bin; cat ${dir}/upload.txt; rm -rf ${dir}`);
+    const read = await sessions[0]!.run(place(), "read back", `od -An -tx1 ${dir}/written.bin; cat ${dir}/upload.txt ${dir}/generated.txt; rm -rf ${dir}`);
 
     expect(outputs.map((o) => o.stdout.trim())).toEqual(["0-1", "0-2", "0-3", "0-4", "1-1", "1-2", "1-3", "1-4", "2-1", "2-2", "2-3", "2-4"]);
-    expect(read.stdout.replace(/\s+/g, " ").trim()).toBe("00 01 02 ff uploaded");
+    expect(read.stdout.replace(/\s+/g, " ").trim()).toBe("00 01 02 ff uploaded generated ü");
     expect(sessions.every(isShared)).toBe(true);
     expect(sessions[0]!.hostKey).toBe(target.hostKey);
     const results = await Promise.all(spawned.map((s) => s.done));

@@ -76,7 +76,8 @@ export class LocalShellSession implements RemoteSession {
     if (files.length === 0) return;
     this.check(place, step);
     for (const f of files) {
-      fs.copyFileSync(f.local, f.remote);
+      if ("local" in f) fs.copyFileSync(f.local, f.remote);
+      else fs.writeFileSync(f.remote, f.content);
       fs.chmodSync(f.remote, f.mode ?? 0o644);
     }
   }

@@ -173,6 +173,23 @@ describe("venv deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] venv ${first} already built for these inputs: reusing it`);
   });
 
+  it("a build writes its requirements in the exchange that creates the venv; going back to a kept venv costs four exchanges", async () => {
+    await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
+    const first = live("private/venv");
+    world.session.steps.length = 0;
+    await deployVenvSeeded(world.ctx, venvSpec("2.0.0"));
+    expect(world.session.steps.filter((s) => s === "create venv")).toHaveLength(1);
+    expect(read("private/requirements.txt")).toContain("webshare-greeting");
+    expect(read("private/freeze.txt")).toContain("webshare-greeting==2.0.0");
+    world.session.steps.length = 0;
+    await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
+    expect(live("private/venv")).toBe(first);
+    // The requirements copy travels with the switch, the record with the prune.
+    expect(world.session.steps).toEqual(["check Python", "look for an existing venv", "switch venv", "record unit and prune"]);
+    expect(read("private/freeze.txt")).toContain("webshare-greeting==1.0.0");
+    expect(fs.statSync(path.join(world.home, "private/venv/.webshare-requirements.txt")).mode & 0o777).toBe(0o600);
+  });
+
   it("refuses a lock edited after the plan, names it, and changes nothing on the host", async () => {
     const spec = venvSpec("1.0.0");
     fs.writeFileSync(spec.lockFile!, "webshare-greeting==2.0.0\n");
@@ -278,6 +295,17 @@ describe("app deploy", () => {
     expect(live("public")).toBe(first);
     expect(world.session.steps).not.toContain("upload app");
     expect(world.lines).toContainEqual(`[t/unit] release ${first} already on the host: reusing it`);
+  });
+
+  it("a code change costs five exchanges with the host (six with the import check): read, seed, one upload of every file, switch, record", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "lib/util.py": "u = 1\n", "static/site.css": "a {}\n" }));
+    world.session.steps.length = 0;
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 2\n", "lib/util.py": "u = 1\n", "static/site.css": "a {}\n" }));
+    // The Apache config is read with the release state; the entry point and manifest travel with the changed file.
+    expect(world.session.steps).toEqual(["read current release", "upload app", "upload app", "switch release", "record unit and prune"]);
+    expect(fs.readFileSync(path.join(world.home, "public/app.py"), "utf8")).toBe("app = 2\n");
+    expect(fs.readFileSync(path.join(world.home, "public/lib/util.py"), "utf8")).toBe("u = 1\n");
+    expect(fs.existsSync(path.join(world.home, "public/wwwshare.wsgi"))).toBe(true);
   });
 
   it("refuses app files edited after the plan, naming them", async () => {

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { pruneScript, switchSymlinkScript, touchExistingScript } from "../../lib/lifecycle/switch";
 import { carriedOver, parseSeedOutput, seedReleaseScript, storeObjectsScript } from "../../lib/lifecycle/release-seed";
 import { sha256Hex } from "../../lib/hash";
-import { removeIfEmpty } from "../../lib/lifecycle/switch";
+import { removeIfEmpty, stdinToFileScript } from "../../lib/lifecycle/switch";
+import { configReadScript, parseConfigRead } from "../../lib/lifecycle/app";
 import { pipScriptNames, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
 import { deployKey } from "../../constructs/unit-resource";
 import { ApacheMode, Venv, WebshareHost } from "../../constructs";
@@ -184,5 +185,37 @@ describe("removeIfEmpty", () => {
     sh(`${removeIfEmpty(empty)} && ${removeIfEmpty(full)} && ${removeIfEmpty(path.join(root, "never-made"))}`);
     expect(fs.existsSync(empty)).toBe(false);
     expect(fs.readdirSync(full)).toEqual(["database.yml"]);
+  });
+});
+
+describe("configReadScript: the Apache config read in the same exchange as the release state", () => {
+  test.each([
+    ["text with our separators in it", "# a\n--\n--\nWSGIDaemonProcess x\n"],
+    ["no trailing newline, multibyte", "# caf\u00e9 \u2603\n--"],
+    ["empty", ""],
+  ])("%s comes back byte for byte, and what follows it is kept apart", (_, text) => {
+    const file = path.join(root, "app.conf");
+    fs.writeFileSync(file, text);
+    const read = parseConfigRead(sh(`${configReadScript(file)}; printf 'AFTER--\\n'`));
+    expect(read.config).toBe(text);
+    expect(read.rest).toBe("AFTER--\n");
+  });
+
+  test("a missing file reads as none", () => {
+    const read = parseConfigRead(sh(`${configReadScript(path.join(root, "none.conf"))}; printf rest`));
+    expect(read).toEqual({ rest: "rest" });
+  });
+});
+
+describe("stdinToFileScript", () => {
+  test("writes stdin to the file with mode 0600 and leaves no temp file, also when the write fails", () => {
+    const file = path.join(root, "dir", "requirements.txt");
+    fs.mkdirSync(path.dirname(file));
+    execFileSync("/bin/sh", ["-c", `${stdinToFileScript(file)} && echo done`], { input: "a==1\n$(x)\n" });
+    expect(fs.readFileSync(file, "utf8")).toBe("a==1\n$(x)\n");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const missing = path.join(root, "no-such-dir", "f");
+    expect(() => execFileSync("/bin/sh", ["-c", stdinToFileScript(missing)], { input: "x", stdio: "pipe" })).toThrow();
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["requirements.txt"]);
   });
 });
