@@ -540,7 +540,7 @@ async function main(): Promise<void> {
             const load = os.loadavg()[0];
             const { seconds, result } = timed(() => run.deploy());
             const connections = sshLogins() - before;
-            const link = proxy === undefined ? undefined : countsBetween(linkBefore!, await proxy.counts());
+            const link = proxy === undefined ? undefined : countsBetween(linkBefore!, await proxy.settledCounts());
             const problem = result.problem ?? (await checkServes(target.url, scenario.expect));
             runs.push({ tool, repeat, scenario: scenario.id, rttMs, seconds, ok: problem === undefined, connections, link, problem, steps: result.steps, load });
             if (scenario.id === "noop" && run.noopPhases !== undefined && problem === undefined) {

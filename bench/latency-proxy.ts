@@ -155,6 +155,11 @@ export class LatencyProxy {
     return { ...this.totals };
   }
 
+  /** Sockets (either side) not closed yet: a connection whose end is still on its way through the delay. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -217,12 +222,18 @@ export class LatencyProxy {
 
 /** Messages over the IPC channel of a proxy process. */
 type ToProxy = { type: "counts" } | { type: "close" };
-type FromProxy = { type: "listening"; port: number } | { type: "counts"; counts: LinkCounts } | { type: "error"; message: string };
+type FromProxy = { type: "listening"; port: number } | { type: "counts"; counts: LinkCounts; open: number } | { type: "error"; message: string };
 
 export interface LatencyProxyProcess {
   readonly port: number;
   readonly rttMs: number;
   counts(): Promise<LinkCounts>;
+  /**
+   * The counts once every connection through the proxy has closed (at most `timeoutMs`): the
+   * last packets of a tool that just exited (its close) are still in the delay, and would
+   * count in the next deploy's figures.
+   */
+  settledCounts(timeoutMs?: number): Promise<LinkCounts>;
   stop(): Promise<void>;
 }
 
@@ -245,20 +256,29 @@ export async function startLatencyProxyProcess(options: LatencyProxyOptions): Pr
     throw new Error(`the latency proxy did not start: ${first.type === "error" ? first.message : first.type}`);
   }
   let queue = Promise.resolve();
+  // One question at a time, so each answer meets its question.
+  const ask = (): Promise<{ counts: LinkCounts; open: number }> => {
+    const answer = queue.then(async () => {
+      const reply = next();
+      child.send({ type: "counts" } satisfies ToProxy);
+      const message = await reply;
+      if (message.type !== "counts") throw new Error(`the latency proxy answered ${message.type}`);
+      return { counts: message.counts, open: message.open };
+    });
+    queue = answer.then(() => undefined, () => undefined);
+    return answer;
+  };
   return {
     port: first.port,
     rttMs: options.rttMs,
-    // One question at a time, so each answer meets its question.
-    counts: () => {
-      const answer = queue.then(async () => {
-        const reply = next();
-        child.send({ type: "counts" } satisfies ToProxy);
-        const message = await reply;
-        if (message.type !== "counts") throw new Error(`the latency proxy answered ${message.type}`);
-        return message.counts;
-      });
-      queue = answer.then(() => undefined, () => undefined);
-      return answer;
+    counts: async () => (await ask()).counts,
+    settledCounts: async (timeoutMs = 2000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { counts, open } = await ask();
+        if (open === 0 || Date.now() > deadline) return counts;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
     stop: async () => {
       if (child.exitCode !== null) return;
@@ -288,7 +308,7 @@ async function runAsProcess(): Promise<void> {
   const proxy = await LatencyProxy.start(options);
   if (process.send !== undefined) {
     process.on("message", (message: ToProxy) => {
-      if (message.type === "counts") process.send!({ type: "counts", counts: proxy.counts() } satisfies FromProxy);
+      if (message.type === "counts") process.send!({ type: "counts", counts: proxy.counts(), open: proxy.openSockets } satisfies FromProxy);
       else void proxy.close().then(() => process.exit(0));
     });
     // The bench went away without saying so: go too.

@@ -5,7 +5,9 @@ import { synthesize } from "./synth";
 import { absoluteEngine, engineBinary, engineColorArgs, engineSource, engineUnrunnable } from "./engine";
 import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "./run-dir";
-import { startBroker } from "../ssh/broker";
+import { Broker, startBroker } from "../ssh/broker";
+import { predictChangedHosts } from "./preconnect";
+import { targetOf } from "../ssh/session";
 import { EngineOptions, engineOptionArgs } from "./engine-options";
 import { stateLockConflict } from "./state-lock";
 import * as fs from "node:fs";
@@ -51,15 +53,31 @@ export async function deployStack(stackName: string | undefined, options: Deploy
   const stack = readStack(project.outdir, stackName);
   io.log(`webshare deploy: synthesized ${stack.name} with ${JSON.stringify(project.app)} ${seconds(step)}`);
 
-  step = performance.now();
-  const init = await runLocal(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
-  if (init.code !== 0) throw errors.engineFailed(binary, "init", exitText(init.code), init.output);
-  io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
-
+  // All provisioners of this apply share one SSH connection per host through the broker.
+  // Without it (say, no writable temp dir) each provisioner connects on its own, as under cdktf.
+  const broker = await startBroker({ env: io.env, warn: io.log }).catch((e: Error) => {
+    io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
+    return undefined;
+  });
+  // Hosts whose units will change connect while the engine inits and plans (lib/cdktf/preconnect.ts);
+  // only when nothing asks first (auto-approve) and no -target narrows the plan.
+  const preconnect = () => {
+    if (broker === undefined || (options.target ?? []).length > 0) return;
+    const hosts = predictChangedHosts(stack.name, stack.workingDirectory, env);
+    if (hosts.length === 0) return;
+    io.log(`webshare deploy: connecting to ${hosts.map(targetOf).join(", ")} ahead of the engine (units there differ from the state)`);
+    broker.preconnect(hosts);
+  };
+  if (options.autoApprove === true) preconnect();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));
   try {
-    return await planAndApply(binary, stack, env, runDir, options, io, started);
+    step = performance.now();
+    const init = await runLocal(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
+    if (init.code !== 0) throw errors.engineFailed(binary, "init", exitText(init.code), init.output);
+    io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
+    return await planAndApply(binary, stack, env, runDir, options, io, started, broker, preconnect);
   } finally {
+    await broker?.close();
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
@@ -68,7 +86,7 @@ export async function deployStack(stackName: string | undefined, options: Deploy
  * Without --auto-approve: `plan -out` (the user reads it), nothing to do when it has no
  * changes, else ask, then apply exactly that plan. With it: one `apply -auto-approve`.
  */
-async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number): Promise<number> {
+async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number, broker: Broker | undefined, preconnect: () => void): Promise<number> {
   const color = engineColorArgs(io.terminal, env);
   const passed = engineOptionArgs(options);
   const lockFailure = (step: string, output: string) => {
@@ -87,23 +105,13 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
     }
     const answer = await io.ask("Apply these changes? Only 'yes' applies them: ");
     if (answer.trim() !== "yes") throw errors.deployCancelled();
+    preconnect();
     applyArgs = ["apply", "-input=false", ...color, ...passed.applyPlanFile, planFile];
   }
 
   const step = performance.now();
-  // All provisioners of this apply share one SSH connection per host through the broker.
-  // Without it (say, no writable temp dir) each provisioner connects on its own, as under cdktf.
-  const broker = await startBroker({ env: io.env, warn: io.log }).catch((e: Error) => {
-    io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
-    return undefined;
-  });
-  let applied: { code: number | string; signal?: string; output: string };
-  try {
-    applied = await runUntilDone(binary, applyArgs, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir });
-    if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
-  } finally {
-    await broker?.close();
-  }
+  const applied = await runUntilDone(binary, applyArgs, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir });
+  if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
   const connections = broker?.connectionsOpened();
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
   if (applied.code !== 0) throw lockFailure("apply", applied.output) ?? errors.engineFailed(binary, "apply", exitText(applied.code), "");

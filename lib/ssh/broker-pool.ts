@@ -70,11 +70,18 @@ export class SessionPool<S extends Poolable> {
     return entry;
   }
 
-  /** Dispose every connection, including ones still connecting. */
+  /**
+   * Dispose every connection. One still connecting (a pre-connect to a host that is down,
+   * retrying) is disposed when its connect ends; nobody waits for it, so a deploy that ends
+   * early (a failed plan, Ctrl+C) never waits out a connect nothing needs.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(all.map((entry) => entry.ready.then((shared) => shared.session.dispose(), () => undefined)));
+    for (const entry of all) {
+      if (entry.shared !== undefined) entry.shared.session.dispose();
+      else void entry.ready.then((shared) => shared.session.dispose(), () => undefined);
+    }
   }
 }

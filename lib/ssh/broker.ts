@@ -6,6 +6,8 @@ import { HostSession } from "./session";
 import { SessionPool } from "./broker-pool";
 import { BROKER_ENV } from "./broker-protocol";
 import { serveClient } from "./broker-serve";
+import { resolveConnection } from "./resolve";
+import type { ConnectionSpec } from "../spec";
 
 /**
  * The SSH connection broker: one connection per host for a whole `webshare deploy`, however
@@ -19,6 +21,12 @@ export interface Broker {
   readonly env: Record<string, string>;
   /** SSH connections opened so far (one per host, plus reopens after a drop). */
   connectionsOpened(): number;
+  /**
+   * Start connecting to these hosts (and their command agents) now, for the units that will
+   * ask for them. Never fails: a connection that cannot be made here is tried again, and
+   * reported, by the unit that needs it.
+   */
+  preconnect(connections: readonly ConnectionSpec[]): void;
   /** Disconnect the clients, close every SSH connection, remove the socket directory. */
   close(): Promise<void>;
 }
@@ -57,6 +65,18 @@ export async function startBroker(options: { env: NodeJS.ProcessEnv; warn?: (lin
   return {
     env: { [BROKER_ENV]: socketPath },
     connectionsOpened: () => pool.opened,
+    preconnect: (connections) => {
+      for (const connection of connections) {
+        let resolved;
+        try {
+          // Resolved as the provisioners resolve it (same env), so they find this connection in the pool.
+          resolved = resolveConnection(connection, { env: options.env });
+        } catch {
+          continue;
+        }
+        pool.acquire(resolved).then((shared) => shared.session.warm(), () => undefined).catch(() => undefined);
+      }
+    },
     close: () => (closing ??= close()),
   };
 }

@@ -184,6 +184,11 @@ export class HostSession implements RemoteSession {
     return (await this.agentHandle) === undefined ? "exec" : "agent";
   }
 
+  /** Start the command agent now, ahead of the first command (a pre-connect); never fails: the first command tries again. */
+  async warm(): Promise<void> {
+    await this.agent().catch(() => undefined);
+  }
+
   /** Why the agent could not start, if it could not. */
   get agentProblem(): string | undefined {
     return this.agentFailed;

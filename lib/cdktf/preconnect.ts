@@ -1,0 +1,61 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ConnectionSpec } from "../spec";
+import { stableStringify } from "../hash";
+import { unitsOfStack } from "../stacks/read";
+import { deployedKeys } from "./deployed-state";
+
+/**
+ * Which hosts a `webshare deploy` is about to work on, guessed before the engine runs, so
+ * that their SSH connections (and command agents) open while the engine inits and plans
+ * instead of after (`Broker.preconnect`): on a 100 ms link a connect is about 0.8 s. The
+ * guess compares each unit's synthesized deploy key with the one the stack's LOCAL state
+ * file records, as the engine's plan will; a unit not in the state counts as changing. It
+ * is only a guess, so it never decides anything: a unit the guess missed connects as it
+ * always did, a wrong guess costs one idle login. No state file that can be read without
+ * the engine (a shared backend, a workspace) means no guess, and a stack whose units all
+ * match guesses no host: a no-op deploy opens no connection.
+ */
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** The connections of the units whose deploy key the state does not record (pure); each connection once. */
+export function hostsLikelyToChange(stack: string, stackJson: unknown, stateText: string | undefined): ConnectionSpec[] {
+  const deployed = stateText === undefined ? new Map<string, string>() : deployedKeys(stateText);
+  const hosts = new Map<string, ConnectionSpec>();
+  for (const unit of unitsOfStack(stack, stackJson)) {
+    if (unit.deployKey !== undefined && deployed.get(unit.address) === unit.deployKey) continue;
+    hosts.set(stableStringify(unit.spec.host.connection), unit.spec.host.connection);
+  }
+  return [...hosts.values()];
+}
+
+/**
+ * The stack's state file when its backend is local (cdktf writes `backend.local.path`; no
+ * backend is the engine's default `terraform.tfstate`), else undefined (pure).
+ */
+export function localStateFile(stackJson: unknown, workingDirectory: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env.TF_WORKSPACE !== undefined && env.TF_WORKSPACE !== "" && env.TF_WORKSPACE !== "default") return undefined;
+  const terraform = isObject(stackJson) && isObject(stackJson.terraform) ? stackJson.terraform : {};
+  const backend = isObject(terraform.backend) ? terraform.backend : undefined;
+  if (backend === undefined) return path.join(workingDirectory, "terraform.tfstate");
+  const keys = Object.keys(backend);
+  if (keys.length !== 1 || keys[0] !== "local") return undefined;
+  const local = isObject(backend.local) ? backend.local : {};
+  if (local.workspace_dir !== undefined) return undefined;
+  return path.resolve(workingDirectory, typeof local.path === "string" ? local.path : "terraform.tfstate");
+}
+
+/** The guess for a synthesized stack dir; [] when it cannot be made (anything unreadable). */
+export function predictChangedHosts(stack: string, workingDirectory: string, env: NodeJS.ProcessEnv): ConnectionSpec[] {
+  try {
+    const stackJson: unknown = JSON.parse(fs.readFileSync(path.join(workingDirectory, "cdk.tf.json"), "utf8"));
+    const stateFile = localStateFile(stackJson, workingDirectory, env);
+    if (stateFile === undefined) return [];
+    const stateText = fs.existsSync(stateFile) ? fs.readFileSync(stateFile, "utf8") : undefined;
+    return hostsLikelyToChange(stack, stackJson, stateText);
+  } catch {
+    return [];
+  }
+}
