@@ -10,6 +10,7 @@ import { pruneOrphans } from "../lifecycle/inventory";
 import { isShared, openHostSession } from "./open";
 import { progressFor, stepContext } from "./context";
 import { checkoutOf } from "../checkout";
+import { LockingSession } from "./locking-session";
 import type { StepContext } from "../lifecycle/context";
 
 /**
@@ -44,9 +45,11 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     // The checkout this deploy's code comes from (the provisioner runs in the stack dir, inside it).
     const checkout = options.action === "create" && spec.kind !== "inventory" ? checkoutOf(process.cwd()) : undefined;
     const base = stepContext(session, { place, progress, instance, abortScripts, env: options.env, ...(checkout !== undefined && { checkout }) });
-    // The unit's own lock for the whole run, the host lock for all but its long private work.
+    // The unit's own lock for the whole run, the host lock for all but its long private work;
+    // taken by the unit's first command (one exchange), released by its last when it says so.
     const lock = hostLock(base, spec.host, spec.kind === "inventory" ? [] : [ownDirOf(spec)]);
-    const ctx: StepContext = { ...base, withoutHostLock: lock.withoutHostLock };
+    const locked = new LockingSession(session, lock);
+    const ctx: StepContext = { ...base, session: locked, withoutHostLock: lock.withoutHostLock, lockRelease: lock.inline };
     // Registered before the lock is taken (release removes it only if it is ours), so an
     // interrupt while waiting for it, or as the host makes it, never strands it. Stop at
     // once: drop the connection (no further step runs on it), then clean up and release
@@ -57,7 +60,6 @@ export async function provision(options: ProvisionOptions): Promise<void> {
       await lock.release([...abortScripts.keys()]);
     });
     try {
-      await lock.acquire();
       // The inventory's create removes units the stack dropped; its cleanup (destroy) lists none, so all go.
       if (spec.kind === "inventory") await pruneOrphans(ctx, spec);
       else if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));
@@ -66,7 +68,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
         await (unit.kind === "venv" ? deployVenv(ctx, unit) : deployApp(ctx, unit));
       }
     } finally {
-      await lock.release().catch(() => undefined);
+      if (locked.touched) await lock.release().catch(() => undefined);
     }
     progress.info(`done: ${session.summary()} over ${isShared(connection) ? "the shared" : "its own"} connection`);
   } finally {

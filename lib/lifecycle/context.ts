@@ -31,6 +31,12 @@ export interface StepContext {
    * (lifecycle/host-lock.ts). Absent: the work runs under whatever lock the caller holds.
    */
   readonly withoutHostLock?: <T>(work: () => Promise<T>) => Promise<T>;
+  /**
+   * Shell text that releases this run's locks, for the run's last command (the unit record
+   * and prune) to end with; `done()` once that command ran, so no exchange of its own is
+   * spent on the release (lifecycle/host-lock.ts). Absent: the caller releases them.
+   */
+  readonly lockRelease?: { script(): string; done(): void };
 }
 
 /** Absolute remote path of a home-relative one. */

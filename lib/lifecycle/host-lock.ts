@@ -8,7 +8,7 @@ import { slug } from "../paths";
 import { sha256Hex } from "../hash";
 import type { HostSpec } from "../spec";
 import type { Heartbeat } from "../progress";
-import type { RemoteSession } from "../ssh/remote-session";
+import type { ExecResult, RemoteSession } from "../ssh/remote-session";
 import { openHostSession } from "../host/open";
 import { describeOwner, HEARTBEAT_SECONDS, isRunningLocally, LockOwner, parseOwner, renderOwner, staleAfterSeconds, staleness } from "./lock-owner";
 
@@ -59,6 +59,8 @@ export function ownDirOf(spec: { readonly kind: "venv"; readonly venvsDir: strin
 export type LockState = { readonly held: false } | { readonly held: true; readonly raw: string; readonly owner?: LockOwner; readonly ageSeconds?: number };
 
 const HELD = "webshare-lock-held";
+/** The line between a lock try's verdict and the output of the command that rode with it. */
+const TOOK = "webshare-lock-taken";
 
 /** Shell text printing HELD, the owner file's age in seconds (or ?), then the owner file. `dir`: a shell word (quoted path or "$d"). */
 function inspectScript(dir: string): string {
@@ -110,6 +112,17 @@ export interface HostLockHandle extends HeldLock {
    * unit's own paths only.
    */
   withoutHostLock<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Take the locks with `script` run right behind them in the same exchange (it runs only
+   * once they are held; its output and exit code are what this returns). When the one try
+   * finds them held, it waits as `acquire` does, then runs `script` on its own.
+   */
+  acquireWith(step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }>;
+  /**
+   * Shell text that releases the locks, for the run's last command to end with (`inline.done()`
+   * once that command has run: the release then sends nothing more). Ends with `true`.
+   */
+  readonly inline: { script(): string; done(): void };
 }
 
 export async function acquireHostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly string[] = [], waitSeconds = 600): Promise<HeldLock> {
@@ -284,12 +297,30 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
       waiting?.beat.stop();
     }
     if (waiting !== undefined) ctx.progress.info(`took the ${waiting.noun} after waiting ${((Date.now() - waiting.since) / 1000).toFixed(1)}s`);
-    if (heartbeat === undefined) {
-      // Touches only the owner files that hold this token (never another holder's).
-      const touch = dirs.map((d) => `{ ${holds(quote(d), token)} && ${commandLine(["touch", "-c", `${d}/owner`])}; }`).join("; ");
-      heartbeat = setInterval(() => void ctx.session.runRaw(ctx.place, "refresh host lock", `${touch}; true`).catch(() => undefined), HEARTBEAT_SECONDS * 1000);
-      heartbeat.unref();
+    startHeartbeat();
+  };
+
+  const startHeartbeat = () => {
+    if (heartbeat !== undefined) return;
+    // Touches only the owner files that hold this token (never another holder's).
+    const touch = dirs.map((d) => `{ ${holds(quote(d), token)} && ${commandLine(["touch", "-c", `${d}/owner`])}; }`).join("; ");
+    heartbeat = setInterval(() => void ctx.session.runRaw(ctx.place, "refresh host lock", `${touch}; true`).catch(() => undefined), HEARTBEAT_SECONDS * 1000);
+    heartbeat.unref();
+  };
+
+  // One exchange when the locks are free: the try (never blocking), then `then` once they are held.
+  const acquireWith = async (step: string, then: string, stdin?: string): Promise<ExecResult & { code: number }> => {
+    remoteMayRun = true;
+    const tried = await ctx.session.runRaw(ctx.place, "take host lock", `${script(0)}; if [ "$r" = acquired ]; then printf '%s\\n' ${quote(TOOK)}; { ${then}; }; fi`, stdin);
+    remoteMayRun = false;
+    const at = tried.stdout.indexOf(`acquired\n${TOOK}\n`);
+    if (at === 0) {
+      startHeartbeat();
+      return { code: tried.code, stdout: tried.stdout.slice(`acquired\n${TOOK}\n`.length), stderr: tried.stderr };
     }
+    // Held by another run (or an answer the full acquire explains): wait as acquire does, then run it alone.
+    await acquire();
+    return ctx.session.runRaw(ctx.place, step, then, stdin);
   };
 
   // Remove what is still ours; first stop a wait that may still run on the host (see lockScript).
@@ -309,9 +340,19 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
       }
     }
   };
+  let releasedInline = false;
   const release = async (before: readonly string[]): Promise<void> => {
     if (heartbeat !== undefined) clearInterval(heartbeat);
+    // The run's last command released them already; an interrupt's cleanup still runs.
+    if (releasedInline && before.length === 0) return;
     await run([...before.map((b) => `{ ${b}; } >/dev/null 2>&1`), releaseScript(dirs)].join("; "));
+  };
+  const inline = {
+    script: () => `{ ${releaseScript(dirs)}; } >/dev/null 2>&1; true`,
+    done: () => {
+      releasedInline = true;
+      if (heartbeat !== undefined) clearInterval(heartbeat);
+    },
   };
   // Once: a second call (the normal end racing an interrupt) waits for the first.
   let releasing: Promise<void> | undefined;
@@ -323,7 +364,7 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
     await acquire();
     return result;
   };
-  return { acquire, release: (before = []) => (releasing ??= release(before)), withoutHostLock };
+  return { acquire, release: (before = []) => (releasing ??= release(before)), withoutHostLock, acquireWith, inline };
 }
 
 // Direct, never through the connection broker: after Ctrl+C the broker's run is stopping too.

@@ -24,6 +24,48 @@ export interface SeedInterpreter {
   readonly executable: string;
 }
 
+/**
+ * Builds a seed at argv[1] with the host's Python: what `python -m venv` makes, without
+ * ensurepip's `pip install` of its bundled wheels (most of its 3-5 s: pip's start-up, the
+ * unpack and a one-by-one byte-compile). Instead: a venv without pip, the very wheels
+ * ensurepip would install (pip at `ensurepip.version()`; setuptools beside it below Python
+ * 3.12, as ensurepip does) unpacked into its site-packages, pip's three console scripts, and
+ * one parallel `compileall`. Wheels are looked for where ensurepip keeps them (its
+ * `_bundled` dir, a distro's `_WHEEL_PKG_DIR`, Debian's /usr/share/python-wheels); when there
+ * are none, it is `python -m venv` after all.
+ */
+const SEED_PY = `import ensurepip, glob, os, shutil, subprocess, sys, zipfile
+seed = sys.argv[1]
+subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", seed])
+dirs = [os.path.join(os.path.dirname(ensurepip.__file__), "_bundled"), getattr(ensurepip, "_WHEEL_PKG_DIR", None) or "", "/usr/share/python-wheels"]
+def wheel(name, version=None):
+    for d in dirs:
+        found = sorted(glob.glob(os.path.join(d, "%s-%s-py*.whl" % (name, version or "*"))))
+        if found:
+            return found[-1]
+pip = wheel("pip", ensurepip.version())
+tools = wheel("setuptools") if sys.version_info < (3, 12) else None
+if pip is None or (sys.version_info < (3, 12) and tools is None):
+    shutil.rmtree(seed)
+    subprocess.check_call([sys.executable, "-m", "venv", seed])
+    sys.exit(0)
+python = os.path.join(seed, "bin", "python")
+lib = subprocess.check_output([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).decode().strip()
+for w in [pip, tools]:
+    if w is not None:
+        with zipfile.ZipFile(w) as z:
+            z.extractall(lib)
+for info in glob.glob(os.path.join(lib, "*.dist-info")):
+    for name, text in [("INSTALLER", "pip\\n"), ("REQUESTED", "")]:
+        with open(os.path.join(info, name), "w") as f:
+            f.write(text)
+for name in ["pip", "pip3", "pip%d.%d" % sys.version_info[:2]]:
+    with open(os.path.join(seed, "bin", name), "w") as f:
+        f.write("#!%s\\nimport re\\nimport sys\\nfrom pip._internal.cli.main import main\\nif __name__ == '__main__':\\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\\n    sys.exit(main())\\n" % python)
+    os.chmod(os.path.join(seed, "bin", name), 0o755)
+subprocess.call([python, "-m", "compileall", "-q", "-j0", lib], stdout=subprocess.DEVNULL)
+`;
+
 /** Printed by `seededVenvScript` when it had to build the seed first. */
 export const SEED_BUILT = "webshare: built the pip seed";
 
@@ -124,7 +166,7 @@ export function buildSeedScript(hostPython: string, seed: string): string {
   const renameIn = `mv -T ${building} ${quote(seed)} 2>/dev/null`;
   return (
     `{ [ -f ${ready} ] || { ` +
-    `${commandLine(["mkdir", "-p", path.posix.dirname(seed)])} && rm -rf ${building} && ${commandLine([hostPython, "-m", "venv"])} ${building} && touch ${building}/.webshare-ready && ` +
+    `${commandLine(["mkdir", "-p", path.posix.dirname(seed)])} && rm -rf ${building} && ${commandLine([hostPython, "-c", SEED_PY])} ${building} && touch ${building}/.webshare-ready && ` +
     `{ ${renameIn} || if [ -f ${ready} ]; then rm -rf ${building}; else ${commandLine(["rm", "-rf", seed])} && mv -T ${building} ${quote(seed)}; fi; } && ` +
     `${commandLine(["echo", SEED_BUILT])}; }; }`
   );

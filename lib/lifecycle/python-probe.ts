@@ -39,7 +39,16 @@ export interface ProbeResult extends InterpreterInfo {
 }
 
 export async function probePython(ctx: StepContext, host: HostSpec): Promise<ProbeResult> {
-  const result = await ctx.session.runRaw(ctx.place, "check Python", commandLine([host.python, "-c", PROBE, ...host.modWsgiModules]));
+  return parseProbe(ctx, host, await ctx.session.runRaw(ctx.place, "check Python", probeScript(host)));
+}
+
+/** Shell text printing the probe's JSON line (a command of its own, or the head of a longer script). */
+export function probeScript(host: HostSpec): string {
+  return commandLine([host.python, "-c", PROBE, ...host.modWsgiModules]);
+}
+
+/** What probeScript printed; a probe that did not run names the interpreter. */
+export function parseProbe(ctx: StepContext, host: HostSpec, result: { code: number; stdout: string; stderr: string }): ProbeResult {
   if (result.code !== 0) {
     throw new WebshareError(
       `${ctx.place.unit} on ${ctx.place.target}: cannot run the configured Python ${host.python} (exit ${result.code})`,

@@ -6,7 +6,7 @@ import { contentId } from "../hash";
 import { errors } from "../errors";
 import { plural } from "../plural";
 import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
-import { assertMatchesModWsgi, probePython, ProbeResult as PythonProbe } from "./python-probe";
+import { assertMatchesModWsgi, parseProbe, probeScript, ProbeResult as PythonProbe } from "./python-probe";
 import { majorMinor } from "../python-compat";
 import { pruneScript, readLinkScript, removeIfEmpty, stdinToFileScript } from "./switch";
 import { recordPidAndRun, stopOrphanScript } from "./build-guard";
@@ -59,9 +59,9 @@ interface VenvState {
 
 export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: DeployVenvOptions = {}): Promise<void> {
   const inputs = venvAsPlanned(ctx, spec, options.changedError);
-  const probe = await checkPython(ctx, spec);
+  const { probe, read } = await checkPython(ctx, spec);
   const target = venvTarget(spec, probe, options);
-  const state = await readVenvState(ctx, spec, target);
+  const state = venvState(ctx, read, target);
   refuseOlderCheckout(ctx, state.recorded, "venv", target.venvId, path.posix.basename(state.previousTarget) || undefined);
   const freeze = state.builtFreeze ?? (await buildVenv(ctx, spec, target, inputs, probe));
   // Steps that must finish before the new venv serves go here.
@@ -73,14 +73,69 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   ctx.progress.info(`venv ready: ${plural(count, "package")} recorded in ${spec.freezePath}${spec.localFreezeFile ? ` and ${spec.localFreezeFile}` : ""}`);
 }
 
-/** The interpreter must be the one mod_wsgi runs (and the version the app asks for). */
-async function checkPython(ctx: StepContext, spec: VenvUnitSpec): Promise<PythonProbe> {
-  const probe = await ctx.progress.step("check Python", () => probePython(ctx, spec.host), (p) => `(${p.executable} ${p.version}, mod_wsgi: ${p.modWsgi?.libpython ?? "not checked"})`);
+/** Where the probe's output ends and the venv state's begins. */
+const PROBED = "--webshare-probed--";
+
+/**
+ * One round trip: the probe, then (once it ran) what the host has: the dirs the switch writes
+ * into, the live link, the last verified venv and every ready venv with its recorded freeze
+ * (the venv id needs the probe, so all of them: `keep` bounds how many there are).
+ * The interpreter must be the one mod_wsgi runs (and the version the app asks for).
+ */
+async function checkPython(ctx: StepContext, spec: VenvUnitSpec): Promise<{ probe: PythonProbe; read: VenvRead }> {
+  const host = spec.host;
+  const venvsDir = abs(host, spec.venvsDir);
+  const stateScript =
+    `${commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))])} && ${venvDirsScript(spec)} && ` +
+    `{ ${readLinkScript(abs(host, spec.venvPath))}; echo '--'; ${lastVerifiedScript(unitRecordPath(host, spec.unit), venvsDir)}; echo '--'; ${readyVenvsScript(venvsDir)}; }`;
+  let read: VenvRead | undefined;
+  const probe = await ctx.progress.step("check Python", async () => {
+    const result = await ctx.session.runRaw(ctx.place, "check Python", `${probeScript(host)} || exit $?; printf '%s\\n' ${quote(PROBED)}; ${stateScript}`);
+    const [probeOut, stateOut] = splitOnce(result.stdout, `${PROBED}\n`);
+    if (!result.stdout.includes(`${PROBED}\n`)) {
+      parseProbe(ctx, host, result); // a probe that did not run: its error
+      throw errors.hostAnswerUnreadable(ctx.place, "the venvs on the host", "no end-of-probe line", result.stdout);
+    }
+    if (result.code !== 0) throw errors.remoteCommandFailed(ctx.place, "look for an existing venv", stateScript, result.code, `${stateOut}\n${result.stderr}`.trim());
+    read = parseVenvRead(stateOut);
+    return parseProbe(ctx, host, { ...result, stdout: probeOut });
+  }, (p) => `(${p.executable} ${p.version}, mod_wsgi: ${p.modWsgi?.libpython ?? "not checked"})`);
   assertMatchesModWsgi(ctx, spec.host, probe);
   if (spec.pythonVersion !== undefined && majorMinor(probe.version) !== spec.pythonVersion) {
     throw errors.pythonMismatch(ctx.place, `the app needs Python ${spec.pythonVersion} (its webshare.json says so), but ${probe.executable} is Python ${probe.version}`);
   }
-  return probe;
+  return { probe, read: read! };
+}
+
+/** The venv state as read before the venv id is known. */
+interface VenvRead {
+  readonly previousTarget: string;
+  readonly verifiedOut: string;
+  /** Ready venv id -> its recorded freeze. */
+  readonly ready: ReadonlyMap<string, string>;
+}
+
+/** Shell text listing every ready venv of `venvsDir` with its recorded freeze: `<id> <bytes>` then the bytes. */
+function readyVenvsScript(venvsDir: string): string {
+  const freeze = `"$d"/${VENV_FREEZE_RECORD}`;
+  return `for d in ${quote(venvsDir)}/*; do if [ -f "$d"/.webshare-ready ] && [ -f ${freeze} ] && [ -r ${freeze} ]; then printf '%s %s\\n' "\${d##*/}" "$(wc -c < ${freeze})" && cat ${freeze}; fi; done; true`;
+}
+
+/** What the state part of checkPython printed (pure). */
+export function parseVenvRead(text: string): VenvRead {
+  const [linkOut, rest] = splitOnce(text, "--\n");
+  const [verifiedOut, readyOut] = splitOnce(rest, "--\n");
+  const ready = new Map<string, string>();
+  let bytes = Buffer.from(readyOut, "utf8");
+  for (;;) {
+    const nl = bytes.indexOf(0x0a);
+    const head = /^(\S+) +(\d+)$/.exec(nl < 0 ? "" : bytes.subarray(0, nl).toString("utf8").trim());
+    if (head === null) break;
+    const size = Number(head[2]);
+    ready.set(head[1]!, bytes.subarray(nl + 1, nl + 1 + size).toString("utf8"));
+    bytes = bytes.subarray(nl + 1 + size);
+  }
+  return { previousTarget: linkOut.trim(), verifiedOut, ready };
 }
 
 function venvTarget(spec: VenvUnitSpec, probe: PythonProbe, options: DeployVenvOptions): VenvTarget {
@@ -96,24 +151,13 @@ function venvTarget(spec: VenvUnitSpec, probe: PythonProbe, options: DeployVenvO
   return { inputsId, venvId, venvsDir, venvDir: `${venvsDir}/${venvId}` };
 }
 
-/** One round trip: the dirs the switch writes into, the live link, and a ready venv for these inputs. */
-async function readVenvState(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget): Promise<VenvState> {
-  const host = spec.host;
-  const ready = `${target.venvDir}/.webshare-ready`;
-  const freezeFile = `${target.venvDir}/${VENV_FREEZE_RECORD}`;
-  const state = await ctx.session.run(
-    ctx.place,
-    "look for an existing venv",
-    `${commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))])} && ${venvDirsScript(spec)} && ` +
-      `{ ${readLinkScript(abs(host, spec.venvPath))}; echo '--'; ${lastVerifiedScript(unitRecordPath(host, spec.unit), target.venvsDir)}; echo '--'; ` +
-      `if [ -f ${quote(ready)} ] && [ -f ${quote(freezeFile)} ]; then echo ready && cat ${quote(freezeFile)}; else echo missing; fi; }`,
-  );
-  const [linkOut, rest] = splitOnce(state.stdout, "--\n");
-  const [verifiedOut, builtOut] = splitOnce(rest, "--\n");
-  const known = { previousTarget: linkOut.trim(), ...parseLastVerified(verifiedOut) };
-  if (!builtOut.startsWith("ready\n")) return known;
+/** The host's venvs as checkPython read them, for this deploy's venv id. */
+function venvState(ctx: StepContext, read: VenvRead, target: VenvTarget): VenvState {
+  const known = { previousTarget: read.previousTarget, ...parseLastVerified(read.verifiedOut) };
+  const builtFreeze = read.ready.get(target.venvId);
+  if (builtFreeze === undefined) return known;
   ctx.progress.info(`venv ${target.venvId} already built for these inputs: reusing it`);
-  return { ...known, builtFreeze: builtOut.slice("ready\n".length) };
+  return { ...known, builtFreeze };
 }
 
 /** Build the venv beside the live one: wheels, a fresh dir with pip from the seed, pip install, freeze. */
@@ -217,8 +261,13 @@ async function retireDriftedVenv(ctx: StepContext, spec: VenvUnitSpec, target: V
 
 export async function writeUnitRecord(ctx: StepContext, spec: UnitSpec, current: string, source: { recorded: RecordedSource; unchanged: boolean } = { recorded: {}, unchanged: false }, then?: string): Promise<void> {
   const record = unitRecordScript(ctx, spec, current, source);
-  // One round trip: the record arrives on stdin, lands in a temp file, then one rename; `then` (the prune) runs in the same exchange.
-  await ctx.session.run(ctx.place, then === undefined ? "record unit" : "record unit and prune", then === undefined ? record.script : `${record.script} && ${then}`, { stdin: record.stdin });
+  // One round trip: the record arrives on stdin, lands in a temp file, then one rename; `then`
+  // (the prune) runs in the same exchange, and so does the release of the run's locks.
+  const work = then === undefined ? record.script : `${record.script} && ${then}`;
+  const release = ctx.lockRelease;
+  const script = release === undefined ? work : `{ ${work}; }; rc=$?; ${release.script()}; exit $rc`;
+  await ctx.session.run(ctx.place, then === undefined ? "record unit" : "record unit and prune", script, { stdin: record.stdin });
+  release?.done();
 }
 
 /** Shell text writing the unit record from its stdin (a temp file, then one rename), and that stdin. */

@@ -1,6 +1,7 @@
 import { plural } from "../plural";
 import type { Place } from "../errors";
-import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
+import type { ExecResult, UploadFile } from "./remote-session";
+import { ForwardingSession } from "./forwarding-session";
 
 /**
  * A session that counts what it sends: remote commands and file transfers (atomic writes
@@ -9,23 +10,9 @@ import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
  * agent each count is one round trip; on the per-command fallback a command costs 3-4 and
  * a transfer 4 per file over SFTP.
  */
-export class CountingSession implements RemoteSession {
+export class CountingSession extends ForwardingSession {
   commands = 0;
   transfers = 0;
-
-  constructor(private readonly inner: RemoteSession) {}
-
-  get target(): string {
-    return this.inner.target;
-  }
-
-  get route(): string | undefined {
-    return this.inner.route;
-  }
-
-  get hostKey(): string {
-    return this.inner.hostKey;
-  }
 
   run(place: Place, step: string, script: string, options?: { stdin?: string; allowFailure?: false }): Promise<ExecResult> {
     this.commands++;
@@ -45,10 +32,6 @@ export class CountingSession implements RemoteSession {
   putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length > 0) this.transfers++;
     return this.inner.putFiles(place, step, files);
-  }
-
-  dispose(): void {
-    this.inner.dispose();
   }
 
   /** e.g. `12 remote commands, 4 file transfers`. */

@@ -9,6 +9,7 @@ import { CountingSession } from "../../lib/ssh/counting-session";
 import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
 import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
+import { LockingSession } from "../../lib/host/locking-session";
 
 /**
  * The host lock's wait, in the middle tier: the real lock scripts run with /bin/sh on a
@@ -185,6 +186,53 @@ describe("units of one host in parallel where they touch different paths", () =>
     expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/other"');
     expect(fs.existsSync(path.join(home, ".webshare/locks"))).toBe(false);
     await other.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+});
+
+describe("the locks ride with a unit's first and last commands (host/locking-session.ts)", () => {
+  const session = (p: Party) => new LockingSession(p.session, p.lock);
+
+  test("free: the first command and the lock try are one exchange; the last command releases them, and the release sends nothing more", async () => {
+    const unit = party("t/app", ["private/releases/public"]);
+    const locked = session(unit);
+    const first = await locked.run({ unit: "t/app", target: "tester@middle-tier" }, "read current release", "printf 'state %s\\n' \"$(cat)\"", { stdin: "in" });
+    expect(first.stdout).toBe("state in\n");
+    expect(unit.session.commands).toBe(1);
+    expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/app"');
+    expect(fs.readdirSync(path.join(home, ".webshare/locks"))).toHaveLength(1);
+    await locked.run({ unit: "t/app", target: "tester@middle-tier" }, "upload app", "true");
+    await locked.run({ unit: "t/app", target: "tester@middle-tier" }, "record unit and prune", `{ true; }; rc=$?; ${unit.lock.inline.script()}; exit $rc`);
+    unit.lock.inline.done();
+    expect(fs.existsSync(lockDir())).toBe(false);
+    expect(stateEntries()).toEqual([]);
+    await unit.lock.release();
+    expect(unit.session.commands).toBe(3);
+  });
+
+  test("a first command that fails is reported under its own step, with the locks held until the release", async () => {
+    const unit = party("t/venv");
+    const locked = session(unit);
+    const text = await locked.run({ unit: "t/venv", target: "tester@middle-tier" }, "check Python", "echo broken >&2; exit 3").then(() => "no error", errorText);
+    expect(text).toContain('step "check Python" failed');
+    expect(text).toContain("broken");
+    expect(fs.existsSync(lockDir())).toBe(true);
+    await unit.lock.release();
+    expect(fs.existsSync(lockDir())).toBe(false);
+  });
+
+  test("held by another run: the first command waits for the lock, then runs once, alone", async () => {
+    const holder = party("t/holder");
+    await holder.lock.acquire();
+    const unit = party("t/waiter");
+    const marker = path.join(home, "ran");
+    const running = session(unit).run({ unit: "t/waiter", target: "tester@middle-tier" }, "read current release", `echo x >> ${marker}; echo done`);
+    await unit.line(/waiting for the host lock/);
+    expect(fs.existsSync(marker)).toBe(false);
+    await holder.lock.release();
+    expect((await running).stdout).toBe("done\n");
+    expect(fs.readFileSync(marker, "utf8")).toBe("x\n");
+    await unit.lock.release();
     expect(stateEntries()).toEqual([]);
   });
 });

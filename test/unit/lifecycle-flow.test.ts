@@ -173,7 +173,7 @@ describe("venv deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] venv ${first} already built for these inputs: reusing it`);
   });
 
-  it("a build writes its requirements in the exchange that creates the venv; going back to a kept venv costs four exchanges", async () => {
+  it("a build writes its requirements in the exchange that creates the venv; going back to a kept venv costs three exchanges", async () => {
     await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
     const first = live("private/venv");
     world.session.steps.length = 0;
@@ -184,8 +184,8 @@ describe("venv deploy", () => {
     world.session.steps.length = 0;
     await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
     expect(live("private/venv")).toBe(first);
-    // The requirements copy travels with the switch, the record with the prune.
-    expect(world.session.steps).toEqual(["check Python", "look for an existing venv", "switch venv", "record unit and prune"]);
+    // The venvs on the host are read with the probe, the requirements copy travels with the switch, the record with the prune.
+    expect(world.session.steps).toEqual(["check Python", "switch venv", "record unit and prune"]);
     expect(read("private/freeze.txt")).toContain("webshare-greeting==1.0.0");
     expect(fs.statSync(path.join(world.home, "private/venv/.webshare-requirements.txt")).mode & 0o777).toBe(0o600);
   });

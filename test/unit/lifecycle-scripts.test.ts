@@ -7,6 +7,7 @@ import { carriedOver, parseSeedOutput, seedReleaseScript, storeObjectsScript } f
 import { sha256Hex } from "../../lib/hash";
 import { removeIfEmpty, stdinToFileScript } from "../../lib/lifecycle/switch";
 import { configReadScript, parseConfigRead } from "../../lib/lifecycle/app";
+import { parseVenvRead } from "../../lib/lifecycle/venv";
 import { pipScriptNames, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
 import { deployKey } from "../../constructs/unit-resource";
 import { ApacheMode, Venv, WebshareHost } from "../../constructs";
@@ -157,6 +158,17 @@ describe("seededVenvScript (real local python3, in a dir named with a space, a q
     }
   }, 60_000);
 
+  test("the seed holds exactly what `python -m venv` installs (ensurepip's wheels, byte-compiled), built without ensurepip's pip run", () => {
+    const seed = path.join(root, ".pip-seed-z");
+    sh(seededVenvScript(python, seed, path.join(root, "v1"), scripts));
+    execFileSync(python, ["-m", "venv", path.join(root, "reference")]);
+    // (The reference's own bin/pip cannot run from this dir: venv's /bin/sh header leaves the path unquoted.)
+    const tree = (dir: string) => execFileSync("find", [".", "-not", "-path", "./.webshare-ready"], { cwd: path.join(root, dir, sitePackages), encoding: "utf8" }).split("\n").sort();
+    expect(tree(".pip-seed-z")).toEqual(tree("reference"));
+    expect(tree(".pip-seed-z").filter((f) => f.endsWith(".pyc")).length).toBeGreaterThan(100);
+    expect(execFileSync(path.join(root, "v1/bin/pip"), ["list", "--format=freeze"], { encoding: "utf8" })).toBe(execFileSync(path.join(root, "reference/bin/python"), ["-m", "pip", "list", "--format=freeze"], { encoding: "utf8" }));
+  }, 60_000);
+
   test("a half-built seed (no ready mark) is replaced by one built aside and renamed in; no build dir is left", () => {
     const seed = path.join(root, ".pip-seed-y");
     fs.mkdirSync(path.join(seed, "lib"), { recursive: true });
@@ -217,5 +229,18 @@ describe("stdinToFileScript", () => {
     const missing = path.join(root, "no-such-dir", "f");
     expect(() => execFileSync("/bin/sh", ["-c", stdinToFileScript(missing)], { input: "x", stdio: "pipe" })).toThrow();
     expect(fs.readdirSync(path.dirname(file))).toEqual(["requirements.txt"]);
+  });
+});
+
+describe("parseVenvRead: the venvs on the host, read with the probe", () => {
+  test("the live link, the record part and every ready venv with its freeze, byte for byte", () => {
+    const freezeA = "flask==3.0.0\nwerkzeug==3.0.1\n";
+    const freezeB = "caf\u00e9==1.0\n-- not a separator\n";
+    const text = `venvs/a\n--\nrecord line\n--\na ${Buffer.byteLength(freezeA)}\n${freezeA}b ${Buffer.byteLength(freezeB)}\n${freezeB}`;
+    const read = parseVenvRead(text);
+    expect(read.previousTarget).toBe("venvs/a");
+    expect(read.verifiedOut).toBe("record line\n");
+    expect([...read.ready]).toEqual([["a", freezeA], ["b", freezeB]]);
+    expect(parseVenvRead("\n--\n--\n").ready.size).toBe(0);
   });
 });
