@@ -6,6 +6,7 @@ import { absoluteEngine, engineBinary, engineColorArgs, engineSource, engineUnru
 import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "./run-dir";
 import { startBroker } from "../ssh/broker";
+import { provisionServer } from "../host/provision-serve";
 import { EngineOptions, engineOptionArgs } from "./engine-options";
 import { stateLockConflict } from "./state-lock";
 import * as fs from "node:fs";
@@ -91,9 +92,11 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
   }
 
   const step = performance.now();
-  // All provisioners of this apply share one SSH connection per host through the broker.
-  // Without it (say, no writable temp dir) each provisioner connects on its own, as under cdktf.
-  const broker = await startBroker({ env: io.env, warn: io.log }).catch((e: Error) => {
+  // All provisioners of this apply share one SSH connection per host through the broker, and
+  // run their units in this process (host/provision-serve.ts). Without it (say, no writable
+  // temp dir) each provisioner runs its unit and connects on its own, as under cdktf.
+  const provisions = provisionServer();
+  const broker = await startBroker({ env: io.env, warn: io.log, provisions }).catch((e: Error) => {
     io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
     return undefined;
   });
@@ -104,10 +107,10 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
   } finally {
     await broker?.close();
   }
-  const connections = broker?.connectionsOpened();
+  const shared = broker && `; ${plural(broker.connectionsOpened(), "SSH connection")}; ${plural(provisions.unitsRun(), "unit")} run in this process`;
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
   if (applied.code !== 0) throw lockFailure("apply", applied.output) ?? errors.engineFailed(binary, "apply", exitText(applied.code), "");
-  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${plural(connections, "SSH connection")}`})`);
+  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${shared ?? ""})`);
   return 0;
 }
 
