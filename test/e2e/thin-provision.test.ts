@@ -8,6 +8,8 @@ import { BROKER_ENV } from "../../lib/ssh/broker-protocol";
 import { openSession } from "../../lib/ssh/broker-client";
 import { provisionServer } from "../../lib/host/provision-serve";
 import { RUN_DIR_VARIABLE } from "../../lib/cdktf/run-dir";
+import { renderOwner } from "../../lib/lifecycle/lock-owner";
+import { quote } from "../../lib/shell";
 import type { ConnectionSpec } from "../../lib/spec";
 import { localHost, REPO, Target } from "../support/local-host";
 import { venvDestroyUnit } from "../support/venv-unit";
@@ -24,15 +26,30 @@ let connection: ConnectionSpec;
 const children: ChildProcess[] = [];
 const place = () => ({ unit: "test/thin", target: `${target.user}@${target.host}:${target.port}` });
 
-/** `webshare provision <action>` with `env`, run to its end without blocking this process (the broker may live in it). */
-function provisionProcess(action: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+/** `webshare provision <action>` with `env`, started without blocking this process (the broker may live in it). */
+function startProvision(action: string, env: NodeJS.ProcessEnv): { child: ChildProcess; printed(text: string): Promise<void>; done: Promise<{ code: number | null; output: string }> } {
   const child = spawn(process.execPath, [path.join(REPO, "dist/lib/cli/main.js"), "provision", action], { env, cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, output })));
+  const waiters: (() => void)[] = [];
+  const add = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    waiters.forEach((w) => w());
+  };
+  child.stdout!.on("data", add);
+  child.stderr!.on("data", add);
+  const done = new Promise<{ code: number | null; output: string }>((resolve) => child.on("close", (code) => resolve({ code, output })));
+  const printed = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => output.includes(text) && resolve();
+      waiters.push(check);
+      check();
+      void done.then(() => reject(new Error(`it exited without printing ${JSON.stringify(text)}:\n${output}`)));
+    });
+  return { child, printed, done };
 }
+
+const provisionProcess = (action: string, env: NodeJS.ProcessEnv) => startProvision(action, env).done;
 
 /** A deployed venv's destroy (its dirs are made first), as a provisioner gets it in WEBSHARE_UNIT. */
 function venvDestroy(i: number): NodeJS.ProcessEnv {
@@ -43,13 +60,26 @@ function venvDestroy(i: number): NodeJS.ProcessEnv {
 /** What a unit that cannot even be read prints (no host needed). */
 const unreadable = { WEBSHARE_UNIT: "{}", WEBSHARE_INSTANCE: "instance-x" };
 
-beforeAll(() => {
+/** Remove what a run of these tests may leave on the host (a held lock, the venv dirs). */
+async function cleanHost(): Promise<void> {
+  const { [BROKER_ENV]: _socket, ...direct } = process.env;
+  const session = await openSession(connection, direct);
+  try {
+    await session.run(place(), "clean up", "rm -rf .webshare/lock thin-test-1 thin-test-2 thin-test-3 thin-test-4");
+  } finally {
+    session.dispose();
+  }
+}
+
+beforeAll(async () => {
   target = localHost().managed;
   connection = { host: target.host, port: target.port, user: target.user, privateKeyPath: target.key, useAgent: false, hostKey: target.hostKey, connectTimeoutSeconds: 10 };
+  await cleanHost();
 });
 
-afterAll(() => {
+afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  await cleanHost();
 });
 
 test("under a broker that runs units: the same lines and exit codes as the full provisioner, the units run in the broker", async () => {
@@ -83,6 +113,36 @@ test("under a broker that runs units: the same lines and exit codes as the full 
   } finally {
     await broker.close();
     fs.rmSync(runDir, { recursive: true, force: true });
+  }
+});
+
+test("a thin provisioner killed (SIGKILL) while its unit waits for the host lock: the deploy process stops the unit, which leaves no lock", async () => {
+  const provisions = provisionServer();
+  const broker = await startBroker({ env: process.env, provisions });
+  const { [BROKER_ENV]: _socket, ...direct } = process.env;
+  const setup = await openSession(connection, direct);
+  try {
+    // Someone else (this live process) holds the host lock.
+    const holder = renderOwner({ user: os.userInfo().username, machine: os.hostname(), pid: process.pid, unit: "test/holder", startedAt: new Date().toISOString(), token: "thin-test-holder" });
+    await setup.run(place(), "hold the host lock", `mkdir -p thin-test-4/private/venvs .webshare/lock && printf '%s' ${quote(holder)} > .webshare/lock/owner`);
+    const killed = startProvision("destroy", { ...process.env, ...broker.env, ...venvDestroy(4) });
+    await killed.printed("[test/thin-venv-4] waiting for the host lock held by ");
+    killed.child.kill("SIGKILL");
+    await killed.done;
+    await provisions.drain(30_000); // the interrupted unit's cleanup
+    expect(provisions.unitsRun()).toBe(1);
+    expect(fs.readFileSync(path.join(target.home, ".webshare/lock/owner"), "utf8")).toBe(holder);
+    expect(fs.existsSync(path.join(target.home, ".webshare/locks"))).toBe(false);
+
+    // Once the holder is done, nothing of the killed unit waits on: the next run takes the lock at once.
+    await setup.run(place(), "release the host lock", "rm -rf .webshare/lock");
+    const next = await provisionProcess("destroy", { ...direct, ...venvDestroy(4) });
+    expect(next.code).toBe(0);
+    expect(next.output).not.toContain("waiting for");
+    expect(next.output).toContain("[test/thin-venv-4] remove venv ");
+  } finally {
+    setup.dispose();
+    await broker.close();
   }
 });
 
