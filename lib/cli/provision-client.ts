@@ -45,7 +45,9 @@ export function provisionThroughBroker(action: "create" | "destroy", socketPath:
     state = "done";
     unmark();
     socket.destroy();
-    // Exit only once stdout and stderr are flushed (to a pipe they are asynchronous).
+    // Exit only once stdout and stderr are flushed (to a pipe they are asynchronous); should
+    // a closed one never call back, the process still ends with this code.
+    process.exitCode = code;
     let pending = 2;
     const done = () => --pending === 0 && process.exit(code);
     process.stdout.write("", done);
