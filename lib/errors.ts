@@ -60,6 +60,11 @@ export function errorText(e: unknown): string {
   return redactUrls(e instanceof WebshareError ? e.render() : e instanceof Error ? e.message : String(e));
 }
 
+/** The line the CLI prints for a command that failed: a WebshareError in full, anything else with its stack (a bug to report). */
+export function failureLine(e: unknown): string {
+  return `webshare: ${redactUrls(e instanceof WebshareError ? e.render() : (e as Error)?.stack ?? String(e))}`;
+}
+
 /** Where an error happened, e.g. `demo/blog/venv on wwwshare@127.0.0.1:2222`. */
 export interface Place {
   readonly unit: string;

@@ -8,6 +8,7 @@ import { RUN_DIR_VARIABLE, waitUntilIdle } from "./run-dir";
 import { Broker, startBroker } from "../ssh/broker";
 import { predictChangedHosts } from "./preconnect";
 import { targetOf } from "../ssh/session";
+import { provisionServer } from "../host/provision-serve";
 import { EngineOptions, engineOptionArgs } from "./engine-options";
 import { stateLockConflict } from "./state-lock";
 import * as fs from "node:fs";
@@ -53,9 +54,11 @@ export async function deployStack(stackName: string | undefined, options: Deploy
   const stack = readStack(project.outdir, stackName);
   io.log(`webshare deploy: synthesized ${stack.name} with ${JSON.stringify(project.app)} ${seconds(step)}`);
 
-  // All provisioners of this apply share one SSH connection per host through the broker.
-  // Without it (say, no writable temp dir) each provisioner connects on its own, as under cdktf.
-  const broker = await startBroker({ env: io.env, warn: io.log }).catch((e: Error) => {
+  // All provisioners of this apply share one SSH connection per host through the broker, and
+  // run their units in this process (host/provision-serve.ts). Without it (say, no writable
+  // temp dir) each provisioner runs its unit and connects on its own, as under cdktf.
+  const provisions = provisionServer();
+  const broker = await startBroker({ env: io.env, warn: io.log, provisions }).catch((e: Error) => {
     io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
     return undefined;
   });
@@ -75,7 +78,7 @@ export async function deployStack(stackName: string | undefined, options: Deploy
     const init = await runLocal(binary, ["init", "-input=false", "-no-color"], { cwd: stack.workingDirectory, env, passThrough: false });
     if (init.code !== 0) throw errors.engineFailed(binary, "init", exitText(init.code), init.output);
     io.log(`webshare deploy: ${binary} init ${seconds(step)}`);
-    return await planAndApply(binary, stack, env, runDir, options, io, started, broker, preconnect);
+    return await planAndApply(binary, stack, env, runDir, options, io, started, { broker, preconnect, unitsRun: () => provisions.unitsRun() });
   } finally {
     await broker?.close();
     fs.rmSync(runDir, { recursive: true, force: true });
@@ -86,7 +89,15 @@ export async function deployStack(stackName: string | undefined, options: Deploy
  * Without --auto-approve: `plan -out` (the user reads it), nothing to do when it has no
  * changes, else ask, then apply exactly that plan. With it: one `apply -auto-approve`.
  */
-async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number, broker: Broker | undefined, preconnect: () => void): Promise<number> {
+/** The broker of the run (if it started), the pre-connect to call once nothing asks any more, and the count of units it ran. */
+interface RunBroker {
+  readonly broker: Broker | undefined;
+  readonly preconnect: () => void;
+  readonly unitsRun: () => number;
+}
+
+async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS.ProcessEnv, runDir: string, options: DeployOptions, io: DeployIo, started: number, run: RunBroker): Promise<number> {
+  const { broker, preconnect } = run;
   const color = engineColorArgs(io.terminal, env);
   const passed = engineOptionArgs(options);
   const lockFailure = (step: string, output: string) => {
@@ -112,10 +123,10 @@ async function planAndApply(binary: string, stack: SynthesizedStack, env: NodeJS
   const step = performance.now();
   const applied = await runUntilDone(binary, applyArgs, stack.workingDirectory, { ...env, ...broker?.env, [RUN_DIR_VARIABLE]: runDir });
   if (applied.signal !== undefined) await waitForProvisioners(runDir, io.log);
-  const connections = broker?.connectionsOpened();
+  const shared = broker && `; ${plural(broker.connectionsOpened(), "SSH connection")}; ${plural(run.unitsRun(), "unit")} run in this process`;
   if (applied.signal !== undefined) throw errors.deployInterrupted(applied.signal);
   if (applied.code !== 0) throw lockFailure("apply", applied.output) ?? errors.engineFailed(binary, "apply", exitText(applied.code), "");
-  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${connections === undefined ? "" : `; ${plural(connections, "SSH connection")}`})`);
+  io.log(`webshare deploy: ${stack.name} applied ${seconds(step)} (total ${seconds(started)}${shared ?? ""})`);
   return 0;
 }
 

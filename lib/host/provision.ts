@@ -24,6 +24,8 @@ import type { StepContext } from "../lifecycle/context";
 export interface ProvisionOptions {
   readonly action: "create" | "destroy";
   readonly env: NodeJS.ProcessEnv;
+  /** The provisioner's working directory (the stack directory, inside the deploying checkout). */
+  readonly cwd: string;
   /** Progress lines. @default standard output */
   readonly write?: Writer;
   /** Connection notices (retries, the host-key opt-out warning, an unreachable broker). */
@@ -43,7 +45,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   try {
     const abortScripts = new Map<string, string>();
     // The checkout this deploy's code comes from (the provisioner runs in the stack dir, inside it).
-    const checkout = options.action === "create" && spec.kind !== "inventory" ? checkoutOf(process.cwd()) : undefined;
+    const checkout = options.action === "create" && spec.kind !== "inventory" ? checkoutOf(options.cwd) : undefined;
     const base = stepContext(session, { place, progress, instance, abortScripts, env: options.env, ...(checkout !== undefined && { checkout }) });
     // The unit's own lock for the whole run, the host lock for all but its long private work;
     // taken by the unit's first command (one exchange), released by its last when it says so.

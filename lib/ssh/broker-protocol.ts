@@ -10,8 +10,8 @@ import { WebshareError } from "../errors";
  * passphrase VARIABLE, and the broker reads both itself.
  */
 
-/** The variable that tells a provisioner process where the broker listens. */
-export const BROKER_ENV = "WEBSHARE_SSH_BROKER";
+export { BROKER_ENV } from "./broker-env";
+export { LineDecoder } from "./line-decoder";
 
 const place = z.object({ unit: z.string(), target: z.string() });
 const wireContent = z.union([z.object({ utf8: z.string() }), z.object({ base64: z.string() })]);
@@ -52,22 +52,6 @@ export interface OpenedSession {
 
 export function encodeMessage(message: BrokerRequest | BrokerReply): string {
   return JSON.stringify(message) + "\n";
-}
-
-/** Splits a byte stream into lines; bytes are kept until their line ends (a chunk may end inside a UTF-8 character). */
-export class LineDecoder {
-  private pending = Buffer.alloc(0);
-
-  push(chunk: Buffer): string[] {
-    let data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const lines: string[] = [];
-    for (let end = data.indexOf(0x0a); end !== -1; end = data.indexOf(0x0a)) {
-      lines.push(data.subarray(0, end).toString("utf8"));
-      data = data.subarray(end + 1);
-    }
-    this.pending = Buffer.from(data);
-    return lines;
-  }
 }
 
 export function parseRequest(line: string): BrokerRequest {

@@ -7,18 +7,18 @@ import { BrokerRequest, encodeMessage, fromWireContent, LineDecoder, OpenedSessi
 /**
  * One client of the broker (one provisioner's session) on one socket: its first request binds
  * it to a shared connection, later ones run on it, replies go back by id as they finish.
+ * `read` holds the lines the broker read already to tell which conversation this is.
  * When the client goes away (disposed, killed), its commands still running get their
  * channels closed, as its own connection's end would have done; the connection stays up.
  */
-export function serveClient(socket: net.Socket, pool: SessionPool<HostSession>, warn: (line: string) => void): void {
+export function serveClient(socket: net.Socket, pool: SessionPool<HostSession>, warn: (line: string) => void, read: { lines: string[]; decoder: LineDecoder } = { lines: [], decoder: new LineDecoder() }): void {
   const gone = new AbortController();
   let bound: Promise<Shared<HostSession>> | undefined;
-  const decoder = new LineDecoder();
 
   socket.on("close", () => gone.abort());
   socket.on("error", () => undefined); // a client that died; "close" follows
-  socket.on("data", (chunk: Buffer) => {
-    for (const line of decoder.push(chunk)) {
+  const onLines = (lines: string[]) => {
+    for (const line of lines) {
       let request: BrokerRequest;
       try {
         request = parseRequest(line);
@@ -29,7 +29,9 @@ export function serveClient(socket: net.Socket, pool: SessionPool<HostSession>, 
       }
       void answer(request);
     }
-  });
+  };
+  onLines(read.lines);
+  if (!socket.destroyed) socket.on("data", (chunk: Buffer) => onLines(read.decoder.push(chunk)));
 
   async function answer(request: BrokerRequest): Promise<void> {
     let reply;

@@ -8,6 +8,8 @@ import { BROKER_ENV } from "./broker-protocol";
 import { serveClient } from "./broker-serve";
 import { resolveConnection } from "./resolve";
 import type { ConnectionSpec } from "../spec";
+import { LineDecoder } from "./line-decoder";
+import { encodeLine, isProvisionLine } from "./provision-wire";
 
 /**
  * The SSH connection broker: one connection per host for a whole `webshare deploy`, however
@@ -31,7 +33,25 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export async function startBroker(options: { env: NodeJS.ProcessEnv; warn?: (line: string) => void }): Promise<Broker> {
+/** Runs whole units for thin provisioner clients (lib/host/provision-serve.ts; injected: this layer knows only SSH). */
+export interface ProvisionHandler {
+  /** Take over a client whose first line asks for "provision" (provision-wire.ts); `lines` are its lines so far. */
+  serve(socket: net.Socket, lines: string[], decoder: LineDecoder): void;
+  /** Wait until every unit it runs has ended, at most `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+export interface BrokerOptions {
+  readonly env: NodeJS.ProcessEnv;
+  readonly warn?: (line: string) => void;
+  /** Without it a "provision" request is declined: the client runs its unit itself. */
+  readonly provisions?: ProvisionHandler;
+}
+
+/** How long `close` waits for units still cleaning up (their clients were interrupted or killed). */
+const DRAIN_MS = 30_000;
+
+export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const warn = options.warn ?? ((line: string) => process.stderr.write(line + "\n"));
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "webshare-broker-"));
   await fs.promises.chmod(dir, 0o700); // mkdtemp makes it 0700 already; say so explicitly
@@ -41,7 +61,17 @@ export async function startBroker(options: { env: NodeJS.ProcessEnv; warn?: (lin
   const server = net.createServer((socket) => {
     clients.add(socket);
     socket.on("close", () => clients.delete(socket));
-    serveClient(socket, pool, warn);
+    socket.on("error", () => undefined); // a client that died; "close" follows
+    // The first line says which conversation this is: a session's requests, or a whole unit.
+    const decoder = new LineDecoder();
+    const first = (chunk: Buffer) => {
+      const lines = decoder.push(chunk);
+      if (lines.length === 0) return;
+      socket.off("data", first);
+      if (isProvisionLine(lines[0]!)) (options.provisions ?? declineProvisions).serve(socket, lines, decoder);
+      else serveClient(socket, pool, warn, { lines, decoder });
+    };
+    socket.on("data", first);
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -57,8 +87,9 @@ export async function startBroker(options: { env: NodeJS.ProcessEnv; warn?: (lin
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of clients) socket.destroy();
+    for (const socket of clients) socket.destroy(); // units still running are interrupted: they clean up
     await stopped;
+    await options.provisions?.drain(DRAIN_MS);
     await pool.close();
     await fs.promises.rm(dir, { recursive: true, force: true });
   };
@@ -80,3 +111,11 @@ export async function startBroker(options: { env: NodeJS.ProcessEnv; warn?: (lin
     close: () => (closing ??= close()),
   };
 }
+
+/** A broker without a provision handler: the client runs its unit itself. */
+const declineProvisions: ProvisionHandler = {
+  serve(socket) {
+    socket.end(encodeLine({ t: "declined", reason: "this broker runs no units" }));
+  },
+  drain: () => Promise.resolve(),
+};

@@ -13,6 +13,7 @@ import { HOST_KEY_INSECURE_ACCEPT_ANY_VALUE } from "../../lib/ssh/insecure";
 import { HOST_DIR, localHost, REPO, Target } from "../support/local-host";
 import { failureText } from "../support/failure-text";
 import { processes, waitForProcess } from "../support/host-processes";
+import { venvDestroyUnit } from "../support/venv-unit";
 
 /**
  * The connection broker against the real local sshd: many clients (in this process and in
@@ -116,17 +117,9 @@ test("real provisioner processes (webshare provision destroy) reuse the broker's
   const setup = await openSession(connection, brokerEnv);
   await setup.run(place(), "prepare", "mkdir -p broker-test-1/private/venvs broker-test-2/private/venvs broker-test-3/private/venvs");
   const before = logins();
+  // This broker runs no units, so each runs its own (as under an older broker); thin-provision.test.ts has the other case.
   const runs = [1, 2, 3].map((i) => {
-    const unit = {
-      kind: "venv",
-      specVersion: 1,
-      unit: `test/broker-venv-${i}`,
-      host: { name: "test/host", connection, home: target.home, python: target.python, modWsgiModules: [], apache: { mode: "managed" }, stateDir: ".webshare" },
-      venvPath: `broker-test-${i}/venv`,
-      venvsDir: `broker-test-${i}/private/venvs`,
-      requirementsPath: `broker-test-${i}/requirements.txt`,
-      freezePath: `broker-test-${i}/freeze.txt`,
-    };
+    const unit = venvDestroyUnit(target, connection, `test/broker-venv-${i}`, `broker-test-${i}`);
     return spawnSync(process.execPath, [path.join(REPO, "dist/lib/cli/main.js"), "provision", "destroy"], {
       env: { ...brokerEnv, WEBSHARE_UNIT: JSON.stringify(unit), WEBSHARE_INSTANCE: `instance-${i}` },
     });

@@ -163,7 +163,7 @@ test("webshare deploy by ssh config alias + hashed known_hosts: the route is sho
   });
   expect(result.output).toContain(`connect (webshare-target -> ${target.user}@127.0.0.1:${TARGET_PORT} via ${target.user}@127.0.0.1:${JUMP_PORT}, shared connection)`);
   expect(result.code).toBe(0);
-  expect(result.output).toMatch(/\(total \d+\.\ds; 1 SSH connection\)/);
+  expect(result.output).toMatch(/\(total \d+\.\ds; 1 SSH connection; \d+ units? run in this process\)/);
   const logins = fs.readFileSync(jumpLog, "utf8").split("Accepted publickey").length - loginsBefore;
   expect(logins).toBe(1);
   expect((await httpGet(target.url)).body).toContain("greeting 1.0.0");

@@ -41,7 +41,8 @@ test("first deploy: synth, init and apply run by webshare, and the app serves", 
   expect(result.output).toMatch(/webshare deploy: synthesized cli with "node .*dist\/main\.js" \d+\.\ds/);
   expect(result.output).toMatch(/\[cli\/venv\] pip install \(1 requirement\) \d+\.\ds/);
   expect(result.output).toMatch(/Apply complete! Resources: 6 added, 0 changed, 0 destroyed\./);
-  expect(result.output).toMatch(/webshare deploy: cli applied \d+\.\ds \(total \d+\.\ds; 1 SSH connection\)/);
+  // Every unit ran in the deploy process; its provisioner process only relayed its lines.
+  expect(result.output).toMatch(/webshare deploy: cli applied \d+\.\ds \(total \d+\.\ds; 1 SSH connection; 3 units run in this process\)/);
   expect(result.output).toContain(`[cli/app] connect (${target.user}@${target.host}:${target.port}, shared connection)`);
   expect(result.code).toBe(0);
   expect(result.output).toMatch(/\[cli\/venv\] done: \d+ remote commands, \d+ file transfers? over the shared connection/);
@@ -74,6 +75,18 @@ test("a code-only change uploads the changed file and serves it", async () => {
   expect(result.output).toContain(`webshare deploy: connecting to ${target.user}@${target.host}:${target.port} ahead of the engine (units there differ from the state)`);
   expect(result.logins).toBe(1);
   expect((await httpGet(target.url)).body).toContain("Howdy");
+});
+
+test("an app whose import fails: exit 1 with the unit's message as a provisioner prints it, and the old code keeps serving", async () => {
+  const good = project.read("app.py");
+  project.write("app.py", `import webshare_no_such_module\n${good}`);
+  const result = deployCounted();
+  expect(result.code).toBe(1);
+  expect(result.output).toMatch(/webshare: cli\/app on \S+: the new release [0-9a-f]{16} cannot be served: importing app:app with the new venv failed: ModuleNotFoundError: No module named 'webshare_no_such_module'; it was not switched in, the previous release keeps serving/);
+  expect(result.output).toMatch(/webshare: .*tofu apply failed \(exit 1\)/);
+  expect((await httpGet(target.url)).body).toContain("Howdy");
+  project.write("app.py", good);
+  expect(deployCounted().code).toBe(0); // replaces the tainted unit
 });
 
 test("without --auto-approve: the plan and a question; only 'yes' applies, and no change asks nothing", async () => {
