@@ -10,16 +10,41 @@ import { ForwardingSession } from "../ssh/forwarding-session";
  * always did, then the command runs alone. Later calls (and calls made while the locks are
  * being taken) go straight through once they are held; a transfer as the first call takes
  * the locks first. A unit that never reaches the host takes no lock at all.
+ *
+ * `withoutHostLock` (the unit's long private work, pip install) works the same way: the
+ * work's first command starts by letting go of the host lock, and the first command after
+ * the work takes it again behind its try. Neither costs an exchange of its own.
  */
 export class LockingSession extends ForwardingSession {
   private taking?: Promise<unknown>;
+  /** Shell text the next command starts with: letting go of the host lock. */
+  private letGo?: string;
+  /** The host lock was let go: the next command takes it again first. */
+  private retake = false;
 
   constructor(
     inner: RemoteSession,
-    private readonly lock: Pick<HostLockHandle, "acquire" | "acquireWith">,
+    private readonly lock: Pick<HostLockHandle, "acquire" | "acquireWith" | "letGoScript">,
   ) {
     super(inner);
   }
+
+  /** Run `work` (on the unit's own paths only) with the host lock let go, the unit locks kept. */
+  readonly withoutHostLock = async <T>(work: () => Promise<T>): Promise<T> => {
+    await (this.taking ??= this.lock.acquire());
+    this.letGo = this.lock.letGoScript();
+    let done = false;
+    try {
+      const result = await work();
+      done = true;
+      return result;
+    } finally {
+      // Work that sent no command never let go of it; failed work does not take it again
+      // (its error ends the run, and its cleanup touches the unit's own paths only).
+      if (this.letGo === undefined && done) this.retake = true;
+      this.letGo = undefined;
+    }
+  };
 
   /** Whether anything asked for the locks yet (no: there is nothing to release). */
   get touched(): boolean {
@@ -27,36 +52,55 @@ export class LockingSession extends ForwardingSession {
   }
 
   async run(place: Place, step: string, script: string, options: { stdin?: string; allowFailure?: false } = {}): Promise<ExecResult> {
-    if (this.taking !== undefined) {
+    if (this.taking !== undefined && !this.retake) {
       await this.taking;
-      return this.inner.run(place, step, script, options);
+      return this.inner.run(place, step, this.withLetGo(script), options);
     }
-    const result = await this.first(step, script, options.stdin);
+    const result = await this.take(step, script, options.stdin);
     if (result.code !== 0) throw errors.remoteCommandFailed(place, step, script, result.code, `${result.stdout}\n${result.stderr}`.trim());
     return result;
   }
 
   async runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }> {
-    if (this.taking !== undefined) {
+    if (this.taking !== undefined && !this.retake) {
       await this.taking;
-      return this.inner.runRaw(place, step, script, stdin);
+      return this.inner.runRaw(place, step, this.withLetGo(script), stdin);
     }
-    return this.first(step, script, stdin);
+    return this.take(step, script, stdin);
   }
 
   async writeFileAtomic(place: Place, step: string, remotePath: string, content: string | Buffer, mode?: number): Promise<void> {
-    await (this.taking ??= this.lock.acquire());
+    await this.held();
     return this.inner.writeFileAtomic(place, step, remotePath, content, mode);
   }
 
   async putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
-    await (this.taking ??= this.lock.acquire());
+    await this.held();
     return this.inner.putFiles(place, step, files);
   }
 
-  private first(step: string, script: string, stdin: string | undefined): Promise<ExecResult & { code: number }> {
+  /** The locks held (taken now if need be), for a call that cannot carry the try. */
+  private held(): Promise<unknown> {
+    if (this.taking === undefined || this.retake) {
+      this.retake = false;
+      this.taking = this.lock.acquire();
+    }
+    return this.taking;
+  }
+
+  /** The command with the lock's try in front of it (the first, or the first after the work). */
+  private take(step: string, script: string, stdin: string | undefined): Promise<ExecResult & { code: number }> {
+    this.retake = false;
     const result = this.lock.acquireWith(step, script, stdin);
     this.taking = result;
     return result;
+  }
+
+  /** The work's first command starts by letting go of the host lock. */
+  private withLetGo(script: string): string {
+    const letGo = this.letGo;
+    if (letGo === undefined) return script;
+    this.letGo = undefined;
+    return `${letGo}; ${script}`;
   }
 }

@@ -118,6 +118,8 @@ export interface HostLockHandle extends HeldLock {
    * finds them held, it waits as `acquire` does, then runs `script` on its own.
    */
   acquireWith(step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }>;
+  /** Shell text that lets go of the host lock and keeps the unit locks (best effort, prints nothing), for a command to start with. */
+  letGoScript(): string;
   /**
    * Shell text that releases the locks, for the run's last command to end with (`inline.done()`
    * once that command has run: the release then sends nothing more). Ends with `true`.
@@ -364,7 +366,8 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
     await acquire();
     return result;
   };
-  return { acquire, release: (before = []) => (releasing ??= release(before)), withoutHostLock, acquireWith, inline };
+  const letGoScript = () => `{ ${dropScript(stateDir, [hostDir], token)}; } >/dev/null 2>&1`;
+  return { acquire, release: (before = []) => (releasing ??= release(before)), withoutHostLock, acquireWith, inline, letGoScript };
 }
 
 // Direct, never through the connection broker: after Ctrl+C the broker's run is stopping too.

@@ -221,6 +221,42 @@ describe("the locks ride with a unit's first and last commands (host/locking-ses
     expect(fs.existsSync(lockDir())).toBe(false);
   });
 
+  test("the private work's first command lets go of the host lock, the first command after it takes it again: no exchange of their own", async () => {
+    const unit = party("t/venv", ["private/venvs/v"]);
+    const other = party("t/other");
+    const locked = session(unit);
+    const place = { unit: "t/venv", target: "tester@middle-tier" };
+    await locked.run(place, "check Python", "true");
+    const built = await locked.withoutHostLock(async () => {
+      await locked.run(place, "pip install", "echo installed");
+      // Meanwhile another unit of the host takes the host lock and lets it go, without waiting.
+      await other.lock.acquire();
+      expect(other.lines.filter((l) => l.includes("waiting"))).toEqual([]);
+      await other.lock.release();
+      return "freeze";
+    });
+    expect(built).toBe("freeze");
+    expect((await locked.run(place, "record pip freeze", "echo frozen")).stdout).toBe("frozen\n");
+    expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/venv"');
+    expect(unit.session.commands).toBe(3);
+    await unit.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+
+  test("failed private work does not take the host lock again: its cleanup runs on the unit lock alone", async () => {
+    const unit = party("t/venv", ["private/venvs/v"]);
+    const locked = session(unit);
+    const place = { unit: "t/venv", target: "tester@middle-tier" };
+    await locked.run(place, "check Python", "true");
+    const failed = await locked.withoutHostLock(() => locked.run(place, "pip install", "exit 1")).then(() => "no error", errorText);
+    expect(failed).toContain('step "pip install" failed');
+    await locked.runRaw(place, "clean up failed venv", "true");
+    expect(fs.existsSync(lockDir())).toBe(false);
+    expect(fs.readdirSync(path.join(home, ".webshare/locks"))).toHaveLength(1);
+    await unit.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+
   test("held by another run: the first command waits for the lock, then runs once, alone", async () => {
     const holder = party("t/holder");
     await holder.lock.acquire();
