@@ -19,7 +19,7 @@ import { describeOwner, HEARTBEAT_SECONDS, isRunningLocally, LockOwner, parseOwn
  * reload, the daemon restarts, the inventory); a UNIT lock (`~/.webshare/locks/<unit>`)
  * guards one unit's own paths for its whole run. A unit run takes its unit lock, then the
  * host lock, and lets go of the host lock only while it works on its own paths alone (pip
- * install into its new venv dir: `withoutHostLock`), so units of one host build at once.
+ * install into its new venv dir: `withoutHostLock` of host/locking-session.ts), so units of one host build at once.
  * Order, so no two runs wait for each other: unit locks (sorted) before the host lock;
  * nothing waits for a unit lock while it holds the host lock (the inventory only looks).
  * Units of one `cdktf deploy` and of parallel deploys wait for a live holder, up to a limit,
@@ -106,12 +106,6 @@ export function unlockHint(host: HostSpec): string {
 export interface HostLockHandle extends HeldLock {
   /** Take the locks (those not held yet), waiting for a live holder up to `waitSeconds`; throws when it cannot. */
   acquire(waitSeconds?: number): Promise<void>;
-  /**
-   * Run `work` with the host lock let go and the unit locks kept, then take the host lock
-   * again (a failed `work` does not: its error goes up and the run ends). For work on the
-   * unit's own paths only.
-   */
-  withoutHostLock<T>(work: () => Promise<T>): Promise<T>;
   /**
    * Take the locks with `script` run right behind them in the same exchange (it runs only
    * once they are held; its output and exit code are what this returns). When the one try
@@ -358,16 +352,8 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
   };
   // Once: a second call (the normal end racing an interrupt) waits for the first.
   let releasing: Promise<void> | undefined;
-  const withoutHostLock = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (releasing !== undefined) throw errors.lockWaitCancelled(ctx.place);
-    await ctx.session.run(ctx.place, "let go of the host lock", dropScript(stateDir, [hostDir], token));
-    const result = await work();
-    if (releasing !== undefined) throw errors.lockWaitCancelled(ctx.place);
-    await acquire();
-    return result;
-  };
   const letGoScript = () => `{ ${dropScript(stateDir, [hostDir], token)}; } >/dev/null 2>&1`;
-  return { acquire, release: (before = []) => (releasing ??= release(before)), withoutHostLock, acquireWith, inline, letGoScript };
+  return { acquire, release: (before = []) => (releasing ??= release(before)), acquireWith, inline, letGoScript };
 }
 
 // Direct, never through the connection broker: after Ctrl+C the broker's run is stopping too.

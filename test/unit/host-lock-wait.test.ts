@@ -127,12 +127,15 @@ describe("units of one host in parallel where they touch different paths", () =>
   test("a unit building without the host lock lets another unit of the host run; it takes the host lock again after", async () => {
     const django = party("t/django-venv", ["private/venvs/django"]);
     const flask = party("t/flask-venv", ["private/venvs/flask"]);
-    await django.lock.acquire();
+    const djangoSession = new LockingSession(django.session, django.lock);
+    const place = { unit: "t/django-venv", target: "tester@middle-tier" };
+    await djangoSession.run(place, "check Python", "true");
     let finishBuild!: () => void;
     const built = new Promise<void>((resolve) => (finishBuild = resolve));
     let building!: () => void;
     const started = new Promise<void>((resolve) => (building = resolve));
-    const build = django.lock.withoutHostLock(async () => {
+    const build = djangoSession.withoutHostLock(async () => {
+      await djangoSession.run(place, "pip install", "true");
       building();
       await built;
       return "freeze";
@@ -142,11 +145,13 @@ describe("units of one host in parallel where they touch different paths", () =>
     await flask.lock.acquire();
     expect(flask.lines.filter((l) => l.includes("waiting"))).toEqual([]);
     expect(flask.session.commands).toBe(1);
-    // The Django build ends while Flask holds the host lock: it waits for it, naming Flask.
+    // The Django build ends while Flask holds the host lock: its next command waits for it, naming Flask.
     finishBuild();
+    expect(await build).toBe("freeze");
+    const freeze = djangoSession.run(place, "record pip freeze", "echo frozen");
     expect(await django.line(/waiting for the host lock/)).toMatch(/waiting for the host lock held by \S+ pid \d+ \(t\/flask-venv, since /);
     await flask.lock.release();
-    expect(await build).toBe("freeze");
+    expect((await freeze).stdout).toBe("frozen\n");
     expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/django-venv"');
     await django.lock.release();
     expect(stateEntries()).toEqual([]);
@@ -155,9 +160,14 @@ describe("units of one host in parallel where they touch different paths", () =>
   test("two units of the same dir (two stacks deploying the same paths) never build there at once", async () => {
     const first = party("a/venv", ["private/venvs/shared"]);
     const second = party("b/venv", ["private/venvs/shared"]);
-    await first.lock.acquire();
+    const firstSession = new LockingSession(first.session, first.lock);
+    const place = { unit: "a/venv", target: "tester@middle-tier" };
+    await firstSession.run(place, "check Python", "true");
     let finish!: () => void;
-    const work = first.lock.withoutHostLock(() => new Promise<void>((resolve) => (finish = resolve)));
+    const work = firstSession.withoutHostLock(async () => {
+      await firstSession.run(place, "pip install", "true");
+      await new Promise<void>((resolve) => (finish = resolve));
+    });
     const taking = second.lock.acquire();
     expect(await second.line(/waiting for/)).toMatch(/^\[b\/venv\] waiting for the lock of private\/venvs\/shared held by \S+ pid \d+ \(a\/venv, since /);
     finish();
@@ -172,10 +182,13 @@ describe("units of one host in parallel where they touch different paths", () =>
   test("Ctrl+C during the build without the host lock releases the unit's lock and leaves the host lock alone", async () => {
     const other = party("t/other");
     const unit = party("t/venv", ["private/venvs/v"]);
-    await unit.lock.acquire();
+    const unitSession = new LockingSession(unit.session, unit.lock);
+    const place = { unit: "t/venv", target: "tester@middle-tier" };
+    await unitSession.run(place, "check Python", "true");
     let building!: () => void;
     const started = new Promise<void>((resolve) => (building = resolve));
-    const build = unit.lock.withoutHostLock(() => {
+    const build = unitSession.withoutHostLock(async () => {
+      await unitSession.run(place, "pip install", "true");
       building();
       return new Promise<void>(() => undefined); // pip still running when the interrupt comes
     });
