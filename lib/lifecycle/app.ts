@@ -16,7 +16,7 @@ import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, releaseLink
 import { checkImport } from "./import-check";
 import type { RecordedSource } from "../checkout";
 import { runReleaseCommands } from "./release-commands";
-import { installSecrets } from "./secrets";
+import { comparedFiles, digestsScript, installSecrets, parseDigests } from "./secrets";
 import { linkSharedPaths } from "./shared-paths";
 import { carriedOver, objectStore, parseSeedOutput, seedReleaseScript, storeObjectsScript } from "./release-seed";
 
@@ -63,6 +63,8 @@ interface ReleaseState {
   readonly recorded: RecordedSource;
   /** The installed Apache config (undefined: none). */
   readonly apacheConfig?: string;
+  /** sha256 of database.yml and the secret files that exist (secrets.ts comparedFiles). */
+  readonly digests: ReadonlyMap<string, string>;
 }
 
 export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: DeployAppOptions = {}): Promise<void> {
@@ -72,8 +74,8 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   refuseOlderCheckout(ctx, state.recorded, "release", target.releaseId, state.previousId);
   if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
   else await uploadRelease(ctx, spec, target, state, inputs, options);
-  if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml);
-  await installSecrets(ctx, spec, inputs);
+  if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml, state.digests);
+  await installSecrets(ctx, spec, inputs, state.digests);
   await linkSharedPaths(ctx, spec, target.releaseDir);
   // Before the Apache config, so a release that fails them leaves the installed config alone.
   await checkImport(ctx, spec, target);
@@ -108,16 +110,17 @@ async function readReleaseState(ctx: StepContext, spec: AppUnitSpec, target: Rel
     "read current release",
     `${readLinkScript(appLink)}; echo '--'; { [ -f ${quote(target.releaseDir + "/" + READY)} ] && echo ready; } || echo missing; echo '--'; ` +
       `${lastVerifiedScript(unitRecordPath(spec.host, spec.unit), target.releasesDir)}; echo '--'; ` +
+      `${digestsScript(comparedFiles(spec))}; echo '--'; ` +
       `${configReadScript(apacheConfigPath(spec))}; ` +
       `{ cd ${quote(path.posix.dirname(appLink))} 2>/dev/null && cat -- "$(readlink ${quote(path.posix.basename(appLink))})/${MANIFEST}" 2>/dev/null; } || true`,
   );
-  const [linkOut, readyOut, verifiedOut, afterRecord = ""] = splitParts(state.stdout, "--\n", 3);
-  const { config: apacheConfig, rest: manifestOut } = parseConfigRead(afterRecord);
+  const [linkOut, readyOut, verifiedOut, digestsOut, afterDigests = ""] = splitParts(state.stdout, "--\n", 4);
+  const { config: apacheConfig, rest: manifestOut } = parseConfigRead(afterDigests);
   const previousTarget = linkOut.trim();
   const previousDir = previousTarget === "" ? undefined : path.posix.resolve(path.posix.dirname(appLink), previousTarget);
   const previousId = previousDir !== undefined && path.posix.dirname(previousDir) === target.releasesDir ? path.posix.basename(previousDir) : undefined;
   const { lastVerified, recorded } = parseLastVerified(verifiedOut);
-  return { previousDir, previousId, lastVerified, recorded, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut), ...(apacheConfig !== undefined && { apacheConfig }) };
+  return { previousDir, previousId, lastVerified, recorded, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut), digests: parseDigests(digestsOut ?? ""), ...(apacheConfig !== undefined && { apacheConfig }) };
 }
 
 /** The first `count` parts of `text` split on `separator`, then the rest unsplit. */
@@ -252,14 +255,14 @@ function parseManifest(text: string | undefined): Record<string, string> {
 
 /**
  * Write database.yml with mode 0600 when its content differs from what is there (compared by
- * sha256sum on the host, so the secret never travels back). The content was read at apply
+ * sha256sum on the host in the release state's read, so the secret never travels back). The content was read at apply
  * time by the as-planned check.
  */
-async function installDatabaseYml(ctx: StepContext, spec: AppUnitSpec, text: string): Promise<void> {
+async function installDatabaseYml(ctx: StepContext, spec: AppUnitSpec, text: string, digests: ReadonlyMap<string, string>): Promise<void> {
   const yml = spec.databaseYml!;
   const target = abs(spec.host, yml.path);
-  const current = await ctx.session.runRaw(ctx.place, "check database.yml", commandLine(["sha256sum", target]));
-  if (current.code === 0 && current.stdout.split(" ")[0] === sha256Hex(text)) return;
+  // Its digest came with the release state (secrets.ts comparedFiles).
+  if (digests.get(target) === sha256Hex(text)) return;
   await ctx.progress.step("install database.yml", async () => {
     await ctx.session.run(ctx.place, "install database.yml", `(umask 077 && ${commandLine(["mkdir", "-p", path.posix.dirname(target)])})`);
     await ctx.session.writeFileAtomic(ctx.place, "install database.yml", target, text, 0o600);

@@ -18,7 +18,31 @@ import type { AppInputs } from "./as-planned";
 /** Mode of the directory of the secret environment files (`<private>/secrets`). */
 const SECRETS_DIR_MODE = "0700";
 
-export async function installSecrets(ctx: StepContext, spec: AppUnitSpec, inputs: AppInputs): Promise<void> {
+/**
+ * The host files whose content an app deploy compares before it writes them (database.yml,
+ * the secret environment file, secret files): absolute paths, read in the release state's
+ * round trip with `digestsScript`, so an unchanged file costs no exchange.
+ */
+export function comparedFiles(spec: AppUnitSpec): string[] {
+  return [
+    ...(spec.databaseYml !== undefined ? [spec.databaseYml.path] : []),
+    ...(spec.secretEnvironment !== undefined ? [spec.secretEnvironment.path] : []),
+    ...(spec.secretFiles ?? []).map((f) => f.path),
+  ].map((p) => abs(spec.host, p));
+}
+
+/** Shell text: `<sha256>  <path>` for each of `paths` that exists (missing ones print nothing); the content never travels back. */
+export function digestsScript(paths: readonly string[]): string {
+  return paths.length === 0 ? "true" : `${commandLine(["sha256sum", "--", ...paths])} 2>/dev/null; true`;
+}
+
+/** What digestsScript printed: path -> sha256 (pure). */
+export function parseDigests(text: string): Map<string, string> {
+  return new Map(text.split("\n").filter((l) => /^[0-9a-f]{64}  /.test(l)).map((l) => [l.slice(66), l.slice(0, 64)] as const));
+}
+
+/** `have`: the digests read already in this run (comparedFiles); read here when not given. */
+export async function installSecrets(ctx: StepContext, spec: AppUnitSpec, inputs: AppInputs, have?: ReadonlyMap<string, string>): Promise<void> {
   const files = [
     ...(inputs.secretEnvironment !== undefined && spec.secretEnvironment !== undefined ? [{ path: spec.secretEnvironment.path, text: inputs.secretEnvironment, dirMode: SECRETS_DIR_MODE }] : []),
     ...(inputs.secretFiles ?? []).map((f) => ({ ...f, dirMode: undefined })),
@@ -26,10 +50,9 @@ export async function installSecrets(ctx: StepContext, spec: AppUnitSpec, inputs
   if (files.length === 0) return;
   const { session, place, progress } = ctx;
   const targets = files.map((f) => abs(spec.host, f.path));
-  // One round trip: the sha256 of each file that exists (missing ones print nothing).
-  const current = await session.runRaw(place, "check secret files", `${commandLine(["sha256sum", "--", ...targets])} 2>/dev/null; true`);
-  const have = new Map(current.stdout.split("\n").filter((l) => l !== "").map((l) => [l.slice(66), l.slice(0, 64)] as const));
-  const stale = files.filter((f, i) => have.get(targets[i]!) !== sha256Hex(f.text));
+  // One round trip unless the release state's read brought them: the sha256 of each file that exists.
+  const digests = have ?? parseDigests((await session.runRaw(place, "check secret files", digestsScript(targets))).stdout);
+  const stale = files.filter((f, i) => digests.get(targets[i]!) !== sha256Hex(f.text));
   if (stale.length === 0) return;
   await progress.step("install secrets", async () => {
     const dirs = [...new Set(stale.map((f) => path.posix.dirname(abs(spec.host, f.path))))];

@@ -19,6 +19,8 @@ import { appPaths, compareApp } from "../../lib/drift/compare";
 import { fixHost } from "../../lib/drift/fix";
 import { renderCheckText } from "../../lib/drift/render";
 import type { AppDrift } from "../../lib/drift/model";
+import { databaseYmlDigest } from "../../lib/database-yml";
+import { secretDigest } from "../../lib/secrets";
 
 /**
  * The middle tier: the real lifecycle (deployVenv, deployApp, rollback) runs its generated
@@ -306,6 +308,30 @@ describe("app deploy", () => {
     expect(fs.readFileSync(path.join(world.home, "public/app.py"), "utf8")).toBe("app = 2\n");
     expect(fs.readFileSync(path.join(world.home, "public/lib/util.py"), "utf8")).toBe("u = 1\n");
     expect(fs.existsSync(path.join(world.home, "public/wwwshare.wsgi"))).toBe(true);
+  });
+
+  it("database.yml and secret files are compared in the release state's read: unchanged, they cost no exchange; changed, they are written 0600", async () => {
+    const secret = path.join(world.project, "api-key");
+    fs.writeFileSync(secret, "key-1\n");
+    const yml = path.join(world.project, "database.yml");
+    fs.writeFileSync(yml, "production:\n  adapter: sqlite3\n");
+    const withSecrets = (files: Record<string, string>) => ({
+      ...appSpec(files),
+      databaseYml: { path: "private/database.yml", file: yml, digest: databaseYmlDigest("t/app", fs.readFileSync(yml, "utf8")) },
+      secretFiles: [{ path: "private/secrets/api-key", file: secret, digest: secretDigest("t/app", "secretFiles private/secrets/api-key", fs.readFileSync(secret, "utf8")) }],
+    });
+    await deployApp(world.ctx, withSecrets({ "app.py": "app = 1\n" }));
+    expect(fs.statSync(path.join(world.home, "private/database.yml")).mode & 0o777).toBe(0o600);
+    expect(read("private/secrets/api-key")).toBe("key-1\n");
+    world.session.steps.length = 0;
+    await deployApp(world.ctx, withSecrets({ "app.py": "app = 2\n" }));
+    expect(world.session.steps).toEqual(["read current release", "upload app", "upload app", "switch release", "record unit and prune"]);
+    fs.writeFileSync(secret, "key-2\n");
+    world.session.steps.length = 0;
+    await deployApp(world.ctx, withSecrets({ "app.py": "app = 3\n" }));
+    expect(world.session.steps.filter((s) => s === "install secrets")).toHaveLength(2);
+    expect(read("private/secrets/api-key")).toBe("key-2\n");
+    expect(fs.statSync(path.join(world.home, "private/secrets/api-key")).mode & 0o777).toBe(0o600);
   });
 
   it("refuses app files edited after the plan, naming them", async () => {
