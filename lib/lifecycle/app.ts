@@ -72,14 +72,20 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   const target = releaseTarget(spec, options);
   const state = await readReleaseState(ctx, spec, target);
   refuseOlderCheckout(ctx, state.recorded, "release", target.releaseId, state.previousId);
-  if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
-  else await uploadRelease(ctx, spec, target, state, inputs, options);
-  if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml, state.digests);
-  await installSecrets(ctx, spec, inputs, state.digests);
-  await linkSharedPaths(ctx, spec, target.releaseDir);
-  // Before the Apache config, so a release that fails them leaves the installed config alone.
-  await checkImport(ctx, spec, target);
-  await runReleaseCommands(ctx, spec, target, state);
+  // Building the release touches only this app's own paths (its releases, database.yml,
+  // secrets, shared dir; the unit lock keeps them), so other units of the host may work
+  // meanwhile; the Apache config, the switch and the reload are the host's (host lock).
+  const ownWork = ctx.withoutHostLock ?? (<T>(work: () => Promise<T>) => work());
+  await ownWork(async () => {
+    if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
+    else await uploadRelease(ctx, spec, target, state, inputs, options);
+    if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml, state.digests);
+    await installSecrets(ctx, spec, inputs, state.digests);
+    await linkSharedPaths(ctx, spec, target.releaseDir);
+    // Before the Apache config, so a release that fails them leaves the installed config alone.
+    await checkImport(ctx, spec, target);
+    await runReleaseCommands(ctx, spec, target, state);
+  });
   const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig });
   // Steps that must finish before the new release serves go here.
   await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);

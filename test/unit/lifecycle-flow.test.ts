@@ -21,6 +21,8 @@ import { renderCheckText } from "../../lib/drift/render";
 import type { AppDrift } from "../../lib/drift/model";
 import { databaseYmlDigest } from "../../lib/database-yml";
 import { secretDigest } from "../../lib/secrets";
+import { hostLock } from "../../lib/lifecycle/host-lock";
+import { LockingSession } from "../../lib/host/locking-session";
 
 /**
  * The middle tier: the real lifecycle (deployVenv, deployApp, rollback) runs its generated
@@ -120,7 +122,7 @@ function venvSpec(greeting: string): VenvUnitSpec {
 }
 
 /** An app spec as synth would write it for a source tree holding `files`. */
-function appSpec(files: Record<string, string>, host: HostSpec = hostSpec(), staticDirs: Record<string, string> = {}, modes: Record<string, number> = {}): AppUnitSpec {
+function appSpec(files: Record<string, string>, host: HostSpec = hostSpec(), staticDirs: Record<string, string> = {}, modes: Record<string, number> = {}, app = { unit: "t/app", dir: "public", site: () => world.site }): AppUnitSpec {
   const source = fs.mkdtempSync(path.join(world.project, "app-"));
   for (const [name, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(source, name)), { recursive: true });
@@ -128,10 +130,10 @@ function appSpec(files: Record<string, string>, host: HostSpec = hostSpec(), sta
     if (modes[name] !== undefined) fs.chmodSync(path.join(source, name), modes[name]);
   }
   const rendered = {
-    unit: "t/app",
+    unit: app.unit,
     host,
-    appDir: "public",
-    entryPoint: "public/wwwshare.wsgi",
+    appDir: app.dir,
+    entryPoint: `${app.dir}/wwwshare.wsgi`,
     module: "app",
     callable: "app",
     mount: "/app",
@@ -147,8 +149,8 @@ function appSpec(files: Record<string, string>, host: HostSpec = hostSpec(), sta
     source,
     exclude: [],
     files: hashTree(source, []),
-    releasesDir: "private/releases/public",
-    healthCheck: healthCheck(),
+    releasesDir: `private/releases/${app.dir}`,
+    healthCheck: { url: app.site().healthUrl, expectStatus: 200, timeoutSeconds: 2, releaseUrl: app.site().releaseUrl },
     // These apps are stand-ins (`app = 1`) in homes without a venv; the import check has its own tests (release-steps).
     importCheck: false,
     ...renderedHashes(rendered),
@@ -374,6 +376,42 @@ describe("app deploy", () => {
     const message = await failure(deployApp(world.ctx, appSpec({ "app.py": "app = 2\n" })));
     expect(message).toContain('"switch back"');
   });
+});
+
+describe("apps of one host build at once (host/locking-session.ts)", () => {
+  it("an app whose release command still runs holds no host lock: another app of the host deploys meanwhile; each switches under it", async () => {
+    // Each unit as provision runs it: its own session, its unit lock, the host lock carried by its commands.
+    const unitContext = (unit: string, ownDir: string): { ctx: StepContext; lock: ReturnType<typeof hostLock> } => {
+      const session = new LocalShellSession(world.home);
+      const base: StepContext = { ...world.ctx, session, place: { unit, target: session.target } };
+      const lock = hostLock(base, hostSpec(), [ownDir]);
+      const locked = new LockingSession(session, lock);
+      return { ctx: { ...base, session: locked, withoutHostLock: locked.withoutHostLock, lockRelease: lock.inline }, lock };
+    };
+    const started = path.join(world.home, "migration-started");
+    const go = path.join(world.home, "migration-go");
+    const slow = { ...appSpec({ "app.py": "app = 1\n" }), releaseCommands: [["sh", "-c", `touch ${started}; while [ ! -e ${go} ]; do sleep 0.05; done`]] };
+    const site2 = await fakeSite(world.home, { app: "public2", venv: "private/venv", mount: "/app" });
+    try {
+      const fast = appSpec({ "app.py": "app = 2\n" }, hostSpec(), {}, {}, { unit: "t/app2", dir: "public2", site: () => site2 });
+      const a = unitContext("t/app", slow.releasesDir);
+      const b = unitContext("t/app2", fast.releasesDir);
+      const slowDeploy = deployApp(a.ctx, slow).finally(() => a.lock.release());
+      while (!fs.existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Before, this waited for the host lock until the migration ended (here: never).
+      const fastDone = deployApp(b.ctx, fast).finally(() => b.lock.release()).then(() => "deployed");
+      expect(await Promise.race([fastDone, new Promise((resolve) => setTimeout(() => resolve("still waiting after 20 s"), 20_000))])).toBe("deployed");
+      expect(fs.existsSync(path.join(world.home, "public"))).toBe(false); // the slow app has not switched yet
+      fs.writeFileSync(go, "");
+      await slowDeploy;
+      expect(read("public/app.py")).toBe("app = 1\n");
+      expect(read("public2/app.py")).toBe("app = 2\n");
+      expect(fs.existsSync(path.join(world.home, ".webshare/lock"))).toBe(false);
+    } finally {
+      fs.writeFileSync(go, "");
+      await site2.close();
+    }
+  }, 60_000);
 });
 
 describe("going back means going to the last verified version", () => {
