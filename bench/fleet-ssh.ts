@@ -222,7 +222,7 @@ interface RunResult {
   readonly cpuSecondsPerUnit: number;
   /** SSH logins during the run, per host (index order). */
   readonly logins: number[];
-  /** 1-minute load average when the run started. */
+  /** 1-minute load average when the run started (the bench's own earlier runs included). */
   readonly load: number;
 }
 
@@ -242,6 +242,8 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run as root: the bench starts its own hosts with scripts/host/up.sh");
   if (!fs.existsSync(path.join(REPO, "dist/lib/cli/main.js"))) throw new Error("dist/ is missing: run `npx tsc -p .` first (npm run bench:fleet-ssh does)");
   const hosts = await planHosts();
+  // Other work on the machine, before the bench's own hosts and deploys add to it.
+  const loadBefore = Math.round(os.loadavg()[0] * 100) / 100;
   const units = HOSTS * APPS * 2 + HOSTS;
   const project = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-fleet-ssh-"));
   const results: RunResult[] = [];
@@ -270,9 +272,9 @@ async function main(): Promise<void> {
       results.push(result);
       log(`${run.run}: ${result.seconds}s wall, ${result.cpuSeconds} CPU-s, logins per host ${result.logins.join(",")}`);
     }
-    const summary = { date: new Date().toISOString(), hosts: HOSTS, appsPerHost: APPS, units, parallelism: PARALLELISM, cpus: os.cpus().length, runs: results };
+    const summary = { date: new Date().toISOString(), hosts: HOSTS, appsPerHost: APPS, units, parallelism: PARALLELISM, cpus: os.cpus().length, loadBefore, runs: results };
     fs.writeFileSync(RESULTS, JSON.stringify(summary, null, 2) + "\n");
-    process.stdout.write(`\n${HOSTS} hosts x ${APPS} apps = ${units} units (${HOSTS * APPS} apps + ${HOSTS * APPS} venvs + ${HOSTS} inventories), -parallelism ${PARALLELISM}\n\n`);
+    process.stdout.write(`\n${HOSTS} hosts x ${APPS} apps = ${units} units (${HOSTS * APPS} apps + ${HOSTS * APPS} venvs + ${HOSTS} inventories), -parallelism ${PARALLELISM}, ${os.cpus().length} CPUs, load ${loadBefore.toFixed(2)} before the bench\n\n`);
     process.stdout.write("| run | wall s | local CPU-s | CPU-s per unit | SSH logins per host | load at start |\n|---|---:|---:|---:|---|---:|\n");
     for (const r of results) process.stdout.write(`| ${r.title} | ${r.seconds.toFixed(2)} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuSecondsPerUnit.toFixed(3)} | ${r.logins.join(", ")} | ${r.load.toFixed(2)} |\n`);
     process.stdout.write(`\nwritten: ${path.relative(REPO, RESULTS)}\n`);
