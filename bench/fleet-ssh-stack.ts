@@ -7,7 +7,8 @@
  */
 import * as fs from "node:fs";
 import { App, TerraformStack } from "cdktf";
-import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../constructs";
+import { ApacheMode, WebshareHost } from "../constructs";
+import { addFleetApp } from "./fleet-apps";
 
 /** What bench/fleet-ssh.ts passes in fleet.json. */
 export interface FleetSshConfig {
@@ -54,24 +55,7 @@ if (require.main === module) {
     });
     for (let a = 0; a < config.apps; a++) {
       const name = fleetAppName(h, a);
-      const source = `apps/${name}`;
-      const venv = new Venv(stack, `${name}-venv`, {
-        host,
-        path: `apps/${name}/venv`,
-        requirements: `${source}/requirements.txt`,
-        lock: `${source}/requirements.lock`,
-        wheelhouse: config.wheelhouse,
-        noIndex: true,
-      });
-      new WsgiApp(stack, name, {
-        host,
-        venv,
-        source,
-        entry: "app:app",
-        mount: `/${name}`,
-        appDir: `apps/${name}/public`,
-        healthCheck: { url: new URL(`${name}/health`, target.url).toString() },
-      });
+      addFleetApp(stack, host, name, { wheelhouse: config.wheelhouse, healthUrl: new URL(`${name}/health`, target.url).toString() });
     }
   });
   app.synth();

@@ -9,7 +9,8 @@
  *     validations cost (the stack runs `$TERRAFORM_BINARY_NAME version` once)
  */
 import { App, TerraformStack } from "cdktf";
-import { ApacheMode, Venv, WebshareHost, WsgiApp } from "../constructs";
+import { ApacheMode, WebshareHost } from "../constructs";
+import { addFleetApp } from "./fleet-apps";
 
 const hosts = Number(process.env.BENCH_SYNTH_HOSTS ?? "10");
 const apps = Number(process.env.BENCH_SYNTH_APPS ?? "100");
@@ -28,22 +29,6 @@ const webshareHosts = Array.from({ length: hosts }, (_, h) =>
 for (let i = 0; i < apps; i++) {
   const host = webshareHosts[i % hosts];
   const name = `app${String(i).padStart(3, "0")}`;
-  const source = `apps/${name}`;
-  const venv = new Venv(stack, `${name}-venv`, {
-    host,
-    requirements: `${source}/requirements.txt`,
-    lock: `${source}/requirements.lock`,
-    path: `apps/${name}/venv`,
-  });
-  new WsgiApp(stack, name, {
-    host,
-    venv,
-    source,
-    entry: "app:app",
-    mount: `/${name}`,
-    appDir: `apps/${name}/public`,
-    staticDirs: { [`/${name}/static`]: "static" },
-    healthCheck: { url: `https://web${i % hosts}.bench.invalid/${name}/health` },
-  });
+  addFleetApp(stack, host, name, { staticDirs: { [`/${name}/static`]: "static" }, healthUrl: `https://web${i % hosts}.bench.invalid/${name}/health` });
 }
 app.synth();
