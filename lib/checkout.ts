@@ -35,6 +35,30 @@ export function checkoutOf(dir: string): Checkout | undefined {
   };
 }
 
+/**
+ * checkoutOf for the units of one deploy run in one process (the thin provisioner's server):
+ * HEAD is read once per directory and each "contains" answered once per commit, so a fleet
+ * of units spawns git a few times instead of twice per unit, and the answers are those of
+ * the checkout as the deploy found it.
+ */
+export function checkoutsOfOneDeploy(): (dir: string) => Checkout | undefined {
+  const seen = new Map<string, Checkout | undefined>();
+  return (dir) => {
+    if (!seen.has(dir)) {
+      const checkout = checkoutOf(dir);
+      const answers = new Map<string, boolean>();
+      seen.set(dir, checkout && {
+        commit: checkout.commit,
+        contains: (commit) => {
+          if (!answers.has(commit)) answers.set(commit, checkout.contains(commit));
+          return answers.get(commit)!;
+        },
+      });
+    }
+    return seen.get(dir);
+  };
+}
+
 /** What the host's record says its current version was deployed from. */
 export interface RecordedSource {
   readonly commit?: string;

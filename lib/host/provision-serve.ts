@@ -5,6 +5,7 @@ import type { LineDecoder } from "../ssh/line-decoder";
 import type { ProvisionHandler } from "../ssh/broker";
 import { encodeLine, parseClientMessage, ProvisionFrame, ProvisionRequest } from "../ssh/provision-wire";
 import { provision } from "./provision";
+import { type Checkout, checkoutsOfOneDeploy } from "../checkout";
 
 /**
  * The deploy process's side of the thin provisioner (cli/provision-client.ts): it runs
@@ -25,6 +26,8 @@ import { provision } from "./provision";
  */
 export function provisionServer(): ProvisionHandler & { unitsRun(): number } {
   const running = new Set<Promise<void>>();
+  // One deploy: its units read the checkout once, not twice each (git would block this process).
+  const checkouts = checkoutsOfOneDeploy();
   const directory = workingDirectory();
   let accepted = 0;
   return {
@@ -48,7 +51,7 @@ export function provisionServer(): ProvisionHandler & { unitsRun(): number } {
       }
       send({ t: "accepted" });
       accepted++;
-      const task = runUnit(socket, request, lines.slice(1), decoder, send).finally(() => {
+      const task = runUnit(socket, request, lines.slice(1), decoder, send, checkouts).finally(() => {
         directory.leave();
         running.delete(task);
       });
@@ -63,7 +66,7 @@ export function provisionServer(): ProvisionHandler & { unitsRun(): number } {
   };
 }
 
-function runUnit(socket: net.Socket, request: ProvisionRequest, early: string[], decoder: LineDecoder, send: (frame: ProvisionFrame) => void): Promise<void> {
+function runUnit(socket: net.Socket, request: ProvisionRequest, early: string[], decoder: LineDecoder, send: (frame: ProvisionFrame) => void, checkouts: (dir: string) => Checkout | undefined): Promise<void> {
   return new Promise<void>((resolve) => {
     let cleanup: (() => Promise<void>) | undefined;
     let interrupted = false;
@@ -96,6 +99,7 @@ function runUnit(socket: net.Socket, request: ProvisionRequest, early: string[],
       action: request.action,
       env: request.env,
       cwd: request.cwd,
+      checkoutOf: checkouts,
       write: (line) => send({ t: "out", text: `${line}\n` }),
       warn: err,
       onInterrupt: (c) => (cleanup = c),

@@ -9,7 +9,7 @@ import { deployApp, destroyApp } from "../lifecycle/app";
 import { pruneOrphans } from "../lifecycle/inventory";
 import { isShared, openHostSession } from "./open";
 import { progressFor, stepContext } from "./context";
-import { checkoutOf } from "../checkout";
+import { type Checkout, checkoutOf } from "../checkout";
 import { LockingSession } from "./locking-session";
 import type { StepContext } from "../lifecycle/context";
 
@@ -26,6 +26,8 @@ export interface ProvisionOptions {
   readonly env: NodeJS.ProcessEnv;
   /** The provisioner's working directory (the stack directory, inside the deploying checkout). */
   readonly cwd: string;
+  /** How the checkout of `cwd` is read (lib/checkout.ts). @default checkoutOf */
+  readonly checkoutOf?: (dir: string) => Checkout | undefined;
   /** Progress lines. @default standard output */
   readonly write?: Writer;
   /** Connection notices (retries, the host-key opt-out warning, an unreachable broker). */
@@ -45,7 +47,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
   try {
     const abortScripts = new Map<string, string>();
     // The checkout this deploy's code comes from (the provisioner runs in the stack dir, inside it).
-    const checkout = options.action === "create" && spec.kind !== "inventory" ? checkoutOf(options.cwd) : undefined;
+    const checkout = options.action === "create" && spec.kind !== "inventory" ? (options.checkoutOf ?? checkoutOf)(options.cwd) : undefined;
     const base = stepContext(session, { place, progress, instance, abortScripts, env: options.env, ...(checkout !== undefined && { checkout }) });
     // The unit's own lock for the whole run, the host lock for all but its long private work;
     // taken by the unit's first command (one exchange), released by its last when it says so.

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ALLOW_OLDER_CHECKOUT_ENV, checkoutOf, olderCheckoutProblem } from "../../lib/checkout";
+import { ALLOW_OLDER_CHECKOUT_ENV, checkoutOf, checkoutsOfOneDeploy, olderCheckoutProblem } from "../../lib/checkout";
 
 /**
  * A deploy from a checkout behind what the host serves is refused; a newer or equal one is
@@ -68,4 +68,23 @@ test("a host deployed from a newer commit, a diverged branch or a commit this cl
   } finally {
     git("checkout", "-q", "main");
   }
+});
+
+test("one deploy's units read the checkout once: the same answers as checkoutOf, from the checkout as the deploy found it", () => {
+  const checkouts = checkoutsOfOneDeploy();
+  const stackDir = path.join(repo, "cdktf.out/stacks/s");
+  const first = checkouts(stackDir)!;
+  expect(first.commit).toBe(commits.second);
+  expect([first.contains(commits.first!), first.contains(commits.side!), first.contains(commits.second!)]).toEqual([true, false, true]);
+  expect(checkouts(stackDir)).toBe(first);
+  // A commit made while the deploy runs does not change what its units record.
+  git("checkout", "-q", "-b", "during");
+  const later = commit("during");
+  try {
+    expect(checkouts(stackDir)!.commit).toBe(commits.second);
+    expect(checkoutOf(stackDir)!.commit).toBe(later);
+  } finally {
+    git("checkout", "-q", "main");
+  }
+  expect(checkoutsOfOneDeploy()(os.tmpdir())).toBeUndefined();
 });
