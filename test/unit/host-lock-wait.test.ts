@@ -164,9 +164,10 @@ describe("units of one host in parallel where they touch different paths", () =>
     const place = { unit: "a/venv", target: "tester@middle-tier" };
     await firstSession.run(place, "check Python", "true");
     let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
     const work = firstSession.withoutHostLock(async () => {
       await firstSession.run(place, "pip install", "true");
-      await new Promise<void>((resolve) => (finish = resolve));
+      await finished;
     });
     const taking = second.lock.acquire();
     expect(await second.line(/waiting for/)).toMatch(/^\[b\/venv\] waiting for the lock of private\/venvs\/shared held by \S+ pid \d+ \(a\/venv, since /);
