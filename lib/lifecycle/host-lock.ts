@@ -309,10 +309,13 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
     remoteMayRun = true;
     const tried = await ctx.session.runRaw(ctx.place, "take host lock", `${script(0)}; if [ "$r" = acquired ]; then printf '%s\\n' ${quote(TOOK)}; { ${then}; }; fi`, stdin);
     remoteMayRun = false;
-    const at = tried.stdout.indexOf(`acquired\n${TOOK}\n`);
-    if (at === 0) {
+    // The marker is printed only once the locks are held, right before `then`: seen anywhere
+    // (even after text a startup file printed), `then` ran and must not run again.
+    const taken = `acquired\n${TOOK}\n`;
+    const at = tried.stdout.indexOf(taken);
+    if (at >= 0) {
       startHeartbeat();
-      return { code: tried.code, stdout: tried.stdout.slice(`acquired\n${TOOK}\n`.length), stderr: tried.stderr };
+      return { code: tried.code, stdout: tried.stdout.slice(at + taken.length), stderr: tried.stderr };
     }
     // Held by another run (or an answer the full acquire explains): wait as acquire does, then run it alone.
     await acquire();

@@ -10,6 +10,8 @@ import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
 import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
 import { LockingSession } from "../../lib/host/locking-session";
+import { ForwardingSession } from "../../lib/ssh/forwarding-session";
+import type { Place } from "../../lib/errors";
 
 /**
  * The host lock's wait, in the middle tier: the real lock scripts run with /bin/sh on a
@@ -222,6 +224,26 @@ describe("the locks ride with a unit's first and last commands (host/locking-ses
     expect(stateEntries()).toEqual([]);
     await unit.lock.release();
     expect(unit.session.commands).toBe(3);
+  });
+
+  test("text a host prints before the lock's answer does not make the first command run twice", async () => {
+    // A session whose answers start with a line the host printed (output the framing did not catch).
+    class Noisy extends ForwardingSession {
+      async runRaw(place: Place, step: string, script: string, stdin?: string) {
+        const result = await this.inner.runRaw(place, step, script, stdin);
+        return { ...result, stdout: `Welcome\n${result.stdout}` };
+      }
+    }
+    const noisy = new CountingSession(new Noisy(new LocalShellSession(home)));
+    const ctx: StepContext = { session: noisy, place: { unit: "t/app", target: "tester@middle-tier" }, progress: new Progress("t/app", () => undefined, undefined, { heartbeatSeconds: 3600 }), instance: "test", env: {} };
+    const lock = hostLock(ctx, host());
+    const marker = path.join(home, "ran");
+    const first = await new LockingSession(noisy, lock).runRaw(ctx.place, "read current release", `echo x >> ${marker}; echo state`);
+    expect(first.stdout).toBe("state\n");
+    expect(fs.readFileSync(marker, "utf8")).toBe("x\n");
+    expect(noisy.commands).toBe(1);
+    await lock.release();
+    expect(stateEntries()).toEqual([]);
   });
 
   test("a first command that fails is reported under its own step, with the locks held until the release", async () => {
