@@ -99,6 +99,16 @@ export class Progress {
   }
 
   /**
+   * The end line of a step that ran inside another step's exchange (lifecycle/staged-script.ts),
+   * as `step` prints it, with the seconds the host measured for it (none when it could not tell).
+   */
+  ended(name: string, detail: string | undefined, seconds: number | undefined, failed = false): void {
+    const time = seconds !== undefined && Number.isFinite(seconds) ? `${Math.max(0, seconds).toFixed(1)}s` : undefined;
+    if (failed) this.write(`[${this.unit}] ${name} FAILED${time === undefined ? "" : ` after ${time}`}`);
+    else this.write(`[${this.unit}] ${[name, detail, time].filter((p) => p !== undefined && p !== "").join(" ")}`);
+  }
+
+  /**
    * A step that may take long: `NAME started`, then `NAME still running (45s; last: "...")`
    * every heartbeat while it runs, then the end line of `step`.
    */

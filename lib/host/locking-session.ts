@@ -1,6 +1,6 @@
 import { errors, type Place } from "../errors";
 import type { HostLockHandle } from "../lifecycle/host-lock";
-import type { ExecResult, RemoteSession, UploadFile } from "../ssh/remote-session";
+import type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "../ssh/remote-session";
 import { ForwardingSession } from "../ssh/forwarding-session";
 
 /**
@@ -77,6 +77,16 @@ export class LockingSession extends ForwardingSession {
   async putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     await this.held();
     return this.inner.putFiles(place, step, files);
+  }
+
+  /** The let-go of the host lock rides in front of `before`; the lock's try does not (it takes the locks first, like a transfer). */
+  async runWithFiles(place: Place, step: string, request: FilesAndScript): Promise<ExecResult & { code: number }> {
+    if (this.taking !== undefined && !this.retake) {
+      await this.taking;
+      return this.inner.runWithFiles(place, step, this.letGo === undefined ? request : { ...request, before: this.withLetGo(request.before ?? "true") });
+    }
+    await this.held();
+    return this.inner.runWithFiles(place, step, request);
   }
 
   /** The locks held (taken now if need be), for a call that cannot carry the try. */

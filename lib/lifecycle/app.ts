@@ -1,24 +1,21 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppRemovalSpec, AppUnitSpec } from "../spec";
-import { allOf, commandLine, quote } from "../shell";
-import { contentId, sha256Hex } from "../hash";
+import { commandLine, quote } from "../shell";
+import { contentId } from "../hash";
 import { errors } from "../errors";
-import { listSome, plural } from "../plural";
-import { apacheConfigPath, entryPointName, releaseFilesOf } from "../render/unit-files";
+import { apacheConfigPath, releaseFilesOf } from "../render/unit-files";
 import { abs, StepContext, unitRecordPath } from "./context";
 import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
 import { writeUnitRecord } from "./venv";
 import { rebuildId } from "./rebuild";
-import { AppInputs, appAsPlanned, ChangedError } from "./as-planned";
-import { appPrivacy, fileMode, releaseModesScript } from "./modes";
+import { appAsPlanned, ChangedError } from "./as-planned";
+import { releaseModesScript } from "./modes";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, releaseLinkScript, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchEntryPointScript, verifyRelease } from "./unit-switch";
-import { checkImport } from "./import-check";
 import type { RecordedSource } from "../checkout";
 import { runReleaseCommands } from "./release-commands";
-import { comparedFiles, digestsScript, installSecrets, parseDigests } from "./secrets";
-import { linkSharedPaths } from "./shared-paths";
-import { carriedOver, objectStore, parseSeedOutput, seedReleaseScript, storeObjectsScript } from "./release-seed";
+import { comparedFiles, digestsScript, parseDigests } from "./secrets";
+import { storeObjectsScript } from "./release-seed";
+import { buildRelease, MANIFEST } from "./release-build";
 
 /**
  * App lifecycle. Create: check the inputs against the plan, upload only changed files into a
@@ -30,7 +27,6 @@ import { carriedOver, objectStore, parseSeedOutput, seedReleaseScript, storeObje
 
 export { apacheConfigPath };
 
-const MANIFEST = ".webshare-manifest.json";
 const READY = ".webshare-ready";
 
 export interface DeployAppOptions {
@@ -77,13 +73,9 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   // meanwhile; the Apache config, the switch and the reload are the host's (host lock).
   const ownWork = ctx.withoutHostLock ?? (<T>(work: () => Promise<T>) => work());
   await ownWork(async () => {
-    if (state.ready) ctx.progress.info(`release ${target.releaseId} already on the host: reusing it`);
-    else await uploadRelease(ctx, spec, target, state, inputs, options);
-    if (inputs.databaseYml !== undefined) await installDatabaseYml(ctx, spec, inputs.databaseYml, state.digests);
-    await installSecrets(ctx, spec, inputs, state.digests);
-    await linkSharedPaths(ctx, spec, target.releaseDir);
+    // One exchange: upload, database.yml, secrets, shared links, import check (release-build.ts).
     // Before the Apache config, so a release that fails them leaves the installed config alone.
-    await checkImport(ctx, spec, target);
+    await buildRelease(ctx, spec, target, state, inputs, options);
     await runReleaseCommands(ctx, spec, target, state);
   });
   const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig });
@@ -160,56 +152,6 @@ export function parseConfigRead(text: string): { config?: string; rest: string }
   return { config: bytes.subarray(0, size).toString("utf8"), rest: bytes.subarray(size + 1).toString("utf8") };
 }
 
-/**
- * Seed the new release with copies of the unchanged files (lifecycle/release-seed.ts: from the
- * object store, else the live release; never hard links, only the deployed content), then
- * send the rest.
- */
-async function uploadRelease(ctx: StepContext, spec: AppUnitSpec, target: ReleaseTarget, state: ReleaseState, inputs: AppInputs, options: DeployAppOptions): Promise<void> {
-  const { session, place, progress } = ctx;
-  const { releaseDir, releasesDir, releaseId } = target;
-  const entryPoint = entryPointName(spec);
-  if (spec.files[entryPoint] !== undefined) progress.info(`note: the source's own ${entryPoint} is replaced by the generated entry point`);
-  await progress.long("upload app", async () => {
-    // Never seed from a drifted release (drift --fix): upload everything.
-    const before = state.previousId !== undefined && state.previousId !== releaseId && !options.forceRebuild ? state.previousManifest : {};
-    const carry = carriedOver(before, target.files, [entryPoint]);
-    // 0700 while it is built: no other user reaches a file before its mode is final (at the switch).
-    // Every dir a file of the release needs is made now, so the files all go in one transfer.
-    const dirs = [...new Set(Object.keys(target.files).map((f) => path.posix.dirname(`${releaseDir}/${f}`)))].filter((d) => d !== releaseDir);
-    const fresh = allOf([["mkdir", "-p", releasesDir], ["rm", "-rf", releaseDir], ["mkdir", "-p", releaseDir], ["chmod", "0700", releaseDir], ...(dirs.length > 0 ? [["mkdir", "-p", ...dirs]] : [])]);
-    const seeded = Object.keys(carry).length === 0 ? undefined : await session.run(place, "upload app", `${fresh} && ${seedReleaseScript(spec.host.python, state.previousDir!, releaseDir, objectStore(releasesDir))}`, { stdin: JSON.stringify(carry) });
-    if (seeded === undefined) await session.run(place, "upload app", fresh);
-    const seed = seeded === undefined ? { upload: [], edited: [] } : parseSeedOutput(seeded.stdout);
-    if (seed === undefined) throw errors.hostAnswerUnreadable(place, "the files copied into the new release", "not the JSON the seed prints", seeded!.stdout);
-    if (seed.edited.length > 0) progress.info(`note: the live release ${state.previousId} differs on the host from what was deployed (${listSome(seed.edited)}): the new release gets the deployed content, and ${state.previousId} keeps the edits (webshare drift names it)`);
-    const removed = Object.keys(before).filter((f) => !(f in target.files)).length;
-    const notCopied = new Set(seed.upload);
-    const upload = Object.keys(target.files).filter((f) => !(f in carry) || notCopied.has(f));
-    try {
-      // One transfer: the changed files, the generated entry point and the manifest (the
-      // release dir is new and not served, so in-place writes are safe; 0600 like before).
-      await session.putFiles(place, "upload app", [
-        ...upload.filter((f) => f !== entryPoint).map((f) => uploadEntry(spec, f, releaseDir)),
-        { remote: `${releaseDir}/${entryPoint}`, content: inputs.entryPointText, mode: 0o600 },
-        { remote: `${releaseDir}/${MANIFEST}`, content: JSON.stringify(target.files, null, 2) + "\n", mode: 0o600 },
-      ]);
-    } catch (e) {
-      // A half-uploaded release (a full disk, a dropped connection) is never left behind.
-      await session.runRaw(place, "clean up failed upload", commandLine(["rm", "-rf", releaseDir])).catch(() => undefined);
-      throw e;
-    }
-    // The entry point is always written; it counts as uploaded when it changed, as before.
-    return { uploaded: upload.filter((f) => f !== entryPoint || before[f] !== target.files[f]).length, removed };
-  }, (r) => `(${plural(r.uploaded, "file")} uploaded, ${r.removed} removed, release ${releaseId})`);
-}
-
-/** One file to upload, with its mode on the host (lifecycle/modes.ts) from its local mode. */
-function uploadEntry(spec: AppUnitSpec, relative: string, releaseDir: string): { local: string; remote: string; mode: number } {
-  const local = path.resolve(spec.source, relative);
-  return { local, remote: `${releaseDir}/${relative}`, mode: fileMode(fs.statSync(local).mode, relative, Object.values(spec.staticDirs), appPrivacy(spec)) };
-}
-
 /** Switch the app dir to the new release (reloading Apache between when its config changed), verify, or go back to the last verified one. */
 function releaseSwitchover(ctx: StepContext, spec: AppUnitSpec, target: ReleaseTarget, state: ReleaseState, config: ConfigChange): Switchover {
   const { session, place } = ctx;
@@ -257,22 +199,6 @@ function parseManifest(text: string | undefined): Record<string, string> {
   } catch {
     return {};
   }
-}
-
-/**
- * Write database.yml with mode 0600 when its content differs from what is there (compared by
- * sha256sum on the host in the release state's read, so the secret never travels back). The content was read at apply
- * time by the as-planned check.
- */
-async function installDatabaseYml(ctx: StepContext, spec: AppUnitSpec, text: string, digests: ReadonlyMap<string, string>): Promise<void> {
-  const yml = spec.databaseYml!;
-  const target = abs(spec.host, yml.path);
-  // Its digest came with the release state (secrets.ts comparedFiles).
-  if (digests.get(target) === sha256Hex(text)) return;
-  await ctx.progress.step("install database.yml", async () => {
-    await ctx.session.run(ctx.place, "install database.yml", `(umask 077 && ${commandLine(["mkdir", "-p", path.posix.dirname(target)])})`);
-    await ctx.session.writeFileAtomic(ctx.place, "install database.yml", target, text, 0o600);
-  }, () => `(${yml.path}, mode 0600)`);
 }
 
 export interface ConfigChange {

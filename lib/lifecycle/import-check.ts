@@ -42,29 +42,42 @@ export function importCheckSeconds(env: NodeJS.ProcessEnv): number {
   return seconds;
 }
 
-export async function checkImport(ctx: StepContext, spec: AppUnitSpec, release: ReleaseAtHand): Promise<void> {
-  if (spec.importCheck === false) return;
+/** The import check as a step of a staged command (lifecycle/staged-script.ts); undefined when the app turned it off. */
+export interface ImportCheck {
+  readonly script: string;
+  /** `module:callable`, for messages. */
+  readonly entry: string;
+  readonly seconds: number;
+  /** Shell text that stops it (an interrupt while it runs: StepContext.abortScripts). */
+  readonly stop: string;
+}
+
+export function importCheckOf(ctx: StepContext, spec: AppUnitSpec, release: ReleaseAtHand): ImportCheck | undefined {
+  if (spec.importCheck === false) return undefined;
   const seconds = importCheckSeconds(ctx.env);
-  const entry = `${spec.module}:${spec.callable}`;
   const python = `${abs(spec.host, spec.venvPath)}/bin/python`;
   const pidFile = `${release.releaseDir}.import-pid`;
-  const script = `cd ${quote(release.releaseDir)} && unset PYTHONHOME PYTHONPATH && { ${stoppableScript(pidFile, seconds, [...appEnvArgs(spec), python, "-c", IMPORT_PY, release.releaseDir, spec.module, spec.callable])}; }`;
-  const stop = stopGroupScript(pidFile);
-  ctx.abortScripts?.set(stop, "");
-  let result;
-  try {
-    result = await ctx.progress.step("import check", () => ctx.session.runRaw(ctx.place, "import check", script), (r) => `(${entry}${r.code === 0 ? " imports" : " FAILED"})`);
-  } finally {
-    ctx.abortScripts?.delete(stop);
-  }
-  if (result.code === 0) return;
-  const output = `${result.stdout}${result.stderr}`;
-  const why = TIMED_OUT.includes(result.code)
-    ? `did not finish within ${seconds}s (a hang at import: it was stopped)`
-    : result.code === 3 || result.code === 4
+  return {
+    script: `cd ${quote(release.releaseDir)} && unset PYTHONHOME PYTHONPATH && { ${stoppableScript(pidFile, seconds, [...appEnvArgs(spec), python, "-c", IMPORT_PY, release.releaseDir, spec.module, spec.callable])}; }`,
+    entry: `${spec.module}:${spec.callable}`,
+    seconds,
+    stop: stopGroupScript(pidFile),
+  };
+}
+
+/** The progress line's detail of an import check that ended with `code`. */
+export function importCheckDetail(check: ImportCheck, code: number): string {
+  return `(${check.entry}${code === 0 ? " imports" : " FAILED"})`;
+}
+
+/** The deploy's error for an import check that exited `code` (not 0) with `output`. */
+export function importCheckError(ctx: StepContext, check: ImportCheck, release: ReleaseAtHand, code: number, output: string): Error {
+  const why = TIMED_OUT.includes(code)
+    ? `did not finish within ${check.seconds}s (a hang at import: it was stopped)`
+    : code === 3 || code === 4
       ? `failed: ${lastLine(output)}`
-      : `failed (exit ${result.code})`;
-  throw errors.importCheckFailed(ctx.place, entry, release.releaseId, why, output);
+      : `failed (exit ${code})`;
+  return errors.importCheckFailed(ctx.place, check.entry, release.releaseId, why, output);
 }
 
 /** The exception line of a traceback (its last non-empty line). */

@@ -86,17 +86,22 @@ for rel in sorted(want):
             pass
         missing.append(rel)
 print(json.dumps({"upload": missing, "edited": edited}))
+sys.exit(75 if missing and sys.argv[4:] == ["stop"] else 0)
 `;
 
 /**
  * Shell text: copy into `releaseDir` (which must exist) the files named on stdin (JSON:
  * relative path -> sha256) from the object store, else from `previousDir`, each only with
  * that content; prints JSON `{upload, edited}`: the files it could not copy (to upload) and
- * those whose live copy differs from what was deployed.
+ * those whose live copy differs from what was deployed. With `stopWhenIncomplete` it exits
+ * SEED_INCOMPLETE when there are files to upload.
  */
-export function seedReleaseScript(python: string, previousDir: string, releaseDir: string, store: string): string {
-  return commandLine([python, "-c", SEED_PY, previousDir, releaseDir, store]);
+export function seedReleaseScript(python: string, previousDir: string, releaseDir: string, store: string, options: { stopWhenIncomplete?: boolean } = {}): string {
+  return commandLine([python, "-c", SEED_PY, previousDir, releaseDir, store, ...(options.stopWhenIncomplete === true ? ["stop"] : [])]);
 }
+
+/** The seed's exit code with `stopWhenIncomplete` when some files must still be uploaded (what comes after it in the same command does not run). */
+export const SEED_INCOMPLETE = 75;
 
 /**
  * The host's Python, run after a deploy with the releases dir, the store and the release

@@ -3,7 +3,8 @@ import type { AppUnitSpec } from "../spec";
 import { commandLine } from "../shell";
 import { sha256Hex } from "../hash";
 import { plural } from "../plural";
-import { abs, StepContext } from "./context";
+import { abs } from "./context";
+import type { UploadFile } from "../ssh/remote-session";
 import type { AppInputs } from "./as-planned";
 
 /**
@@ -41,24 +42,45 @@ export function parseDigests(text: string): Map<string, string> {
   return new Map(text.split("\n").filter((l) => /^[0-9a-f]{64}  /.test(l)).map((l) => [l.slice(66), l.slice(0, 64)] as const));
 }
 
-/** `have`: the digests read already in this run (comparedFiles); read here when not given. */
-export async function installSecrets(ctx: StepContext, spec: AppUnitSpec, inputs: AppInputs, have?: ReadonlyMap<string, string>): Promise<void> {
+/** Files a deploy writes on the host, with the shell text that makes their dirs first, and its progress line's detail. */
+export interface HostWrites {
+  readonly dirs: string;
+  readonly files: UploadFile[];
+  readonly detail: string;
+}
+
+/**
+ * The secret files whose content differs from the host's (`digests`: the release state's
+ * read, comparedFiles), as writes of one exchange: atomic, mode 0600; undefined when none
+ * differs. Dirs made for them are the owner's only (umask 077); existing ones keep their
+ * modes, except the secret environment's own dir (0700).
+ */
+export function secretWrites(spec: AppUnitSpec, inputs: AppInputs, digests: ReadonlyMap<string, string>): HostWrites | undefined {
   const files = [
     ...(inputs.secretEnvironment !== undefined && spec.secretEnvironment !== undefined ? [{ path: spec.secretEnvironment.path, text: inputs.secretEnvironment, dirMode: SECRETS_DIR_MODE }] : []),
     ...(inputs.secretFiles ?? []).map((f) => ({ ...f, dirMode: undefined })),
   ];
-  if (files.length === 0) return;
-  const { session, place, progress } = ctx;
-  const targets = files.map((f) => abs(spec.host, f.path));
-  // One round trip unless the release state's read brought them: the sha256 of each file that exists.
-  const digests = have ?? parseDigests((await session.runRaw(place, "check secret files", digestsScript(targets))).stdout);
-  const stale = files.filter((f, i) => digests.get(targets[i]!) !== sha256Hex(f.text));
-  if (stale.length === 0) return;
-  await progress.step("install secrets", async () => {
-    const dirs = [...new Set(stale.map((f) => path.posix.dirname(abs(spec.host, f.path))))];
-    const own = [...new Set(stale.filter((f) => f.dirMode !== undefined).map((f) => path.posix.dirname(abs(spec.host, f.path))))];
-    // Dirs made here are the owner's only (umask 077); existing ones keep their modes.
-    await session.run(place, "install secrets", [`(umask 077 && ${commandLine(["mkdir", "-p", ...dirs])})`, ...(own.length > 0 ? [commandLine(["chmod", SECRETS_DIR_MODE, ...own])] : [])].join(" && "));
-    for (const f of stale) await session.writeFileAtomic(place, "install secrets", abs(spec.host, f.path), f.text, 0o600);
-  }, () => `(${plural(stale.length, "file")}: ${stale.map((f) => f.path).join(", ")}, mode 0600)`);
+  const stale = files.filter((f) => digests.get(abs(spec.host, f.path)) !== sha256Hex(f.text));
+  if (stale.length === 0) return undefined;
+  const dirs = [...new Set(stale.map((f) => path.posix.dirname(abs(spec.host, f.path))))];
+  const own = [...new Set(stale.filter((f) => f.dirMode !== undefined).map((f) => path.posix.dirname(abs(spec.host, f.path))))];
+  return {
+    dirs: [`(umask 077 && ${commandLine(["mkdir", "-p", ...dirs])})`, ...(own.length > 0 ? [commandLine(["chmod", SECRETS_DIR_MODE, ...own])] : [])].join(" && "),
+    files: stale.map((f) => ({ remote: abs(spec.host, f.path), content: f.text, mode: 0o600, atomic: true })),
+    detail: `(${plural(stale.length, "file")}: ${stale.map((f) => f.path).join(", ")}, mode 0600)`,
+  };
+}
+
+/** database.yml when its content differs from the host's (compared by sha256 in the release state's read): atomic, mode 0600, its dir the owner's only when made. */
+export function databaseYmlWrite(spec: AppUnitSpec, inputs: AppInputs, digests: ReadonlyMap<string, string>): HostWrites | undefined {
+  const yml = spec.databaseYml;
+  const text = inputs.databaseYml;
+  if (yml === undefined || text === undefined) return undefined;
+  const target = abs(spec.host, yml.path);
+  if (digests.get(target) === sha256Hex(text)) return undefined;
+  return {
+    dirs: `(umask 077 && ${commandLine(["mkdir", "-p", path.posix.dirname(target)])})`,
+    files: [{ remote: target, content: text, mode: 0o600, atomic: true }],
+    detail: `(${yml.path}, mode 0600)`,
+  };
 }

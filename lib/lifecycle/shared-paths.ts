@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { AppUnitSpec } from "../spec";
 import { commandLine, quote } from "../shell";
-import { abs, StepContext } from "./context";
+import { abs } from "./context";
 import { appPrivacy, chmodDirsScript, dirsDownTo, PATH_DIR_MODE } from "./modes";
 
 /**
@@ -36,10 +36,4 @@ export function sharedPathsScript(spec: Pick<AppUnitSpec, "host" | "sharedPaths"
     steps.push(`{ [ "$(readlink ${quote(link)})" = ${quote(to)} ] || { ${commandLine(["rm", "-rf", link])} && ${commandLine(["mkdir", "-p", path.posix.dirname(link)])} && ${commandLine(["ln", "-s", to, link])}; }; }`);
   }
   return steps.join(" && ");
-}
-
-export async function linkSharedPaths(ctx: StepContext, spec: AppUnitSpec, releaseDir: string): Promise<void> {
-  if (spec.sharedPaths === undefined) return;
-  const paths = spec.sharedPaths.paths;
-  await ctx.progress.step("link shared paths", () => ctx.session.run(ctx.place, "link shared paths", sharedPathsScript(spec, releaseDir)), () => `(${paths.join(", ")} -> ${spec.sharedPaths!.dir})`);
 }

@@ -6,9 +6,11 @@
  *
  * What it does:
  * - Sends a hello frame, then reads frames until its stdin ends.
- * - A request ("R") carries a JSON head (script, stdin size, files) followed by its bytes in
- *   data frames ("D"). Each request runs in its own thread, so requests run concurrently:
- *   first the files are written (atomic ones to a temp file created with the mode, then
+ * - A request ("R") carries a JSON head (before, script, stdin size, files) followed by its
+ *   bytes in data frames ("D"). Each request runs in its own thread, so requests run
+ *   concurrently: first its "before" script runs, if it has one (e.g. the mkdir of the dirs
+ *   the files go to; when it fails, nothing else of the request runs and the exit says
+ *   so), then the files are written (atomic ones to a temp file created with the mode, then
  *   renamed over the target; others created or truncated in place, chmod-ed to their mode
  *   before their content is written), then the script runs as `/bin/sh -c SCRIPT` (an argv
  *   element, never a command line) in its own session and process group, with the stdin
@@ -168,11 +170,16 @@ def serve(rid, body, feed):
         head = json.loads(body[4:4 + size].decode("utf-8"))
         feed.buf = body[4 + size:]
         data = b"".join(pieces(feed, head.get("stdin", 0)))
-        for f in head.get("files", []):
-            write_file(f, feed, left)
-        script = head.get("script")
-        code = 0 if script is None else run(rid, script, data, feed)
-        reply = {"code": code}
+        before = head.get("before")
+        code = 0 if before is None else run(rid, before, b"", feed)
+        if code != 0:
+            reply = {"code": code, "before": True}
+        else:
+            for f in head.get("files", []):
+                write_file(f, feed, left)
+            script = head.get("script")
+            code = 0 if script is None else run(rid, script, data, feed)
+            reply = {"code": code}
     except EnvironmentError as e:
         reply = {"error": e.strerror or str(e), "errno": errno.errorcode.get(e.errno or 0, ""), "left": left}
     except Exception as e:

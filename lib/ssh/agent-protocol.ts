@@ -5,16 +5,17 @@
  * big-endian request id and the body (N - 5 bytes).
  *
  * To the agent:
- * - "R" request: a 4-byte JSON length, the JSON head ({script?, stdin, files}), then the
- *   first of its data bytes;
+ * - "R" request: a 4-byte JSON length, the JSON head ({before?, script?, stdin, files}), then
+ *   the first of its data bytes;
  * - "D" data: more bytes of a request, in order: its stdin bytes, then each file's content;
  * - "K" kill: stop the request's process group.
  *
  * From the agent:
  * - "H" hello (id 0), once, when it is ready;
  * - "O" / "E": bytes its script printed on stdout / stderr;
- * - "X" exit: JSON, `{code}` or `{error, errno, left}` (a file write failed; `left` are the
- *   partial files on the host).
+ * - "X" exit: JSON, `{code}`, `{code, before: true}` (the before script failed: no file was
+ *   written, the script did not run) or `{error, errno, left}` (a file write failed; `left`
+ *   are the partial files on the host).
  */
 
 export type FrameKind = "R" | "D" | "K" | "H" | "O" | "E" | "X";
@@ -70,6 +71,8 @@ export interface AgentFileHead {
 }
 
 export interface AgentRequestHead {
+  /** Shell text run before the files are written (no stdin); absent = none. */
+  readonly before?: string;
   /** Shell text for /bin/sh -c; absent = only write the files. */
   readonly script?: string;
   /** Bytes of stdin that follow first. */
@@ -85,12 +88,12 @@ export function encodeRequest(id: number, head: AgentRequestHead, data: Buffer =
   return encodeFrame("R", id, Buffer.concat([size, json, data]));
 }
 
-export type AgentExit = { readonly code: number } | { readonly error: string; readonly errno: string; readonly left: readonly string[] };
+export type AgentExit = { readonly code: number; readonly before?: true } | { readonly error: string; readonly errno: string; readonly left: readonly string[] };
 
 /** The body of an "X" frame (pure); throws on anything else. */
 export function parseExit(body: Buffer): AgentExit {
   const value = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
-  if (typeof value?.code === "number") return { code: value.code };
+  if (typeof value?.code === "number") return value.before === true ? { code: value.code, before: true } : { code: value.code };
   if (typeof value?.error === "string") {
     const left = Array.isArray(value.left) ? value.left.filter((p): p is string => typeof p === "string") : [];
     return { error: value.error, errno: typeof value.errno === "string" ? value.errno : "", left };

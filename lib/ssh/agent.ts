@@ -116,16 +116,18 @@ export class CommandAgent {
   }
 
   /**
-   * Run one request: write its files, then run its script (if any) with `stdin`. The
-   * payload goes out right behind the head, so the whole request costs one round trip.
+   * Run one request: its before script (if any), then write its files, then run its
+   * script (if any) with `stdin`. The payload goes out right behind the head, so the whole
+   * request costs one round trip.
    * `abort` stops it on the host (its process group is killed) and rejects at once.
    */
-  async request(head: { script?: string; stdin?: Buffer; files?: readonly { path: string; mode?: number; atomic: boolean; content: AgentPayload }[] }, abort?: AbortSignal): Promise<AgentReply> {
+  async request(head: { before?: string; script?: string; stdin?: Buffer; files?: readonly { path: string; mode?: number; atomic: boolean; content: AgentPayload }[] }, abort?: AbortSignal): Promise<AgentReply> {
     if (this.closed) throw new AgentLost("the command agent is gone");
     const files = head.files ?? [];
     const sizes = await Promise.all(files.map(async (f) => (Buffer.isBuffer(f.content) ? f.content.length : (await fs.promises.stat(f.content.local)).size)));
     const stdin = head.stdin ?? Buffer.alloc(0);
     const wire: AgentRequestHead = {
+      ...(head.before === undefined ? {} : { before: head.before }),
       ...(head.script === undefined ? {} : { script: head.script }),
       stdin: stdin.length,
       files: files.map((f, i) => ({ path: f.path, ...(f.mode === undefined ? {} : { mode: f.mode }), atomic: f.atomic, size: sizes[i] as number })),

@@ -4,8 +4,8 @@ import type { ConnectionSpec } from "../spec";
 import { errors, Place, WebshareError } from "../errors";
 import { HostSession } from "./session";
 import { resolveConnection, type ResolvedConnection } from "./resolve";
-import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
-import { BROKER_ENV, BrokerReply, encodeMessage, fromWireError, LineDecoder, OpenedSession, parseReply, RequestBody, toWireContent } from "./broker-protocol";
+import type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "./remote-session";
+import { BROKER_ENV, BrokerReply, encodeMessage, fromWireError, LineDecoder, OpenedSession, parseReply, RequestBody, RequestFiles, toWireContent } from "./broker-protocol";
 
 /**
  * A provisioner's session: through the broker's shared connection when the environment
@@ -116,7 +116,11 @@ export class BrokeredSession implements RemoteSession {
 
   async putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length === 0) return;
-    await this.call({ op: "putFiles", place, step, files: files.map((f) => ("local" in f ? { local: path.resolve(f.local), remote: f.remote, mode: f.mode } : { content: toWireContent(f.content), remote: f.remote, mode: f.mode })) });
+    await this.call({ op: "putFiles", place, step, files: toWireFiles(files) });
+  }
+
+  async runWithFiles(place: Place, step: string, request: FilesAndScript): Promise<ExecResult & { code: number }> {
+    return (await this.call({ op: "runWithFiles", place, step, before: request.before, files: toWireFiles(request.files), script: request.script, stdin: request.stdin })) as ExecResult & { code: number };
   }
 
   dispose(): void {
@@ -152,4 +156,9 @@ export class BrokeredSession implements RemoteSession {
     if (reply.ok) pending.resolve(reply.value);
     else pending.reject(fromWireError(reply.error));
   }
+}
+
+/** Files as they cross the socket: local paths made absolute (the broker's cwd is not ours). */
+function toWireFiles(files: readonly UploadFile[]): RequestFiles {
+  return files.map((f) => ("local" in f ? { local: path.resolve(f.local), remote: f.remote, mode: f.mode } : { content: toWireContent(f.content), remote: f.remote, mode: f.mode, ...(f.atomic === true && { atomic: true }) }));
 }

@@ -16,6 +16,8 @@ export { LineDecoder } from "./line-decoder";
 const place = z.object({ unit: z.string(), target: z.string() });
 const wireContent = z.union([z.object({ utf8: z.string() }), z.object({ base64: z.string() })]);
 const command = { place, step: z.string(), script: z.string(), stdin: z.string().optional() };
+/** Files to upload: local ones by absolute path (the broker reads them), generated ones by content. */
+const wireFiles = z.array(z.union([z.object({ local: z.string(), remote: z.string(), mode: z.number().optional() }), z.object({ content: wireContent, remote: z.string(), mode: z.number().optional(), atomic: z.boolean().optional() })]));
 
 const brokerRequest = z.discriminatedUnion("op", [
   // The first request of every client: bind it to the shared connection of this resolved
@@ -24,9 +26,12 @@ const brokerRequest = z.discriminatedUnion("op", [
   z.object({ id: z.number(), op: z.literal("run"), ...command }),
   z.object({ id: z.number(), op: z.literal("runRaw"), ...command }),
   z.object({ id: z.number(), op: z.literal("writeFileAtomic"), place, step: z.string(), remotePath: z.string(), content: wireContent, mode: z.number().optional() }),
-  z.object({ id: z.number(), op: z.literal("putFiles"), place, step: z.string(), files: z.array(z.union([z.object({ local: z.string(), remote: z.string(), mode: z.number().optional() }), z.object({ content: wireContent, remote: z.string(), mode: z.number().optional() })])) }),
+  z.object({ id: z.number(), op: z.literal("putFiles"), place, step: z.string(), files: wireFiles }),
+  z.object({ id: z.number(), op: z.literal("runWithFiles"), ...command, before: z.string().optional(), files: wireFiles }),
 ]);
 export type BrokerRequest = z.infer<typeof brokerRequest>;
+/** Files of an upload as they cross the socket. */
+export type RequestFiles = z.infer<typeof wireFiles>;
 /** A request as the client builds it, before it gets its id. */
 export type RequestBody = WithoutId<BrokerRequest>;
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;

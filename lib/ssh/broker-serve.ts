@@ -2,7 +2,8 @@ import type * as net from "node:net";
 import * as path from "node:path";
 import type { HostSession } from "./session";
 import type { SessionPool, Shared } from "./broker-pool";
-import { BrokerRequest, encodeMessage, fromWireContent, LineDecoder, OpenedSession, parseRequest, toWireError } from "./broker-protocol";
+import { BrokerRequest, encodeMessage, fromWireContent, LineDecoder, OpenedSession, parseRequest, RequestFiles, toWireError } from "./broker-protocol";
+import type { UploadFile } from "./remote-session";
 
 /**
  * One client of the broker (one provisioner's session) on one socket: its first request binds
@@ -62,9 +63,17 @@ export function serveClient(socket: net.Socket, pool: SessionPool<HostSession>, 
       case "writeFileAtomic":
         return session.writeFileAtomic(request.place, request.step, request.remotePath, fromWireContent(request.content), request.mode);
       case "putFiles":
-        // The client resolved them; a relative path here would depend on the broker's cwd.
-        if (request.files.some((f) => "local" in f && !path.isAbsolute(f.local))) throw new Error("putFiles needs absolute local paths");
-        return session.putFiles(request.place, request.step, request.files.map((f) => ("local" in f ? f : { remote: f.remote, mode: f.mode, content: fromWireContent(f.content) })));
+        return session.putFiles(request.place, request.step, fromWireFiles(request.files));
+      case "runWithFiles": {
+        const files = fromWireFiles(request.files);
+        return channels.run(() => (abort.aborted ? Promise.resolve(undefined) : session.runWithFiles(request.place, request.step, { before: request.before, files, script: request.script, stdin: request.stdin }, abort)));
+      }
     }
   }
+}
+
+/** Uploads as the session takes them; the client resolved the local paths (a relative one would depend on the broker's cwd). */
+function fromWireFiles(files: RequestFiles): UploadFile[] {
+  if (files.some((f) => "local" in f && !path.isAbsolute(f.local))) throw new Error("an upload needs absolute local paths");
+  return files.map((f) => ("local" in f ? f : { remote: f.remote, mode: f.mode, content: fromWireContent(f.content), ...(f.atomic === true && { atomic: true }) }));
 }

@@ -1,6 +1,6 @@
 import { plural } from "../plural";
 import type { Place } from "../errors";
-import type { ExecResult, UploadFile } from "./remote-session";
+import type { ExecResult, FilesAndScript, UploadFile } from "./remote-session";
 import { ForwardingSession } from "./forwarding-session";
 
 /**
@@ -32,6 +32,12 @@ export class CountingSession extends ForwardingSession {
   putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length > 0) this.transfers++;
     return this.inner.putFiles(place, step, files);
+  }
+
+  /** One exchange: counted as the command it is (its files ride with it). */
+  runWithFiles(place: Place, step: string, request: FilesAndScript): Promise<ExecResult & { code: number }> {
+    this.commands++;
+    return this.inner.runWithFiles(place, step, request);
   }
 
   /** e.g. `12 remote commands, 4 file transfers`. */

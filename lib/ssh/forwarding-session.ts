@@ -1,5 +1,5 @@
 import type { Place } from "../errors";
-import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
+import type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "./remote-session";
 
 /** A session that passes every call to `inner`: the base of the ones that add one thing to it (counting, locking). */
 export class ForwardingSession implements RemoteSession {
@@ -31,6 +31,10 @@ export class ForwardingSession implements RemoteSession {
 
   putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     return this.inner.putFiles(place, step, files);
+  }
+
+  runWithFiles(place: Place, step: string, request: FilesAndScript): Promise<ExecResult & { code: number }> {
+    return this.inner.runWithFiles(place, step, request);
   }
 
   dispose(): void {

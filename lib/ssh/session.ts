@@ -7,15 +7,15 @@ import type { ConnectionSpec } from "../spec";
 import { errors, Place, WebshareError } from "../errors";
 import { sameFingerprint, sshFingerprint } from "./fingerprint";
 import { resolveConnection, type ResolvedConnection, type ResolvedHop } from "./resolve";
-import type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
+import type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "./remote-session";
 import { framedScript, newMarker, runFramed } from "./framing";
-import { AgentChannel, AgentLost, CommandAgent, type AgentReply } from "./agent";
+import { AgentChannel, AgentLost, CommandAgent, type AgentPayload, type AgentReply } from "./agent";
 import { AGENT_PROGRAM } from "./agent-program";
 import { commandLine, quote } from "../shell";
 import { checkKeyFile } from "./key-file";
 import { dfScript, diskFullError, isFull, NO_SPACE, parseDf, pathsInNoSpaceOutput } from "./disk-full";
 
-export type { ExecResult, RemoteSession, UploadFile } from "./remote-session";
+export type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "./remote-session";
 export { resolveLocal, targetOf } from "./resolve";
 
 /** ssh2's host key algorithms, strongest first; known_hosts key types move to the front. */
@@ -314,15 +314,18 @@ export class HostSession implements RemoteSession {
   /** Run shell text (built with lib/shell) and return its output; throws with the output on failure. */
   async run(place: Place, step: string, script: string, options: { stdin?: string; allowFailure?: false; abort?: AbortSignal } = {}): Promise<ExecResult> {
     const result = await this.runRaw(place, step, script, options.stdin, options.abort);
-    if (result.code !== 0) {
-      const output = `${result.stdout}\n${result.stderr}`.trim();
-      if (NO_SPACE.test(output)) {
-        const full = await this.fullFilesystem(place, step, pathsInNoSpaceOutput(output)[0]);
-        if (full !== undefined) throw full;
-      }
-      throw errors.remoteCommandFailed(place, step, script, result.code, output);
-    }
+    if (result.code !== 0) throw await this.commandFailed(place, step, script, result);
     return result;
+  }
+
+  /** The error of a command that exited non-zero: a full disk named as such. */
+  private async commandFailed(place: Place, step: string, script: string, result: ExecResult & { code: number }): Promise<WebshareError> {
+    const output = `${result.stdout}\n${result.stderr}`.trim();
+    if (NO_SPACE.test(output)) {
+      const full = await this.fullFilesystem(place, step, pathsInNoSpaceOutput(output)[0]);
+      if (full !== undefined) return full;
+    }
+    return errors.remoteCommandFailed(place, step, script, result.code, output);
   }
 
   /** The "no space left" error for the filesystem of `target` (or the home), if df says it is full. */
@@ -443,21 +446,19 @@ export class HostSession implements RemoteSession {
     if (agent !== undefined) {
       // All files in one request: one round trip for the whole upload. Each is created with
       // its mode (chmod-ed before its content is written), in place, as SFTP did.
-      const request = files.map((f) => ({ path: f.remote, mode: f.mode, atomic: false, content: "local" in f ? { local: f.local } : Buffer.from(f.content) }));
-      const reply = await this.viaAgent(place, step, () => agent.request({ files: request }));
-      if ("error" in reply.exit) {
-        const at = reply.exit.left[0] ?? files[0]!.remote;
-        throw await this.agentWriteFailed(place, step, reply.exit, at, 0, `upload error: ${at}`);
-      }
+      const reply = await this.viaAgent(place, step, () => agent.request({ files: agentFiles(files) }));
+      if ("error" in reply.exit) throw await this.uploadFailed(place, step, reply.exit, files);
       return;
     }
     const sftp = await this.sftp(place, step);
     const done = new Set<string>();
     try {
-      // Generated files: created with their mode (sftp open with attributes), then written.
+      // Generated files: created with their mode (sftp open with attributes), then written;
+      // atomic ones through a temp file (writeFileAtomic cleans up its own).
       for (const f of files) {
         if ("local" in f) continue;
-        await new Promise<void>((resolve, reject) => sftp.writeFile(f.remote, f.content, f.mode === undefined ? {} : { mode: f.mode }, (e) => (e ? reject(e) : resolve())));
+        if (f.atomic === true) await this.writeFileAtomic(place, step, f.remote, f.content, f.mode);
+        else await new Promise<void>((resolve, reject) => sftp.writeFile(f.remote, f.content, f.mode === undefined ? {} : { mode: f.mode }, (e) => (e ? reject(e) : resolve())));
         done.add(f.remote);
       }
       // Grouped by mode: each file is chmod-ed to its mode right after it is created, before its content is written.
@@ -485,6 +486,33 @@ export class HostSession implements RemoteSession {
     }
   }
 
+  /**
+   * `before`, the files, then `script` (FilesAndScript): one agent request, one round trip.
+   * Without the agent: the same three in turn.
+   */
+  async runWithFiles(place: Place, step: string, request: FilesAndScript, abort?: AbortSignal): Promise<ExecResult & { code: number }> {
+    if (this.dropped) throw errors.connectionLost(place, step);
+    const agent = await this.agent();
+    if (agent === undefined) {
+      if (request.before !== undefined) await this.run(place, step, request.before);
+      await this.putFiles(place, step, request.files);
+      return this.runRaw(place, step, request.script, request.stdin, abort);
+    }
+    const stdin = request.stdin === undefined ? undefined : Buffer.from(request.stdin, "utf8");
+    const reply = await this.viaAgent(place, step, () => agent.request({ before: request.before, files: agentFiles(request.files), script: request.script, stdin }, abort));
+    const stdout = reply.stdout.toString("utf8");
+    const stderr = reply.stderr.toString("utf8");
+    if ("error" in reply.exit) throw await this.uploadFailed(place, step, reply.exit, request.files);
+    if (reply.exit.before === true) throw await this.commandFailed(place, step, request.before!, { stdout, stderr, code: reply.exit.code });
+    return { stdout, stderr, code: reply.exit.code };
+  }
+
+  /** An agent upload that failed: the error names the first file left partial (its free space looked at). */
+  private uploadFailed(place: Place, step: string, failure: { error: string; left: readonly string[] }, files: readonly UploadFile[]): Promise<WebshareError> {
+    const at = failure.left[0] ?? files[0]?.remote ?? "";
+    return this.agentWriteFailed(place, step, failure, at, 0, `upload error: ${at}`);
+  }
+
   dispose(): void {
     this.dropped ??= new Error("disposed");
     // Its stdin ends: the agent stops what it started (a direct client's exit did the same
@@ -494,4 +522,9 @@ export class HostSession implements RemoteSession {
     this.ssh.dispose();
     for (const client of this.jumps) client.dispose();
   }
+}
+
+/** Files as an agent request carries them: each created with its mode; generated ones atomic when asked. */
+function agentFiles(files: readonly UploadFile[]): { path: string; mode?: number; atomic: boolean; content: AgentPayload }[] {
+  return files.map((f) => ({ path: f.remote, mode: f.mode, atomic: "content" in f && f.atomic === true, content: "local" in f ? { local: f.local } : Buffer.from(f.content) }));
 }

@@ -80,6 +80,32 @@ test.each([["the agent", undefined], ["SFTP (agent off)", "off"]])("one upload o
   }
 });
 
+test.each([["the agent", undefined], ["the fallback (agent off)", "off"]])("before, files, then a script in one call through %s: the same results; a failing before writes nothing and runs nothing", async (_, agent) => {
+  const session = await open(agent);
+  const local = fs.mkdtempSync(path.join(os.tmpdir(), "agent-test-"));
+  const sub = `${dir()}/with-files-${agent ?? "agent"}`;
+  fs.writeFileSync(path.join(local, "app.py"), "app = 1\n");
+  try {
+    const result = await session.runWithFiles(place(), "build", {
+      before: `mkdir -p '${sub}/lib ü'`,
+      files: [
+        { local: path.join(local, "app.py"), remote: `${sub}/lib ü/app.py`, mode: 0o640 },
+        { remote: `${sub}/secret`, content: "s3cret ${x}\n", mode: 0o600, atomic: true },
+      ],
+      script: `cat; cd '${sub}' && stat -c '%a %s %n' 'lib ü/app.py' secret && ls -A | grep -c webshare-tmp; exit 5`,
+      stdin: "in ü\n",
+    });
+    expect(result).toEqual({ stdout: "in ü\n640 8 lib ü/app.py\n600 12 secret\n0\n", stderr: "", code: 5 });
+    const text = await failureText(() => session.runWithFiles(place(), "build", { before: "echo no >&2; exit 3", files: [{ remote: `${sub}/never`, content: "x" }], script: `touch '${sub}/ran'` }));
+    expect(text).toContain(`step "build" failed`);
+    expect(text).toContain("no");
+    expect(sshRun(target, `ls -A '${sub}'`).trim().split("\n")).toEqual(["lib ü", "secret"]);
+  } finally {
+    session.dispose();
+    fs.rmSync(local, { recursive: true, force: true });
+  }
+});
+
 test("requests run concurrently on the one channel", async () => {
   const session = await open();
   try {

@@ -91,12 +91,14 @@ test("clients in this process and in child processes share one SSH login", async
   const sessions = await Promise.all([1, 2, 3].map(() => openSession(connection, brokerEnv)));
   try {
     await sessions[0]!.run(place(), "prepare", `mkdir -p ${dir}`);
-    // 12 commands at once from three clients (more than the broker's 8 channels), plus two writes.
+    // 12 commands at once from three clients (more than the broker's 8 channels), plus two writes and a command with files.
     const outputs = await Promise.all(sessions.flatMap((s, i) => [1, 2, 3, 4].map((j) => s.run(place(), "echo", `echo ${i}-${j}`))));
-    await Promise.all([
+    const [, , built] = await Promise.all([
       sessions[1]!.writeFileAtomic(place(), "write", `${dir}/written.bin`, Buffer.from([0, 1, 2, 255])),
       sessions[2]!.putFiles(place(), "upload", [{ local, remote: `${dir}/upload.txt` }, { remote: `${dir}/generated.txt`, content: Buffer.from(" generated ü") }]),
+      sessions[0]!.runWithFiles(place(), "build", { before: `mkdir -p ${dir}/built`, files: [{ remote: `${dir}/built/secret`, content: "s ü\n", mode: 0o600, atomic: true }], script: `cat; stat -c '%a' ${dir}/built/secret; exit 4`, stdin: "in\n" }),
     ]);
+    expect(built).toEqual({ stdout: "in\n600\n", stderr: "", code: 4 });
     const read = await sessions[0]!.run(place(), "read back", `od -An -tx1 ${dir}/written.bin; cat ${dir}/upload.txt ${dir}/generated.txt; rm -rf ${dir}`);
 
     expect(outputs.map((o) => o.stdout.trim())).toEqual(["0-1", "0-2", "0-3", "0-4", "1-1", "1-2", "1-3", "1-4", "2-1", "2-2", "2-3", "2-4"]);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { errors, Place, WebshareError } from "../../lib/errors";
-import type { ExecResult, RemoteSession, UploadFile } from "../../lib/ssh/remote-session";
+import type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "../../lib/ssh/remote-session";
 import type { HostSpec } from "../../lib/spec";
 import { runFramed } from "../../lib/ssh/framing";
 
@@ -75,10 +75,27 @@ export class LocalShellSession implements RemoteSession {
   async putFiles(place: Place, step: string, files: UploadFile[]): Promise<void> {
     if (files.length === 0) return;
     this.check(place, step);
+    this.write(files);
+  }
+
+  /** One step, as the agent makes it one exchange: before, the files, the script. */
+  async runWithFiles(place: Place, step: string, request: FilesAndScript): Promise<ExecResult & { code: number }> {
+    this.check(place, step);
+    if (request.before !== undefined) {
+      const before = await runFramed((framed, input) => this.sh(framed, input), request.before);
+      if (before.code !== 0) throw errors.remoteCommandFailed(place, step, request.before, before.code, `${before.stdout}\n${before.stderr}`.trim());
+    }
+    this.write(request.files);
+    return runFramed((framed, input) => this.sh(framed, input), request.script, request.stdin);
+  }
+
+  private write(files: readonly UploadFile[]): void {
     for (const f of files) {
-      if ("local" in f) fs.copyFileSync(f.local, f.remote);
-      else fs.writeFileSync(f.remote, f.content);
-      fs.chmodSync(f.remote, f.mode ?? 0o644);
+      const temp = "content" in f && f.atomic === true ? `${f.remote}.webshare-tmp-${process.pid}` : f.remote;
+      if ("local" in f) fs.copyFileSync(f.local, temp);
+      else fs.writeFileSync(temp, f.content);
+      fs.chmodSync(temp, f.mode ?? 0o644);
+      if (temp !== f.remote) fs.renameSync(temp, f.remote);
     }
   }
 

@@ -301,12 +301,14 @@ describe("app deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] release ${first} already on the host: reusing it`);
   });
 
-  it("a code change costs five exchanges with the host (six with the import check): read, seed, one upload of every file, switch, record", async () => {
+  it("a code change costs four exchanges with the host: read, build (the changed files, the seed of the rest, shared links, import check), switch, record", async () => {
     await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "lib/util.py": "u = 1\n", "static/site.css": "a {}\n" }));
     world.session.steps.length = 0;
+    world.lines.length = 0;
     await deployApp(world.ctx, appSpec({ "app.py": "app = 2\n", "lib/util.py": "u = 1\n", "static/site.css": "a {}\n" }));
     // The Apache config is read with the release state; the entry point and manifest travel with the changed file.
-    expect(world.session.steps).toEqual(["read current release", "upload app", "upload app", "switch release", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
+    expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] upload app \(1 file uploaded, 0 removed, release [0-9a-f]{16}\) \d+\.\ds$/));
     expect(fs.readFileSync(path.join(world.home, "public/app.py"), "utf8")).toBe("app = 2\n");
     expect(fs.readFileSync(path.join(world.home, "public/lib/util.py"), "utf8")).toBe("u = 1\n");
     expect(fs.existsSync(path.join(world.home, "public/wwwshare.wsgi"))).toBe(true);
@@ -327,12 +329,21 @@ describe("app deploy", () => {
     expect(read("private/secrets/api-key")).toBe("key-1\n");
     world.session.steps.length = 0;
     await deployApp(world.ctx, withSecrets({ "app.py": "app = 2\n" }));
-    expect(world.session.steps).toEqual(["read current release", "upload app", "upload app", "switch release", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
     fs.writeFileSync(secret, "key-2\n");
     world.session.steps.length = 0;
+    world.lines.length = 0;
     await deployApp(world.ctx, withSecrets({ "app.py": "app = 3\n" }));
-    expect(world.session.steps.filter((s) => s === "install secrets")).toHaveLength(2);
+    // A changed secret rides with the release's upload: no exchange of its own.
+    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
+    expect(world.lines).toContainEqual("[t/unit] install secrets (1 file: private/secrets/api-key, mode 0600)");
     expect(read("private/secrets/api-key")).toBe("key-2\n");
+    // The same release again with another secret: the write alone, in one exchange.
+    fs.writeFileSync(secret, "key-3\n");
+    world.session.steps.length = 0;
+    await deployApp(world.ctx, withSecrets({ "app.py": "app = 3\n" }));
+    expect(world.session.steps).toEqual(["read current release", "install secrets", "switch release", "record unit and prune"]);
+    expect(read("private/secrets/api-key")).toBe("key-3\n");
     expect(fs.statSync(path.join(world.home, "private/secrets/api-key")).mode & 0o777).toBe(0o600);
   });
 
@@ -603,6 +614,18 @@ describe("releases cannot be edited through each other", () => {
     expect([read("public/app.py"), read("public/views.py")]).toEqual(["app = 2\n", "v = 1\n"]);
     expect(world.lines.find((l) => l.includes(`check release ${second}`))).toContain("(edited on the host since it was deployed: app.py changed, views.py changed; restored: 2 copied back from releases on the host, 0 removed)");
     expect((await driftOf(third)).kept!.every((k) => k.files.length === 0)).toBe(true);
+  });
+
+  it("a file the seed cannot copy with its deployed content (edited live, gone from the store) is uploaded in a second exchange", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "views.py": "v = 1\n" }));
+    await sh(`printf 'HOTFIX = 1\\n' >> public/views.py && rm -r ${RELEASES}/.objects`);
+    world.session.steps.length = 0;
+    world.lines.length = 0;
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 2\n", "views.py": "v = 1\n" }));
+    expect(world.session.steps).toEqual(["read current release", "upload app", "upload app", "switch release", "record unit and prune"]);
+    expect([read("public/app.py"), read("public/views.py")]).toEqual(["app = 2\n", "v = 1\n"]);
+    expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] upload app \(2 files uploaded, 0 removed, release [0-9a-f]{16}\) \d+\.\ds$/));
+    expect(world.lines).toContainEqual(expect.stringContaining("differs on the host from what was deployed (views.py)"));
   });
 
   it("drift --fix restores an edited kept release from the host's files, and removes files that were not deployed", async () => {
