@@ -26,6 +26,7 @@
  *                              turns counted); 0 connects to sshd directly
  *   BENCH_KEEP_HOST (unset)    1 = leave the bench host running at the end
  *   BENCH_RESULTS (bench/results.json)
+ *   BENCH_SHOW_OUTPUT (unset)  1 = print each of our deploys' output (where the seconds go)
  *   WEBSHARE_HOST_DIR, WEBSHARE_SSH_PORT, WEBSHARE_MANAGED_PORT, WEBSHARE_SELF_PORT,
  *   WEBSHARE_MANAGED_USER, WEBSHARE_SELF_USER: the bench host (defaults below: never the
  *   default host that tests and other work use)
@@ -121,6 +122,7 @@ const PAD_KB = Number(env("BENCH_PAD_KB", "1024"));
 const SELECTED = env("BENCH_TOOLS", DEFAULT_TOOLS.join(",")).split(",").map((t) => t.trim()) as Tool[];
 const RTTS_MS = env("BENCH_RTT_MS", "0").split(",").map((t) => Number(t.trim()));
 const RESULTS = path.resolve(REPO, env("BENCH_RESULTS", "bench/results.json"));
+const SHOW_OUTPUT = env("BENCH_SHOW_OUTPUT", "") === "1";
 const SYNTH_RUNS = 3;
 /** The latency proxies by RTT; stopped at the end, or when the bench fails. */
 const proxies = new Map<number, LatencyProxyProcess>();
@@ -291,6 +293,7 @@ function oursTool(target: Target, wheelhouse: string, viaWebshareCli: boolean): 
     write: (relative, content) => project.write(relative, content),
     deploy: () => {
       const result = viaWebshareCli ? project.webshareDeploy() : project.deploy();
+      if (SHOW_OUTPUT) process.stdout.write(result.output.replace(/^/gm, "    | "));
       const steps = parseSteps(result.output);
       return result.code === 0 ? { ok: true, steps } : { ok: false, steps, problem: `exit ${result.code}: ${tail(result.output, 15)}` };
     },

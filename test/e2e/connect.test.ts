@@ -1,4 +1,8 @@
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { HostSession } from "../../lib/ssh/session";
 import { HOST_KEY_INSECURE_ACCEPT_ANY } from "../../constructs";
 import type { ConnectionSpec } from "../../lib/spec";
@@ -122,4 +126,27 @@ test("the explicit opt-out connects but warns loudly with the fingerprint to pin
   expect(warnings).toEqual([
     `WARNING: host key of ${target.user}@${target.host}:${target.port} NOT verified (HOST_KEY_INSECURE_ACCEPT_ANY). It presented ${target.hostKey}; pin it: hostKey: "${target.hostKey}"`,
   ]);
+});
+
+test("the key in an ssh-agent logs in (no key file); a key the host does not accept fails, naming the host", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "connect-agent-"));
+  const socket = path.join(dir, "agent.sock");
+  const agent = spawn("ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
+  try {
+    for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(spawnSync("ssh-add", [target.key], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: "utf8" }).status).toBe(0);
+    const viaAgent = { ...connection, privateKeyPath: undefined, useAgent: true };
+    const session = await HostSession.open(viaAgent, { ...process.env, SSH_AUTH_SOCK: socket });
+    expect((await session.run({ unit: "t/connect", target: session.target }, "who", "id -un")).stdout).toBe(`${target.user}\n`);
+    session.dispose();
+
+    const stranger = path.join(dir, "stranger");
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", stranger]).status).toBe(0);
+    const refused = await failure({ ...connection, privateKeyPath: stranger, connectAttempts: 1 });
+    expect(refused.message).toContain(`${target.user}@${target.host}:${target.port}`);
+    expect(refused.message).toContain("All configured authentication methods failed");
+  } finally {
+    agent.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
