@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import type { HostSpec } from "../spec";
 import type { OwnedPaths } from "../inventory-spec";
-import type { Place } from "../errors";
+import type { Place, WebshareError } from "../errors";
+import { commandFailedError } from "../ssh/disk-full";
 import type { RemoteSession } from "../ssh/remote-session";
 import type { Progress } from "../progress";
 import { slug } from "../paths";
@@ -42,6 +43,14 @@ export interface StepContext {
 /** Absolute remote path of a home-relative one. */
 export function abs(host: HostSpec, relative: string): string {
   return path.posix.join(host.home, relative);
+}
+
+/**
+ * The error of a step that ran inside a larger command (a stage, lifecycle/staged-script.ts)
+ * and exited `code`: as if it had been a command of its own, a full disk named as such.
+ */
+export function stepFailed(ctx: Pick<StepContext, "session" | "place">, step: string, script: string, code: number, output: string): Promise<WebshareError> {
+  return commandFailedError((df) => ctx.session.runRaw(ctx.place, "check free space", df), ctx.place, step, script, code, output.trim());
 }
 
 /** Remote file recording which resource instance last deployed a unit. */

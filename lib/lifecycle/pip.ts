@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { VenvUnitSpec } from "../spec";
 import { randomBytes } from "node:crypto";
 import { commandLine, quote } from "../shell";
-import { abs, StepContext } from "./context";
+import { abs, StepContext, stepFailed } from "./context";
 import { plural } from "../plural";
 
 /**
@@ -54,8 +54,10 @@ export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Pr
     const present = new Set(listing.stdout.split("\n"));
     const missing = names.filter((name) => !present.has(name));
     if (missing.length === 0) return 0;
-    await session.putFiles(place, "upload wheelhouse", missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${incoming}/${name}` })));
-    await session.run(place, "upload wheelhouse", `${commandLine(["mv", "-f", ...missing.map((name) => `${incoming}/${name}`), `${wheelhouse}/`])} && ${commandLine(["rmdir", incoming])}`);
+    // One exchange: the wheels, then into place.
+    const into = `${commandLine(["mv", "-f", ...missing.map((name) => `${incoming}/${name}`), `${wheelhouse}/`])} && ${commandLine(["rmdir", incoming])}`;
+    const moved = await session.runWithFiles(place, "upload wheelhouse", { files: missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${incoming}/${name}` })), script: into });
+    if (moved.code !== 0) throw await stepFailed(ctx, "upload wheelhouse", into, moved.code, `${moved.stdout}\n${moved.stderr}`);
     return missing.length;
   }, (n) => `(${n} new of ${plural(names.length, "wheel")})`);
   return wheelhouse;

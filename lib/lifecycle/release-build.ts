@@ -6,7 +6,7 @@ import { errors } from "../errors";
 import { listSome, plural } from "../plural";
 import { entryPointName } from "../render/unit-files";
 import type { UploadFile } from "../ssh/remote-session";
-import type { StepContext } from "./context";
+import { type StepContext, stepFailed } from "./context";
 import type { AppInputs } from "./as-planned";
 import { appPrivacy, fileMode } from "./modes";
 import { importCheckDetail, importCheckError, importCheckOf } from "./import-check";
@@ -87,17 +87,18 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
 
   const { session, place } = ctx;
   const step = upload !== undefined ? "upload app" : (writes[0]?.name ?? stages[0]!.name);
+  const failedStep = (name: string, script: string, code: number, output: string) => stepFailed(ctx, name, script, code, output);
   /** One exchange: the writes, then the stages; what each stage printed, and its failure. */
   const exchange = async (): Promise<{ seed?: SeedResult; done: StageOutput[]; failed?: { stage: Stage; code: number; output: string } }> => {
     const r = await session.runWithFiles(place, step, { ...(before.length > 0 && { before: before.join(" && ") }), files, script: stages.length > 0 ? stagedScript(stages) : "true", stdin: upload?.seed?.stdin });
     if (stages.length === 0) {
-      if (r.code !== 0) throw errors.remoteCommandFailed(place, step, "true", r.code, `${r.stdout}\n${r.stderr}`.trim());
+      if (r.code !== 0) throw await failedStep(step, "true", r.code, `${r.stdout}\n${r.stderr}`);
       return { done: [] };
     }
     const staged = parseStaged(stages, r.stdout, r.code);
     if (seedStage === undefined) return { done: staged.done, ...(staged.failed && { failed: { ...staged.failed, output: `${staged.failed.stdout}${r.stderr}` } }) };
     const seedOut = staged.done[0]?.stdout ?? (staged.failed?.stage === seedStage && staged.failed.code === SEED_INCOMPLETE ? staged.failed.stdout : undefined);
-    if (seedOut === undefined) throw errors.remoteCommandFailed(place, "upload app", seedStage.script, staged.failed?.code ?? r.code, `${staged.failed?.stdout ?? r.stdout}\n${r.stderr}`.trim());
+    if (seedOut === undefined) throw await failedStep("upload app", seedStage.script, staged.failed?.code ?? r.code, `${staged.failed?.stdout ?? r.stdout}\n${r.stderr}`);
     const seed = parseSeedOutput(seedOut);
     if (seed === undefined) throw errors.hostAnswerUnreadable(place, "the files copied into the new release", "not the JSON the seed prints", seedOut);
     if (staged.done.length > 0) return { seed, done: staged.done.slice(1), ...(staged.failed && { failed: { ...staged.failed, output: `${staged.failed.stdout}${r.stderr}` } }) };
@@ -132,7 +133,7 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
   const failed = outcome.failed;
   if (failed === undefined) return;
   if (failed.stage.name === "import check") throw importCheckError(ctx, check!, target, failed.code, failed.output);
-  throw errors.remoteCommandFailed(place, failed.stage.name, failed.stage.script, failed.code, failed.output.trim());
+  throw await failedStep(failed.stage.name, failed.stage.script, failed.code, failed.output);
 }
 
 /** The new release's dir, what to send into it, and the seed of the files it keeps from the live one. */

@@ -5,7 +5,7 @@ import { allOf, commandLine, quote } from "../shell";
 import { contentId } from "../hash";
 import { errors } from "../errors";
 import { plural } from "../plural";
-import { abs, StepContext, unitRecordPath, UnitRecord } from "./context";
+import { abs, StepContext, stepFailed, unitRecordPath, UnitRecord } from "./context";
 import { assertMatchesModWsgi, parseProbe, probeScript, ProbeResult as PythonProbe } from "./python-probe";
 import { majorMinor } from "../python-compat";
 import { pruneScript, readLinkScript, removeIfEmpty, stdinToFileScript } from "./switch";
@@ -19,6 +19,7 @@ import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 import { commitToRecord, RecordedSource } from "../checkout";
 import { loggedScript, remoteLastLine } from "./remote-log";
+import { parseStaged, type Stage, type StagedResult, stagedScript } from "./staged-script";
 import { recordOwnership } from "./inventory";
 
 /**
@@ -201,19 +202,38 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   // Interrupted (Ctrl+C): stop the remote pip too, not only this process.
   const stopBuild = stopOrphanScript(pidFile, venvDir);
   ctx.abortScripts?.set(stopBuild, "");
+  // pip's output goes to a log in the venv, so the heartbeat can show its last line.
+  const log = `${venvDir}/.webshare-pip-install.log`;
+  const freezeFile = `${venvDir}/${VENV_FREEZE_RECORD}`;
+  // One exchange (lifecycle/staged-script.ts): pip install, then its freeze recorded and the venv marked ready.
+  const [pipStage, freezeStage] = [
+    { name: "pip install", script: loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log) },
+    { name: "record pip freeze", script: `${commandLine(pipFreezeCommand(python))} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
+  ] as const;
+  const stages = [pipStage, freezeStage];
+  const failedStep = (stage: Stage, code: number, output: string) => stepFailed(ctx, stage.name, stage.script, code, output);
+  let built: StagedResult;
   try {
-    // pip's output goes to a log in the venv, so the heartbeat can show its last line.
-    const log = `${venvDir}/.webshare-pip-install.log`;
     // pip writes only into this unit's new venv dir and reads the wheelhouse (whose wheels
-    // appear by rename, see uploadWheelhouse): other units of the host may run meanwhile.
+    // appear by rename, see uploadWheelhouse), and so does the freeze: other units of the host may run meanwhile.
     const install = () =>
       progress.long(
         "pip install",
-        () => session.run(place, "pip install", loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log)),
+        async () => {
+          const r = await session.runRaw(place, "pip install", stagedScript(stages));
+          const staged = parseStaged(stages, r.stdout, r.code);
+          if (staged.failed?.stage === pipStage) throw await failedStep(pipStage, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
+          return { ...staged, stderr: r.stderr };
+        },
         () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
         { lastLine: remoteLastLine(ctx, log) },
       );
-    await (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install());
+    const staged = await (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install());
+    if (staged.failed !== undefined) {
+      progress.ended(freezeStage.name, undefined, undefined, true);
+      throw await failedStep(freezeStage, staged.failed.code, `${staged.failed.stdout}\n${staged.stderr}`);
+    }
+    built = staged;
   } catch (e) {
     // A failed build never becomes current; remove it so the next run starts clean.
     await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);
@@ -221,11 +241,9 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   } finally {
     ctx.abortScripts?.delete(stopBuild);
   }
-  const freezeFile = `${venvDir}/${VENV_FREEZE_RECORD}`;
-  const recorded = await progress.step("record pip freeze", () =>
-    session.run(place, "record pip freeze", `${commandLine(pipFreezeCommand(python))} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}`),
-  );
-  return recorded.stdout;
+  const frozen = built.done[1]!;
+  progress.ended(freezeStage.name, undefined, frozen.seconds);
+  return frozen.stdout;
 }
 
 /** Switch the venv link to the new venv (its freeze and requirements with it), verify, or go back to the last verified one. */

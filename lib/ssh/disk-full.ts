@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { Place, WebshareError } from "../errors";
+import { errors, Place, WebshareError } from "../errors";
 import { quote } from "../shell";
 
 /**
@@ -59,6 +59,25 @@ export function diskFullError(place: Place, step: string, target: string, df: Df
     `free space on ${df.mount} on the host (old releases and venvs are pruned after each successful deploy; see webshare releases), then deploy again`,
     df.text,
   );
+}
+
+/** Whether the filesystem of `target` (or the home) cannot take `bytes` more, asked with `runRaw`: its error, or undefined (also when df cannot tell). */
+export async function fullFilesystemError(runRaw: (script: string) => Promise<{ stdout: string }>, place: Place, step: string, target: string | undefined, bytes = 0): Promise<WebshareError | undefined> {
+  try {
+    const df = parseDf((await runRaw(dfScript(target))).stdout);
+    return df !== undefined && isFull(df, bytes) ? diskFullError(place, step, target ?? "the home", df) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error of a command that exited non-zero (`output`: what it printed): a full disk named as such (df asked with `runRaw`). */
+export async function commandFailedError(runRaw: (script: string) => Promise<{ stdout: string }>, place: Place, step: string, script: string, code: number, output: string): Promise<WebshareError> {
+  if (NO_SPACE.test(output)) {
+    const full = await fullFilesystemError(runRaw, place, step, pathsInNoSpaceOutput(output)[0]);
+    if (full !== undefined) return full;
+  }
+  return errors.remoteCommandFailed(place, step, script, code, output);
 }
 
 /** The directory whose filesystem a remote path's write uses. */

@@ -13,7 +13,7 @@ import { AgentChannel, AgentLost, CommandAgent, type AgentPayload, type AgentRep
 import { AGENT_PROGRAM } from "./agent-program";
 import { commandLine, quote } from "../shell";
 import { checkKeyFile } from "./key-file";
-import { dfScript, diskFullError, isFull, NO_SPACE, parseDf, pathsInNoSpaceOutput } from "./disk-full";
+import { commandFailedError, fullFilesystemError } from "./disk-full";
 
 export type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "./remote-session";
 export { resolveLocal, targetOf } from "./resolve";
@@ -323,23 +323,13 @@ export class HostSession implements RemoteSession {
   }
 
   /** The error of a command that exited non-zero: a full disk named as such. */
-  private async commandFailed(place: Place, step: string, script: string, result: ExecResult & { code: number }): Promise<WebshareError> {
-    const output = `${result.stdout}\n${result.stderr}`.trim();
-    if (NO_SPACE.test(output)) {
-      const full = await this.fullFilesystem(place, step, pathsInNoSpaceOutput(output)[0]);
-      if (full !== undefined) return full;
-    }
-    return errors.remoteCommandFailed(place, step, script, result.code, output);
+  private commandFailed(place: Place, step: string, script: string, result: ExecResult & { code: number }): Promise<WebshareError> {
+    return commandFailedError((df) => this.runRaw(place, "check free space", df), place, step, script, result.code, `${result.stdout}\n${result.stderr}`.trim());
   }
 
   /** The "no space left" error for the filesystem of `target` (or the home), if df says it is full. */
-  private async fullFilesystem(place: Place, step: string, target: string | undefined, bytes = 0): Promise<WebshareError | undefined> {
-    try {
-      const df = parseDf((await this.runRaw(place, "check free space", dfScript(target))).stdout);
-      return df !== undefined && isFull(df, bytes) ? diskFullError(place, step, target ?? "the home", df) : undefined;
-    } catch {
-      return undefined;
-    }
+  private fullFilesystem(place: Place, step: string, target: string | undefined, bytes = 0): Promise<WebshareError | undefined> {
+    return fullFilesystemError((df) => this.runRaw(place, "check free space", df), place, step, target, bytes);
   }
 
   /** False once the connection dropped or was disposed: every later call fails with connectionLost. */

@@ -177,12 +177,16 @@ describe("venv deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] venv ${first} already built for these inputs: reusing it`);
   });
 
-  it("a build writes its requirements in the exchange that creates the venv; going back to a kept venv costs three exchanges", async () => {
+  it("a build writes its requirements in the exchange that creates the venv, and records its freeze in pip's; going back to a kept venv costs three exchanges", async () => {
     await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
     const first = live("private/venv");
     world.session.steps.length = 0;
+    world.lines.length = 0;
     await deployVenvSeeded(world.ctx, venvSpec("2.0.0"));
-    expect(world.session.steps.filter((s) => s === "create venv")).toHaveLength(1);
+    // The wheelhouse's listing (its wheels are there: no upload) runs beside the create.
+    const steps = world.session.steps;
+    expect([steps[0], [...steps.slice(1, 3)].sort(), ...steps.slice(3)]).toEqual(["check Python", ["create venv", "upload wheelhouse"], "pip install", "switch venv", "record unit and prune"]);
+    expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] record pip freeze \d+\.\ds$/));
     expect(read("private/requirements.txt")).toContain("webshare-greeting");
     expect(read("private/freeze.txt")).toContain("webshare-greeting==2.0.0");
     world.session.steps.length = 0;
