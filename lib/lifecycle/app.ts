@@ -2,6 +2,7 @@ import * as path from "node:path";
 import type { AppRemovalSpec, AppUnitSpec } from "../spec";
 import { commandLine, quote } from "../shell";
 import { contentId } from "../hash";
+import { splitParts } from "../split-parts";
 import { errors } from "../errors";
 import { apacheConfigPath, releaseFilesOf } from "../render/unit-files";
 import { abs, StepContext, unitRecordPath } from "./context";
@@ -119,19 +120,6 @@ async function readReleaseState(ctx: StepContext, spec: AppUnitSpec, target: Rel
   const previousId = previousDir !== undefined && path.posix.dirname(previousDir) === target.releasesDir ? path.posix.basename(previousDir) : undefined;
   const { lastVerified, recorded } = parseLastVerified(verifiedOut);
   return { previousDir, previousId, lastVerified, recorded, ready: readyOut.trim() === "ready", previousManifest: parseManifest(manifestOut), digests: parseDigests(digestsOut ?? ""), ...(apacheConfig !== undefined && { apacheConfig }) };
-}
-
-/** The first `count` parts of `text` split on `separator`, then the rest unsplit. */
-function splitParts(text: string, separator: string, count: number): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (parts.length < count) {
-    const at = rest.indexOf(separator);
-    if (at < 0) break;
-    parts.push(rest.slice(0, at));
-    rest = rest.slice(at + separator.length);
-  }
-  return [...parts, rest];
 }
 
 /**

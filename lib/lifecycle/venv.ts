@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { UnitSpec, VenvRemovalSpec, VenvUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
 import { contentId } from "../hash";
+import { splitParts } from "../split-parts";
 import { errors } from "../errors";
 import { plural } from "../plural";
 import { abs, StepContext, stepFailed, unitRecordPath, UnitRecord } from "./context";
@@ -92,7 +93,7 @@ async function checkPython(ctx: StepContext, spec: VenvUnitSpec): Promise<{ prob
   let read: VenvRead | undefined;
   const probe = await ctx.progress.step("check Python", async () => {
     const result = await ctx.session.runRaw(ctx.place, "check Python", `${probeScript(host)} || exit $?; printf '%s\\n' ${quote(PROBED)}; ${stateScript}`);
-    const [probeOut, stateOut] = splitOnce(result.stdout, `${PROBED}\n`);
+    const [probeOut, stateOut = ""] = splitParts(result.stdout, `${PROBED}\n`, 1);
     if (!result.stdout.includes(`${PROBED}\n`)) {
       parseProbe(ctx, host, result); // a probe that did not run: its error
       throw errors.hostAnswerUnreadable(ctx.place, "the venvs on the host", "no end-of-probe line", result.stdout);
@@ -124,8 +125,7 @@ function readyVenvsScript(venvsDir: string): string {
 
 /** What the state part of checkPython printed (pure). */
 export function parseVenvRead(text: string): VenvRead {
-  const [linkOut, rest] = splitOnce(text, "--\n");
-  const [verifiedOut, readyOut] = splitOnce(rest, "--\n");
+  const [linkOut = "", verifiedOut = "", readyOut = ""] = splitParts(text, "--\n", 2);
   const ready = new Map<string, string>();
   let bytes = Buffer.from(readyOut, "utf8");
   for (;;) {
@@ -298,12 +298,6 @@ function unitRecordScript(ctx: StepContext, spec: UnitSpec, current: string, sou
     script: `${commandLine(["mkdir", "-p", path.posix.dirname(file)])} && { { cat > ${quote(temp)} && ${commandLine(["mv", "-f", temp, file])}; } || { ${commandLine(["rm", "-f", temp])}; false; }; }`,
     stdin: JSON.stringify(record, null, 2) + "\n",
   };
-}
-
-/** Text before and after the first separator (after is "" when there is none). */
-function splitOnce(text: string, separator: string): [string, string] {
-  const at = text.indexOf(separator);
-  return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at + separator.length)];
 }
 
 /**
