@@ -112,9 +112,13 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
 
   if (check !== undefined) ctx.abortScripts?.set(check.stop, "");
   let outcome: Awaited<ReturnType<typeof exchange>>;
+  // A heartbeat names every step of the exchange: the one still running may be the import check.
+  const status = () => `in one exchange: ${[...(upload !== undefined ? ["upload"] : []), ...writes.map((w) => w.name), ...stages.filter((st) => st !== seedStage).map((st) => st.name)].join(", ")}`;
+  const beat = upload === undefined ? progress.heartbeat((laterStages.at(-1) ?? { name: step }).name, { status }) : undefined;
   try {
-    outcome = upload === undefined ? await exchange() : await progress.long("upload app", () => cleanedUpOnFailure(ctx, target.releaseDir, exchange), (o) => uploadDetail(target, upload, o.seed, entryPoint));
+    outcome = upload === undefined ? await exchange() : await progress.long("upload app", () => cleanedUpOnFailure(ctx, target.releaseDir, exchange), (o) => uploadDetail(target, upload, o.seed, entryPoint), { status });
   } finally {
+    beat?.stop();
     if (check !== undefined) ctx.abortScripts?.delete(check.stop);
   }
   if (outcome.seed !== undefined && outcome.seed.edited.length > 0) {

@@ -41,3 +41,20 @@ test("one row per RTT and scenario, ratios judged against the target, turns only
   expect(text).toContain("| 100 ms | requirements change |  | FAILED |");
   expect(text).toContain("ansible: unavailable: not installed");
 });
+
+test("our deploys' verify wait is shown apart: the whole deploy, the rest, the wait", () => {
+  const verified = {
+    ...results,
+    runs: [
+      ...results.runs,
+      { tool: "webshare" as const, repeat: 1, scenario: "requirements", rttMs: 0, seconds: 2, ok: true, load: 1, steps: [{ step: "pip install", seconds: 0.6 }, { step: "verify reload", seconds: 0.8 }] },
+    ],
+  };
+  const text = renderRun(verified);
+  expect(text).toContain("| RTT | scenario | `webshare deploy` |");
+  expect(text).toContain("| 0 ms | requirements change | 2.00 / 1.20 / 0.80 |");
+  // A row whose deploys all failed has nothing to split.
+  expect(text).toContain("| 100 ms | requirements change | - |");
+  // Without any verify wait (the peers only, or old results) the table is left out.
+  expect(renderRun(results)).not.toContain("outside the verify wait");
+});

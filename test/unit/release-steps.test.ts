@@ -204,9 +204,20 @@ describe("import check", () => {
     expect(await failure(deployApp(ctx, appSpec({ "app.py": GOOD })))).toContain('WEBSHARE_IMPORT_CHECK_SECONDS is "soon", but it must be a whole number of seconds, 1-3600');
   });
 
+  it("rides in the upload's exchange, with a line of its own and the seconds the host measured", async () => {
+    await deployApp(world.ctx, appSpec({ "app.py": GOOD }));
+    world.session.steps.length = 0;
+    world.lines.length = 0;
+    await deployApp(world.ctx, appSpec({ "app.py": `${GOOD}\n# changed\n` }));
+    expect(world.session.steps.slice(0, 3)).toEqual(["read current release", "upload app", "switch release"]);
+    expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/app\] import check \(app:app imports\) \d+\.\ds$/));
+  });
+
   it("importCheck: false skips it", async () => {
+    world.lines.length = 0;
     await deployApp(world.ctx, { ...appSpec({ "app.py": "raise RuntimeError('only under mod_wsgi')\n" }), importCheck: false });
-    expect(world.session.steps).not.toContain("import check");
+    expect(live()).toMatch(/^[0-9a-f]{16}$/);
+    expect(world.lines.filter((l) => l.includes("import check"))).toEqual([]);
   });
 });
 
