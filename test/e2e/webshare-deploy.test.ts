@@ -123,6 +123,21 @@ test("a failed deploy exits 1 with the unit's error and the engine's, and the ol
   expect((await httpGet(target.url)).body).toContain("greeting 2.0.0");
 });
 
+test("without the command agent (a host whose python3 is not on the PATH: exec channels and SFTP), code and requirements deploy alike", async () => {
+  project.write("app.py", project.read("app.py").replace(/Hiya/g, "Hey"));
+  project.write("requirements.lock", "webshare-greeting==2.0.0\nwebshare-extra==1.0.0\n");
+  const result = project.webshareDeploy({ WEBSHARE_SSH_AGENT: "off" });
+  expect(result.code).toBe(0);
+  // The staged steps keep their own lines and the host's seconds on this path too.
+  expect(result.output).toMatch(/\[cli\/venv\] record pip freeze \d+\.\ds/);
+  expect(result.output).toMatch(/\[cli\/app\] upload app \(1 file uploaded, 0 removed, release [0-9a-f]{16}\) \d+\.\ds/);
+  expect(result.output).toMatch(/\[cli\/app\] import check \(app:app imports\) \d+\.\ds/);
+  const body = (await httpGet(target.url)).body;
+  expect(body).toContain("Hey");
+  expect(body).toContain("greeting 2.0.0");
+  expect(fs.readFileSync(path.join(target.home, "private/freeze.txt"), "utf8")).toContain("webshare-extra==1.0.0");
+}, 120_000);
+
 test("Ctrl+C during pip install: it waits for the engine, the lock is released, the old venv serves", async () => {
   const slowWheelhouse = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-wheels-slow-"));
   makeWheelhouse(slowWheelhouse, 8192); // padded wheels: pip runs for seconds
