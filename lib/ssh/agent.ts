@@ -71,7 +71,9 @@ export class CommandAgent {
       const timer = setTimeout(() => fail(`no answer within ${timeoutMs / 1000}s`), timeoutMs);
       channel.onStderr((chunk) => (stderr = (stderr + chunk.toString("utf8")).slice(-2000)));
       channel.onClose(() => {
-        if (!ready) fail(`the agent did not start${stderr.trim() === "" ? "" : `: ${stderr.trim()}`}`);
+        // What the shell said after the marker (the login's own noise and the marker cut off).
+        const said = (marker === undefined ? undefined : afterMarker(Buffer.from(stderr, "utf8"), marker)?.toString("utf8")) ?? stderr;
+        if (!ready) fail(`the agent did not start${said.trim() === "" ? "" : `: ${said.trim()}`}`);
         agent.lose();
       });
       channel.onData((chunk) => {

@@ -175,6 +175,8 @@ export class HostSession implements RemoteSession {
     readonly route: string,
     /** The agent's interpreter on the host, or undefined for exec channels only. */
     private readonly agentPython: string | undefined,
+    /** Where a note about the connection goes (the agent could not start). */
+    private readonly warn: (line: string) => void,
   ) {}
 
   /**
@@ -216,6 +218,8 @@ export class HostSession implements RemoteSession {
       },
       (e: Error) => {
         this.agentFailed = e.message;
+        // Said once per connection: on a slow link every command now costs 3-4 round trips, not 1.
+        if (!this.dropped) this.warn(`webshare: ${this.route}: no command agent (${e.message}); each command gets its own SSH channel, 3-4 round trips instead of 1. ${AGENT_ENV}=/path/to/python3 names the host's Python 3, ${AGENT_ENV}=off goes without the agent and this note`);
         return undefined;
       },
     );
@@ -304,7 +308,7 @@ export class HostSession implements RemoteSession {
       ssh.connection?.setNoDelay(true);
       const agentSetting = env[AGENT_ENV];
       const agentPython = agentSetting === "off" ? undefined : agentSetting === undefined || agentSetting === "" ? "python3" : agentSetting;
-      const session = new HostSession(ssh, clients, hop.target, seen.key ?? "unknown", resolved.route, agentPython);
+      const session = new HostSession(ssh, clients, hop.target, seen.key ?? "unknown", resolved.route, agentPython, warn);
       ssh.connection?.on("error", (e: Error) => (session.dropped = e));
       ssh.connection?.on("close", () => (session.dropped ??= new Error("connection closed")));
       for (const client of clients) client.connection?.on("close", () => (session.dropped ??= new Error("jump host connection closed")));

@@ -189,12 +189,16 @@ test("a disposed session and a dropped connection stop what the agent started", 
   dropped.dispose();
 });
 
-test("a host where the agent cannot start gets per-command exec channels and SFTP, with the same results", async () => {
-  const session = await open("/nonexistent/python3");
+test("a host where the agent cannot start gets per-command exec channels and SFTP, with the same results, and a note saying so", async () => {
+  const notes: string[] = [];
+  const session = await HostSession.open(connection, { ...process.env, [AGENT_ENV]: "/nonexistent/python3" }, (l) => notes.push(l));
   try {
     expect((await session.runRaw(place(), "echo", "cat; exit 4", "in ü")).stdout).toBe("in ü");
     expect(await session.transport()).toBe("exec");
     expect(session.agentProblem).toContain("/nonexistent/python3");
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain("(the agent did not start: env: '/nonexistent/python3': No such file or directory)");
+    expect(notes[0]).toMatch(/^webshare: \S+: no command agent \(the agent did not start: .*\/nonexistent\/python3.*\); each command gets its own SSH channel, 3-4 round trips instead of 1\. WEBSHARE_SSH_AGENT=\/path\/to\/python3 names the host's Python 3/);
     await session.writeFileAtomic(place(), "write", `${dir()}/fallback.txt`, "fallback\n");
     expect(sshRun(target, "stat -c '%a' agent-test/fallback.txt; cat agent-test/fallback.txt")).toBe("600\nfallback\n");
   } finally {
