@@ -6,7 +6,9 @@ import { absoluteEngine, engineBinary, engineColorArgs, engineSource, engineUnru
 import { exitText, runLocal } from "../local-process";
 import { RUN_DIR_VARIABLE, waitUntilIdle } from "./run-dir";
 import { Broker, startBroker } from "../ssh/broker";
-import { predictChangedHosts } from "./preconnect";
+import { hostsWithChangedInputs, predictChangedHosts, readPreviousSynth } from "./preconnect";
+import { stableStringify } from "../hash";
+import type { ConnectionSpec } from "../spec";
 import { targetOf } from "../ssh/session";
 import { provisionServer } from "../host/provision-serve";
 import { EngineOptions, engineOptionArgs } from "./engine-options";
@@ -49,10 +51,11 @@ export async function deployStack(stackName: string | undefined, options: Deploy
   // The synth's engine check and the deploy must use the same engine.
   const env = { ...io.env, TERRAFORM_BINARY_NAME: binary };
 
+  // Read before the synth overwrites it: the early guess below compares the working tree with it.
+  const previous = options.autoApprove === true && (options.target ?? []).length === 0 ? readPreviousSynth(project.outdir, stackName, env) : undefined;
   let step = performance.now();
-  await synthesize(project.app, io.cwd, env, project.outdir);
-  const stack = readStack(project.outdir, stackName);
-  io.log(`webshare deploy: synthesized ${stack.name} with ${JSON.stringify(project.app)} ${seconds(step)}`);
+  const synthesized = synthesize(project.app, io.cwd, env, project.outdir);
+  synthesized.catch(() => undefined); // awaited below, after the broker started
 
   // All provisioners of this apply share one SSH connection per host through the broker, and
   // run their units in this process (host/provision-serve.ts). Without it (say, no writable
@@ -62,14 +65,30 @@ export async function deployStack(stackName: string | undefined, options: Deploy
     io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
     return undefined;
   });
-  // Hosts whose units will change connect while the engine inits and plans (lib/cdktf/preconnect.ts);
-  // only when nothing asks first (auto-approve) and no -target narrows the plan.
+  // Hosts whose units will change connect while the app synthesizes and the engine inits and
+  // plans (lib/cdktf/preconnect.ts); only when nothing asks first (auto-approve) and no
+  // -target narrows the plan. Each host is named (and connected) once.
+  const connecting = new Set<string>();
+  const connect = (hosts: readonly ConnectionSpec[], why: string) => {
+    const fresh = hosts.filter((h) => !connecting.has(stableStringify(h)));
+    if (broker === undefined || fresh.length === 0) return;
+    fresh.forEach((h) => connecting.add(stableStringify(h)));
+    io.log(`webshare deploy: connecting to ${fresh.map(targetOf).join(", ")} ${why}`);
+    broker.preconnect(fresh);
+  };
+  if (previous !== undefined) connect(hostsWithChangedInputs(previous, io.cwd), "while the app synthesizes (files there differ from the last synth)");
+  let stack: SynthesizedStack;
+  try {
+    await synthesized;
+    stack = readStack(project.outdir, stackName);
+  } catch (e) {
+    await broker?.close();
+    throw e;
+  }
+  io.log(`webshare deploy: synthesized ${stack.name} with ${JSON.stringify(project.app)} ${seconds(step)}`);
   const preconnect = () => {
-    if (broker === undefined || (options.target ?? []).length > 0) return;
-    const hosts = predictChangedHosts(stack.name, stack.workingDirectory, env);
-    if (hosts.length === 0) return;
-    io.log(`webshare deploy: connecting to ${hosts.map(targetOf).join(", ")} ahead of the engine (units there differ from the state)`);
-    broker.preconnect(hosts);
+    if ((options.target ?? []).length > 0) return;
+    connect(predictChangedHosts(stack.name, stack.workingDirectory, env), "ahead of the engine (units there differ from the state)");
   };
   if (options.autoApprove === true) preconnect();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-run-"));

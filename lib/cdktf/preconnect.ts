@@ -3,6 +3,9 @@ import * as path from "node:path";
 import type { ConnectionSpec } from "../spec";
 import { stableStringify } from "../hash";
 import { unitsOfStack } from "../stacks/read";
+import type { UnitSpec } from "../spec";
+import { hashTree } from "../local-files";
+import { installIdentity } from "../install-identity";
 import { deployedKeys } from "./deployed-state";
 
 /**
@@ -57,5 +60,72 @@ export function predictChangedHosts(stack: string, workingDirectory: string, env
     return hostsLikelyToChange(stack, stackJson, stateText);
   } catch {
     return [];
+  }
+}
+
+/**
+ * The previous synth of the stack, read BEFORE the new synth overwrites it: the stack's name,
+ * its JSON and its state file's text. Undefined when there is none to read, the stack is
+ * not named and there are several, or the state is not a local file (then no early guess).
+ */
+export interface PreviousSynth {
+  readonly stack: string;
+  readonly json: unknown;
+  readonly stateText: string | undefined;
+}
+
+export function readPreviousSynth(outdir: string, stackName: string | undefined, env: NodeJS.ProcessEnv): PreviousSynth | undefined {
+  try {
+    const stacks = path.join(outdir, "stacks");
+    const names = stackName !== undefined ? [stackName] : fs.readdirSync(stacks);
+    if (names.length !== 1) return undefined;
+    const dir = path.join(stacks, names[0]!);
+    const json: unknown = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8"));
+    const stateFile = localStateFile(json, dir, env);
+    if (stateFile === undefined) return undefined;
+    return { stack: names[0]!, json, stateText: fs.existsSync(stateFile) ? fs.readFileSync(stateFile, "utf8") : undefined };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The guess made while the app synthesizes, from the previous synth: the hosts of its units
+ * that the state does not record as deployed, or whose inputs on disk differ from what it
+ * synthesized (an app's files, hashed with its own excludes as the synth hashes them; a
+ * venv's lock or requirements file, by meaning). Paths are the project's (`projectDir`,
+ * where provisioners run). A unit whose inputs cannot be read is left out: only what
+ * surely changed connects, so a no-op still opens nothing. Props changed in the app's code
+ * (not files) are not seen here; the guess after the synth finds those.
+ */
+export function hostsWithChangedInputs(previous: PreviousSynth, projectDir: string): ConnectionSpec[] {
+  try {
+    const deployed = previous.stateText === undefined ? new Map<string, string>() : deployedKeys(previous.stateText);
+    const hosts = new Map<string, ConnectionSpec>();
+    for (const unit of unitsOfStack(previous.stack, previous.json)) {
+      const recorded = unit.deployKey !== undefined && deployed.get(unit.address) === unit.deployKey;
+      if (recorded && !inputsChanged(unit.spec, projectDir)) continue;
+      hosts.set(stableStringify(unit.spec.host.connection), unit.spec.host.connection);
+    }
+    return [...hosts.values()];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a unit's local inputs differ from its synthesized spec (false when they cannot be read). */
+function inputsChanged(spec: UnitSpec, projectDir: string): boolean {
+  try {
+    if (spec.kind === "app") {
+      const now = hashTree(path.resolve(projectDir, spec.source), spec.exclude);
+      return stableStringify(now) !== stableStringify(spec.files);
+    }
+    if (spec.kind === "venv") {
+      const installFile = spec.lockFile ?? spec.requirementsFile;
+      return installFile !== undefined && installIdentity(fs.readFileSync(path.resolve(projectDir, installFile), "utf8")) !== spec.installSha256;
+    }
+    return false;
+  } catch {
+    return false;
   }
 }

@@ -56,6 +56,7 @@ test("no-op: no change, no SSH connection", () => {
   expect(result.code).toBe(0);
   expect(result.output).toMatch(/No changes\. Your infrastructure matches the configuration\./);
   expect(result.output).not.toContain("ahead of the engine");
+  expect(result.output).not.toContain("while the app synthesizes");
   expect(result.logins).toBe(0);
 });
 
@@ -71,8 +72,9 @@ test("a code-only change uploads the changed file and serves it", async () => {
   expect(result.code).toBe(0);
   expect(result.output).toMatch(/\[cli\/app\] upload app \(1 file uploaded, 0 removed/);
   expect(result.output).not.toMatch(/pip install/);
-  // The host was connected to while the engine planned (the local state said the app differs), once.
-  expect(result.output).toContain(`webshare deploy: connecting to ${target.user}@${target.host}:${target.port} ahead of the engine (units there differ from the state)`);
+  // The host was connected to while the app synthesized (app.py differs from the last synth), once.
+  expect(result.output).toContain(`webshare deploy: connecting to ${target.user}@${target.host}:${target.port} while the app synthesizes (files there differ from the last synth)`);
+  expect(result.output).not.toContain("ahead of the engine");
   expect(result.logins).toBe(1);
   expect((await httpGet(target.url)).body).toContain("Howdy");
 });

@@ -1,7 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { hostsLikelyToChange, localStateFile, predictChangedHosts } from "../../lib/cdktf/preconnect";
+import { hostsLikelyToChange, hostsWithChangedInputs, localStateFile, predictChangedHosts, readPreviousSynth } from "../../lib/cdktf/preconnect";
+import { hashTree } from "../../lib/local-files";
+import { installIdentity } from "../../lib/install-identity";
 import { SessionPool } from "../../lib/ssh/broker-pool";
 import type { ResolvedConnection } from "../../lib/ssh/resolve";
 import { appSpec, host, venvSpec } from "./drift-fixtures";
@@ -61,6 +63,50 @@ describe("the hosts a deploy will change, guessed from the local state", () => {
       expect(predictChangedHosts("site", dir, {})).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the hosts guessed while the app synthesizes, from the previous synth and the files on disk", () => {
+  test("a host connects early only when its units' files differ from the last synth (or the state lacks them); a no-op connects nothing", () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "webshare-early-"));
+    const outdir = path.join(project, "cdktf.out");
+    try {
+      fs.mkdirSync(path.join(project, "app/static"), { recursive: true });
+      fs.writeFileSync(path.join(project, "app/app.py"), "app = 1\n");
+      fs.writeFileSync(path.join(project, "app/static/x.css"), "a {}\n");
+      fs.writeFileSync(path.join(project, "requirements.lock"), "flask==3.0.0\n");
+      const files = hashTree(path.join(project, "app"), appSpec.exclude);
+      const synthesized = stack("v1", "a1");
+      synthesized.resource.terraform_data.venv_deploy_C546ADFE.input = venvSpec({ lockFile: "requirements.lock", installSha256: installIdentity("flask==3.0.0\n") });
+      synthesized.resource.terraform_data.app_deploy_8C7201CF.input = { ...appSpec, host: other, files };
+      const dir = path.join(outdir, "stacks/site");
+      fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+      fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(synthesized));
+      fs.writeFileSync(path.join(dir, "state/site.tfstate"), state({ venv_deploy_C546ADFE: "v1", app_deploy_8C7201CF: "a1" }));
+      const guess = () => hostsWithChangedInputs(readPreviousSynth(outdir, undefined, {})!, project).map((c) => c.host);
+
+      expect(guess()).toEqual([]); // nothing changed: a no-op opens no connection
+      fs.writeFileSync(path.join(project, "app/app.py"), "app = 2\n");
+      expect(guess()).toEqual(["other.example"]); // the app's host only
+      fs.writeFileSync(path.join(project, "app/app.py"), "app = 1\n");
+      fs.writeFileSync(path.join(project, "app/app.pyc"), "excluded"); // the synth's own excludes
+      expect(guess()).toEqual([]);
+      fs.writeFileSync(path.join(project, "requirements.lock"), "# pinned\nflask==3.0.0\n"); // the same by meaning
+      expect(guess()).toEqual([]);
+      fs.writeFileSync(path.join(project, "requirements.lock"), "flask==3.0.1\n");
+      expect(guess()).toEqual(["web.example"]);
+      // A state that does not record the last synth (it never deployed, or failed): its hosts too.
+      fs.writeFileSync(path.join(project, "requirements.lock"), "flask==3.0.0\n");
+      fs.writeFileSync(path.join(dir, "state/site.tfstate"), state({ venv_deploy_C546ADFE: "v1" }));
+      expect(guess()).toEqual(["other.example"]);
+      // Several stacks and none named, or no previous synth: no early guess at all.
+      fs.mkdirSync(path.join(outdir, "stacks/other"));
+      expect(readPreviousSynth(outdir, undefined, {})).toBeUndefined();
+      expect(readPreviousSynth(outdir, "site", {})?.stack).toBe("site");
+      expect(readPreviousSynth(path.join(project, "nowhere"), "site", {})).toBeUndefined();
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
     }
   });
 });
