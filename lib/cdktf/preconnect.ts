@@ -1,9 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ConnectionSpec } from "../spec";
+import type { ConnectionSpec, UnitSpec } from "../spec";
 import { stableStringify } from "../hash";
 import { unitsOfStack } from "../stacks/read";
-import type { UnitSpec } from "../spec";
 import { hashTree } from "../local-files";
 import { installIdentity } from "../install-identity";
 import { deployedKeys } from "./deployed-state";
@@ -23,13 +22,20 @@ import { deployedKeys } from "./deployed-state";
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
 
-/** The connections of the units whose deploy key the state does not record (pure); each connection once. */
-export function hostsLikelyToChange(stack: string, stackJson: unknown, stateText: string | undefined): ConnectionSpec[] {
+/**
+ * The connections of the units whose deploy key the state does not record, or (`changed`)
+ * whose inputs changed since; each connection once. `changed` is asked only of recorded
+ * units on hosts not already in the answer.
+ */
+export function hostsLikelyToChange(stack: string, stackJson: unknown, stateText: string | undefined, changed: (spec: UnitSpec) => boolean = () => false): ConnectionSpec[] {
   const deployed = stateText === undefined ? new Map<string, string>() : deployedKeys(stateText);
   const hosts = new Map<string, ConnectionSpec>();
   for (const unit of unitsOfStack(stack, stackJson)) {
-    if (unit.deployKey !== undefined && deployed.get(unit.address) === unit.deployKey) continue;
-    hosts.set(stableStringify(unit.spec.host.connection), unit.spec.host.connection);
+    const key = stableStringify(unit.spec.host.connection);
+    if (hosts.has(key)) continue;
+    const recorded = unit.deployKey !== undefined && deployed.get(unit.address) === unit.deployKey;
+    if (recorded && !changed(unit.spec)) continue;
+    hosts.set(key, unit.spec.host.connection);
   }
   return [...hosts.values()];
 }
@@ -100,14 +106,7 @@ export function readPreviousSynth(outdir: string, stackName: string | undefined,
  */
 export function hostsWithChangedInputs(previous: PreviousSynth, projectDir: string): ConnectionSpec[] {
   try {
-    const deployed = previous.stateText === undefined ? new Map<string, string>() : deployedKeys(previous.stateText);
-    const hosts = new Map<string, ConnectionSpec>();
-    for (const unit of unitsOfStack(previous.stack, previous.json)) {
-      const recorded = unit.deployKey !== undefined && deployed.get(unit.address) === unit.deployKey;
-      if (recorded && !inputsChanged(unit.spec, projectDir)) continue;
-      hosts.set(stableStringify(unit.spec.host.connection), unit.spec.host.connection);
-    }
-    return [...hosts.values()];
+    return hostsLikelyToChange(previous.stack, previous.json, previous.stateText, (spec) => inputsChanged(spec, projectDir));
   } catch {
     return [];
   }

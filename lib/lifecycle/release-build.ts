@@ -13,7 +13,7 @@ import { importCheckDetail, importCheckError, importCheckOf } from "./import-che
 import { databaseYmlWrite, secretWrites } from "./secrets";
 import { sharedPathsScript } from "./shared-paths";
 import { carriedOver, objectStore, parseSeedOutput, SEED_INCOMPLETE, seedReleaseScript, type SeedResult } from "./release-seed";
-import { parseStaged, type Stage, stagedScript, type StageOutput } from "./staged-script";
+import { parseStaged, type Stage, type StagedResult, stagedScript, type StageOutput } from "./staged-script";
 
 /**
  * An app's release, built before the switch in ONE exchange with the host (one round trip
@@ -87,27 +87,26 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
 
   const { session, place } = ctx;
   const step = upload !== undefined ? "upload app" : (writes[0]?.name ?? stages[0]!.name);
-  const failedStep = (name: string, script: string, code: number, output: string) => stepFailed(ctx, name, script, code, output);
   /** One exchange: the writes, then the stages; what each stage printed, and its failure. */
   const exchange = async (): Promise<{ seed?: SeedResult; done: StageOutput[]; failed?: { stage: Stage; code: number; output: string } }> => {
     const r = await session.runWithFiles(place, step, { ...(before.length > 0 && { before: before.join(" && ") }), files, script: stages.length > 0 ? stagedScript(stages) : "true", stdin: upload?.seed?.stdin });
     if (stages.length === 0) {
-      if (r.code !== 0) throw await failedStep(step, "true", r.code, `${r.stdout}\n${r.stderr}`);
+      if (r.code !== 0) throw await stepFailed(ctx, step, "true", r.code, `${r.stdout}\n${r.stderr}`);
       return { done: [] };
     }
     const staged = parseStaged(stages, r.stdout, r.code);
-    if (seedStage === undefined) return { done: staged.done, ...(staged.failed && { failed: { ...staged.failed, output: `${staged.failed.stdout}${r.stderr}` } }) };
+    if (seedStage === undefined) return { done: staged.done, ...failedWith(staged, r.stderr) };
     const seedOut = staged.done[0]?.stdout ?? (staged.failed?.stage === seedStage && staged.failed.code === SEED_INCOMPLETE ? staged.failed.stdout : undefined);
-    if (seedOut === undefined) throw await failedStep("upload app", seedStage.script, staged.failed?.code ?? r.code, `${staged.failed?.stdout ?? r.stdout}\n${r.stderr}`);
+    if (seedOut === undefined) throw await stepFailed(ctx, "upload app", seedStage.script, staged.failed?.code ?? r.code, `${staged.failed?.stdout ?? r.stdout}\n${r.stderr}`);
     const seed = parseSeedOutput(seedOut);
     if (seed === undefined) throw errors.hostAnswerUnreadable(place, "the files copied into the new release", "not the JSON the seed prints", seedOut);
-    if (staged.done.length > 0) return { seed, done: staged.done.slice(1), ...(staged.failed && { failed: { ...staged.failed, output: `${staged.failed.stdout}${r.stderr}` } }) };
+    if (staged.done.length > 0) return { seed, done: staged.done.slice(1), ...failedWith(staged, r.stderr) };
     // Files the seed could not copy with their deployed content: sent now, then the stages after it.
     await session.putFiles(place, "upload app", seed.upload.filter((f) => f !== entryPoint).map((f) => uploadEntry(spec, f, target.releaseDir)));
     if (laterStages.length === 0) return { seed, done: [] };
     const rest = await session.runWithFiles(place, laterStages[0]!.name, { files: [], script: stagedScript(laterStages) });
     const after = parseStaged(laterStages, rest.stdout, rest.code);
-    return { seed, done: after.done, ...(after.failed && { failed: { ...after.failed, output: `${after.failed.stdout}${rest.stderr}` } }) };
+    return { seed, done: after.done, ...failedWith(after, rest.stderr) };
   };
 
   if (check !== undefined) ctx.abortScripts?.set(check.stop, "");
@@ -137,7 +136,12 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
   const failed = outcome.failed;
   if (failed === undefined) return;
   if (failed.stage.name === "import check") throw importCheckError(ctx, check!, target, failed.code, failed.output);
-  throw await failedStep(failed.stage.name, failed.stage.script, failed.code, failed.output);
+  throw await stepFailed(ctx, failed.stage.name, failed.stage.script, failed.code, failed.output);
+}
+
+/** A staged command's failed stage with all it printed (its stdout, then the command's stderr), or nothing. */
+function failedWith(result: StagedResult, stderr: string): { failed?: { stage: Stage; code: number; output: string } } {
+  return result.failed === undefined ? {} : { failed: { ...result.failed, output: `${result.failed.stdout}${stderr}` } };
 }
 
 /** The new release's dir, what to send into it, and the seed of the files it keeps from the live one. */

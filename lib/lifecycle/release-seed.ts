@@ -30,6 +30,9 @@ export const SHA256_PY = `def sha256(path):
             h.update(block)
     return h.hexdigest()`;
 
+/** The seed's exit code with `stopWhenIncomplete` when some files must still be uploaded (what comes after it in the same command does not run). */
+export const SEED_INCOMPLETE = 75;
+
 /**
  * The host's Python, run with the previous release dir, the new one and the object store as
  * arguments and the files to carry over (relative path -> sha256 the manifest promises) as
@@ -86,7 +89,7 @@ for rel in sorted(want):
             pass
         missing.append(rel)
 print(json.dumps({"upload": missing, "edited": edited}))
-sys.exit(75 if missing and sys.argv[4:] == ["stop"] else 0)
+sys.exit(${SEED_INCOMPLETE} if missing and sys.argv[4:] == ["stop"] else 0)
 `;
 
 /**
@@ -99,9 +102,6 @@ sys.exit(75 if missing and sys.argv[4:] == ["stop"] else 0)
 export function seedReleaseScript(python: string, previousDir: string, releaseDir: string, store: string, options: { stopWhenIncomplete?: boolean } = {}): string {
   return commandLine([python, "-c", SEED_PY, previousDir, releaseDir, store, ...(options.stopWhenIncomplete === true ? ["stop"] : [])]);
 }
-
-/** The seed's exit code with `stopWhenIncomplete` when some files must still be uploaded (what comes after it in the same command does not run). */
-export const SEED_INCOMPLETE = 75;
 
 /**
  * The host's Python, run after a deploy with the releases dir, the store and the release

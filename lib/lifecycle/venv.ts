@@ -20,7 +20,7 @@ import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 import { commitToRecord, RecordedSource } from "../checkout";
 import { loggedScript, remoteLastLine } from "./remote-log";
-import { parseStaged, type Stage, type StagedResult, stagedScript } from "./staged-script";
+import { parseStaged, type StagedResult, stagedScript } from "./staged-script";
 import { recordOwnership } from "./inventory";
 
 /**
@@ -211,7 +211,6 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
     { name: "record pip freeze", script: `${commandLine(pipFreezeCommand(python))} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
   ] as const;
   const stages = [pipStage, freezeStage];
-  const failedStep = (stage: Stage, code: number, output: string) => stepFailed(ctx, stage.name, stage.script, code, output);
   let built: StagedResult;
   try {
     // pip writes only into this unit's new venv dir and reads the wheelhouse (whose wheels
@@ -222,7 +221,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
         async () => {
           const r = await session.runRaw(place, "pip install", stagedScript(stages));
           const staged = parseStaged(stages, r.stdout, r.code);
-          if (staged.failed?.stage === pipStage) throw await failedStep(pipStage, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
+          if (staged.failed?.stage === pipStage) throw await stepFailed(ctx, pipStage.name, pipStage.script, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
           return { ...staged, stderr: r.stderr };
         },
         () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
@@ -231,7 +230,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
     const staged = await (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install());
     if (staged.failed !== undefined) {
       progress.ended(freezeStage.name, undefined, undefined, true);
-      throw await failedStep(freezeStage, staged.failed.code, `${staged.failed.stdout}\n${staged.stderr}`);
+      throw await stepFailed(ctx, freezeStage.name, freezeStage.script, staged.failed.code, `${staged.failed.stdout}\n${staged.stderr}`);
     }
     built = staged;
   } catch (e) {
