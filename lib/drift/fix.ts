@@ -8,7 +8,7 @@ import { abs, StepContext } from "../lifecycle/context";
 import { acquireHostLock, HeldLock, lockDir, ownDirOf } from "../lifecycle/host-lock";
 import { deployVenv } from "../lifecycle/venv";
 import { errorLogTail } from "../lifecycle/verify";
-import { pipFreezeCommand } from "../lifecycle/pip";
+import { freezeScript } from "../lifecycle/freeze-record";
 import { appAsPlanned } from "../lifecycle/as-planned";
 import { deployApp, installApacheConfig } from "../lifecycle/app";
 import { waitForHealthy } from "../lifecycle/health";
@@ -41,7 +41,7 @@ function fixOrder(targets: readonly FixTarget[]): FixTarget[] {
 async function rewriteFreeze(ctx: StepContext, spec: VenvUnitSpec): Promise<void> {
   const python = `${abs(spec.host, spec.venvPath)}/bin/python`;
   await ctx.progress.step("record pip freeze", async () => {
-    const freeze = await ctx.session.run(ctx.place, "record pip freeze", commandLine(pipFreezeCommand(python)));
+    const freeze = await ctx.session.run(ctx.place, "record pip freeze", freezeScript(python));
     await ctx.session.writeFileAtomic(ctx.place, "write freeze.txt", abs(spec.host, spec.freezePath), freeze.stdout);
   }, () => `(${spec.freezePath} from the live venv)`);
 }

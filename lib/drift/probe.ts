@@ -3,6 +3,7 @@ import { errors, Place } from "../errors";
 import type { RemoteSession } from "../ssh/remote-session";
 import { READ_RECORDS_FN, RecordFile } from "../lifecycle/inventory";
 import { SHA256_PY } from "../lifecycle/release-seed";
+import { LOCAL_DISTS_PY } from "../lifecycle/freeze-record";
 
 /**
  * What is really on a host, read in ONE round trip for all of a host's units: a Python
@@ -97,51 +98,15 @@ export interface ProbeResult {
  */
 const LIVE = String.raw`
 import os, sys
+${LOCAL_DISTS_PY}
 # pip freeze leaves out its own tools (and, before Python 3.12, the build backends).
 skip = {"pip"} | ({"setuptools", "wheel", "distribute"} if sys.version_info < (3, 12) else set())
-prefix = os.path.realpath(sys.prefix)
-def header(path):
-    name = version = None
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.strip():
-                    break
-                if name is None and line.startswith("Name:"):
-                    name = line[5:].strip()
-                elif version is None and line.startswith("Version:"):
-                    version = line[8:].strip()
-    except OSError:
-        pass
-    return name, version
-def key(name):
-    out = name.lower()
-    for c in "_.":
-        out = out.replace(c, "-")
-    while "--" in out:
-        out = out.replace("--", "-")
-    return out
-found, seen = {}, set()
-for entry in sys.path:
-    real = os.path.realpath(entry) if entry else ""
-    # --local: only what lives inside this venv, not the system's site-packages.
-    if not entry or real in seen or not os.path.isdir(real) or not (real + os.sep).startswith(prefix + os.sep):
-        continue
-    seen.add(real)
-    for child in sorted(os.listdir(real)):
-        if not child.endswith((".dist-info", ".egg-info")):
-            continue
-        meta = os.path.join(real, child)
-        if os.path.isdir(meta):
-            meta = os.path.join(meta, "METADATA" if child.endswith(".dist-info") else "PKG-INFO")
-        name, version = header(meta)
-        if not name or key(name) in skip or key(name) in found:
-            continue  # the first one on sys.path is the one imported
-        direct = os.path.join(real, child, "direct_url.json")
-        found[key(name)] = (name, version or "", direct if os.path.isfile(direct) else "")
+found, _ = local_dists()
 print("%d.%d.%d" % sys.version_info[:3])
-for name, version, direct in found.values():
-    print("%s\t%s\t%s" % (name, version, direct))
+for key, (name, version, info) in found.items():
+    if key not in skip:
+        direct = os.path.join(info, "direct_url.json")
+        print("%s\t%s\t%s" % (name, version, direct if os.path.isfile(direct) else ""))
 `;
 
 const PROBE = String.raw`

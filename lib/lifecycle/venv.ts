@@ -15,7 +15,8 @@ import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { rebuildId } from "./rebuild";
 import { hostSeedsDir, hostUnitsDir, pipScriptNames, pipSeedDir, removeSeedsScript, SEED_BUILT, seededVenvScript } from "./pip-seed";
 import { venvDirsScript } from "./modes";
-import { pipCommand, pipFreezeCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
+import { pipCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
+import { freezeScript } from "./freeze-record";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 import { commitToRecord, RecordedSource } from "../checkout";
@@ -208,7 +209,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   // One exchange (lifecycle/staged-script.ts): pip install, then its freeze recorded and the venv marked ready.
   const [pipStage, freezeStage] = [
     { name: "pip install", script: loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log) },
-    { name: "record pip freeze", script: `${commandLine(pipFreezeCommand(python))} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
+    { name: "record pip freeze", script: `${freezeScript(python)} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
   ] as const;
   const stages = [pipStage, freezeStage];
   let built: StagedResult;

@@ -99,6 +99,13 @@ test("from an empty home, ONE deploy serves Django (migrated, static collected, 
   expect(flask.body).toContain("Hello");
   expect(flask.body).toContain('href="/flask/static/style.css"');
   expect((await httpGet(`${target.url}flask/static/style.css`)).status).toBe(200);
+
+  // Each venv's recorded freeze is pip's own output, byte for byte, though pip did not write it (lib/lifecycle/freeze-record.ts).
+  for (const venv of ["private/django/venv", "private/flask/venv"]) {
+    const recorded = sshRun(target, `cat ${venv}/.webshare-freeze.txt`);
+    expect(recorded).toMatch(/^(Django|Flask)==/m);
+    expect(recorded).toBe(sshRun(target, `${venv}/bin/python -m pip freeze --local`));
+  }
 }, 240_000);
 
 test("a release that fails at import is stopped before the switch: 0 failed requests under load, the old release serves", async () => {
