@@ -1,21 +1,17 @@
 import { Command } from "commander";
 import { failureLine, WebshareError } from "../errors";
-import { provision } from "../host/provision";
 import { watchInterrupts } from "./interrupt";
-import { diffCommand } from "./diff";
-import { planSummaryCommand } from "./plan-summary";
-import { schemaCommand, validateCommand } from "./validate";
-import { driftCommand } from "./drift";
-import { lockCommand } from "./lock";
-import { releasesCommand } from "./releases";
-import { freezeCommand } from "./freeze";
-import { rollbackCommand } from "./rollback";
-import { hostLockCommand } from "./host-lock";
-import { deployCommand } from "./deploy";
 import { askOnStdin } from "./ask";
-import { wheelsCommand } from "./wheels";
 import { markWorking } from "../cdktf/run-dir";
 import { engineOptions, hostOption, jsonOption, markdownOption, stackSourceOptions, stateCheckOption, venvSelectorArgument } from "./options";
+
+/**
+ * A command's module, loaded when the command runs: `webshare deploy` then starts the app's
+ * synth before the SSH and lifecycle modules load (about 0.13 s of CPU; see
+ * lib/cdktf/deploy.ts), and no command pays for another's modules.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = <T>(id: string): T => require(id) as T;
 
 /**
  * The `webshare` CLI (loaded by main.ts unless a provisioner under `webshare deploy` hands its
@@ -71,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
           });
       });
       try {
-        await provision({ action, env: process.env, cwd: process.cwd(), warn: (line) => process.stderr.write(`${line}\n`), onInterrupt: (c) => (cleanup = c) });
+        await load<typeof import("../host/provision")>("../host/provision").provision({ action, env: process.env, cwd: process.cwd(), warn: (line) => process.stderr.write(`${line}\n`), onInterrupt: (c) => (cleanup = c) });
       } finally {
         unmark();
       }
@@ -89,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     .argument("[stack]", "the stack to deploy (needed when the app has several)")
     .option("--auto-approve", "apply without showing the plan and asking (like cdktf deploy --auto-approve)");
   engineOptions(deploy).action(async (stack: string | undefined, opts: { autoApprove?: boolean; engine?: string; parallelism?: string; lockTimeout?: string; target?: string[] }) => {
-    exitCode = await deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: toStdout, ask: askOnStdin, terminal: process.stdout.isTTY });
+    exitCode = await load<typeof import("./deploy")>("./deploy").deployCommand(stack, opts, { cwd: process.cwd(), env: process.env, log: toStdout, ask: askOnStdin, terminal: process.stdout.isTTY });
   });
 
   const diff = program
@@ -98,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     .argument("<old>", "a file, or git:REF:PATH (read with git show, e.g. git:main:app/requirements.lock)")
     .argument("<new>", "a file, or git:REF:PATH");
   jsonOption(diff, "the diff").action(async (oldSource: string, newSource: string, opts: { json?: boolean }) => {
-    await diffCommand(oldSource, newSource, opts, { cwd: process.cwd(), write });
+    await load<typeof import("./diff")>("./diff").diffCommand(oldSource, newSource, opts, { cwd: process.cwd(), write });
   });
 
   const planSummary = program
@@ -109,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--max-items <n>", "longest table or list before \"... and N more\"", "100")
     .option("--full", "all of it, however long (by default it is cut to fit a GitHub comment, 65,536 characters)")
     .action(async (file: string, opts: { json?: boolean; maxItems?: string; full?: boolean }) => {
-      await planSummaryCommand(file, opts, { cwd: process.cwd(), write });
+      await load<typeof import("./plan-summary")>("./plan-summary").planSummaryCommand(file, opts, { cwd: process.cwd(), write });
     });
 
   const validate = program
@@ -117,14 +113,14 @@ async function main(argv: string[]): Promise<number> {
     .description("check an app directory's webshare.json (the portable app descriptor) and the files it names")
     .argument("<dir>", "the app directory");
   jsonOption(validate, "the result").action(async (dir: string, opts: { json?: boolean }) => {
-    await validateCommand(dir, opts, { write });
+    await load<typeof import("./validate")>("./validate").validateCommand(dir, opts, { write });
   });
 
   program
     .command("schema")
     .description("print the JSON Schema of webshare.json (for editors and other tools)")
     .action(async () => {
-      await schemaCommand({ write });
+      await load<typeof import("./validate")>("./validate").schemaCommand({ write });
     });
 
   const drift = program
@@ -134,14 +130,14 @@ async function main(argv: string[]): Promise<number> {
   jsonOption(drift, "the report");
   markdownOption(drift, "the report").option("--fix", "rebuild what drifted (only that) so the hosts match the stacks again (refused when the stacks differ from the deployed state)");
   stateCheckOption(drift, "with --fix: ").action(async (opts: { app?: string; dir?: string; json?: boolean; markdown?: boolean; fix?: boolean; stateCheck?: boolean }) => {
-    exitCode = await driftCommand(opts, hostIo(toStderr));
+    exitCode = await load<typeof import("./drift")>("./drift").driftCommand(opts, hostIo(toStderr));
   });
 
   const lock = venvSelectorArgument(
     program.command("lock").description("pin each Venv's requirements into its lock file, resolved by the target host's own Python (the live venv is not touched)"),
   );
   stackSourceOptions(lock).action(async (construct: string | undefined, opts: { app?: string; dir?: string }) => {
-    exitCode = await lockCommand(construct, opts, hostIo(toStdout));
+    exitCode = await load<typeof import("./lock")>("./lock").lockCommand(construct, opts, hostIo(toStdout));
   });
 
   const wheels = venvSelectorArgument(
@@ -152,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
   stackSourceOptions(wheels)
     .option("--python <path>", "the local Python that runs pip wheel; its X.Y must be the Venv's pythonVersion", "python3")
     .action(async (construct: string | undefined, opts: { app?: string; dir?: string; python?: string }) => {
-      exitCode = await wheelsCommand(construct, opts, hostIo(toStdout));
+      exitCode = await load<typeof import("./wheels")>("./wheels").wheelsCommand(construct, opts, hostIo(toStdout));
     });
 
   const releases = program
@@ -161,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
     .argument("<construct>", "a Venv or WsgiApp construct path (e.g. demo/venv), or a prefix / stack name / WebshareHost path (demo/host) for several");
   stackSourceOptions(releases);
   jsonOption(releases, "the listing").action(async (construct: string, opts: { app?: string; dir?: string; json?: boolean }) => {
-    exitCode = await releasesCommand(construct, opts, hostIo(toStdout));
+    exitCode = await load<typeof import("./releases")>("./releases").releasesCommand(construct, opts, hostIo(toStdout));
   });
 
   const freeze = program
@@ -170,7 +166,7 @@ async function main(argv: string[]): Promise<number> {
     .argument("[construct]", "only Venvs at or under this construct path (e.g. demo/venv), of this stack, or on this WebshareHost (demo/host)");
   hostOption(freeze, "only Venvs on this WebshareHost construct path").option("--out <dir>", "write <dir>/<construct path>.freeze.txt per Venv instead of printing");
   stackSourceOptions(freeze).action(async (construct: string | undefined, opts: { host?: string; out?: string; app?: string; dir?: string }) => {
-    exitCode = await freezeCommand(construct, opts, hostIo(toStderr));
+    exitCode = await load<typeof import("./freeze")>("./freeze").freezeCommand(construct, opts, hostIo(toStderr));
   });
 
   const rollback = program
@@ -180,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--to <id>", "switch to this kept venv or release instead (see webshare releases)");
   stackSourceOptions(rollback);
   stateCheckOption(rollback).action(async (construct: string, opts: { to?: string; app?: string; dir?: string; stateCheck?: boolean }) => {
-    exitCode = await rollbackCommand(construct, opts, hostIo(toStdout));
+    exitCode = await load<typeof import("./rollback")>("./rollback").rollbackCommand(construct, opts, hostIo(toStdout));
   });
 
   // `unlock` was host-lock's name until `lock` came to mean pinning packages; it stays, hidden.
@@ -192,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
     hostOption(hostLock, "or the WebshareHost construct path").option("--force", "remove the lock, whoever holds it");
     stackSourceOptions(hostLock).action(async (construct: string | undefined, opts: { host?: string; force?: boolean; app?: string; dir?: string }) => {
       if (name === "unlock") process.stderr.write("webshare: unlock is now called host-lock (the old name still works)\n");
-      exitCode = await hostLockCommand(construct, opts, hostIo(toStdout));
+      exitCode = await load<typeof import("./host-lock")>("./host-lock").hostLockCommand(construct, opts, hostIo(toStdout));
     });
   }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -88,6 +89,27 @@ describe("webshare deploy with a stand-in engine", () => {
     const text = errorText(await failure.catch((e: unknown) => e));
     expect(text).toContain("pass --lock-timeout 10m to wait for the lock");
     expect(text).toContain("force-unlock cf138507-7d97-dd5b-71b7-6965ed7b3840");
+  });
+
+  test("the CLI starts the synth before it loads SSH, the lifecycle and the spec's schema (they load while the app synthesizes)", () => {
+    // Records the modules this process had loaded when it spawned the synth (`/bin/sh -c <app>`), and at exit.
+    const preload = path.join(dir, "preload.js");
+    fs.writeFileSync(
+      preload,
+      `const cp = require("node:child_process"); const spawn = cp.spawn; let atSynth;
+cp.spawn = function (command, args, ...rest) { if (atSynth === undefined && command === "/bin/sh") atSynth = Object.keys(require.cache); return spawn.call(this, command, args, ...rest); };
+process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(path.join(dir, "modules.json"))}, JSON.stringify({ atSynth, atExit: Object.keys(require.cache) })));`,
+    );
+    const cli = path.resolve(__dirname, "../../lib/cli/main.js");
+    execFileSync(process.execPath, ["-r", preload, cli, "deploy", "s", "--auto-approve", "--engine", engine], { cwd: dir, env: { PATH: process.env.PATH, NO_COLOR: "1", HOME: dir }, stdio: "pipe" });
+    const { atSynth, atExit } = JSON.parse(fs.readFileSync(path.join(dir, "modules.json"), "utf8")) as { atSynth: string[]; atExit: string[] };
+    expect(atSynth.some((m) => m.endsWith("/lib/cdktf/deploy.js"))).toBe(true); // taken in the deploy, at its synth
+    const heavy = [/\/node_modules\/ssh2\//, /\/node_modules\/zod\//, /\/lib\/lifecycle\//, /\/lib\/ssh\/session\.js$/, /\/lib\/host\/provision/];
+    for (const module of heavy) {
+      expect(atSynth.filter((m) => module.test(m))).toEqual([]);
+      // The broker started after the synth began, so they did load: the check above can see them.
+      expect(atExit.some((m) => module.test(m))).toBe(true);
+    }
   });
 
   test("bad options fail before anything runs", async () => {

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { hostsLikelyToChange, hostsWithChangedInputs, localStateFile, predictChangedHosts, readPreviousSynth } from "../../lib/cdktf/preconnect";
+import { hostsLikelyToChange, hostsWithChangedInputs, predictChangedHosts } from "../../lib/cdktf/preconnect";
+import { localStateFile, readPreviousSynth } from "../../lib/cdktf/previous-synth";
 import { hashTree } from "../../lib/local-files";
 import { installIdentity } from "../../lib/install-identity";
 import { SessionPool } from "../../lib/ssh/broker-pool";
