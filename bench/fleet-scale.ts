@@ -10,7 +10,8 @@
  *   BENCH_FLEET_PARALLELISM (10)  the engine's -parallelism for the apply
  *
  * Each step runs under /usr/bin/time: wall seconds and local CPU seconds (user + system of
- * the step and every process it waited for: the engine, its provisioners, node). Reported as
+ * the step and every process it waited for: the engine, its provisioners, node). The last
+ * step is the whole `webshare deploy --auto-approve` of the unchanged stack. Reported as
  * totals and per unit, so "grows linearly with units" can be read off two sizes.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -62,10 +63,32 @@ function measureSize(units: number, hosts: number, parallelism: number): SizeRes
     execFileSync(TOFU, ["init", "-input=false"], { cwd: stackDir, stdio: "ignore", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
     const stub = { PATH: `${provisionStubDir(dir)}${path.delimiter}${process.env.PATH}`, WEBSHARE_DUMP: fs.mkdtempSync(path.join(dir, "dump-")) };
     steps["plan (create)"] = measure([TOFU, "plan", "-input=false", "-out=plan", `-parallelism=${parallelism}`], stackDir);
+    // The engine's own share: the same plan applied in a copy of the stack dir, each
+    // provisioner an `exit 0` (no Node start), so the rest of the stub's cost is the Node processes.
+    // (Its own state file: the stack's backend names one by absolute path.)
+    const engineOnly = path.join(dir, "engine-only");
+    fs.mkdirSync(engineOnly);
+    const stackJson = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+    stackJson.terraform.backend = { local: { path: "terraform.tfstate" } };
+    fs.writeFileSync(path.join(engineOnly, "cdk.tf.json"), JSON.stringify(stackJson));
+    execFileSync(TOFU, ["init", "-input=false"], { cwd: engineOnly, stdio: "ignore", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    execFileSync(TOFU, ["plan", "-input=false", "-out=plan"], { cwd: engineOnly, stdio: "ignore", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    const trueBin = path.join(dir, "true-bin");
+    fs.mkdirSync(trueBin);
+    fs.writeFileSync(path.join(trueBin, "node"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    steps["apply (provisioner: exit 0)"] = measure([TOFU, "apply", "-input=false", `-parallelism=${parallelism}`, "plan"], engineOnly, { PATH: `${trueBin}${path.delimiter}${process.env.PATH}` });
+    fs.rmSync(engineOnly, { recursive: true, force: true });
     steps["apply (stub provisioner)"] = measure([TOFU, "apply", "-input=false", `-parallelism=${parallelism}`, "plan"], stackDir, stub);
     steps["synth again (no change)"] = measure([process.execPath, path.join(REPO, "dist/bench/synth-stack.js")], dir, env);
     // -detailed-exitcode: 0 = no changes, which is what a no-op must find.
     steps["plan (no change)"] = measure([TOFU, "plan", "-input=false", "-detailed-exitcode", `-parallelism=${parallelism}`], stackDir);
+    // The whole command a user runs for a no-op: its start, the early guess (every app's
+    // files hashed), the synth, the engine's init and apply -auto-approve.
+    fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: `${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO, "dist/bench/synth-stack.js"))}` }));
+    const deployOutput = path.join(dir, "webshare-deploy.log");
+    steps["webshare deploy (no change)"] = measure(["/bin/sh", "-c", `"$0" "$@" > ${JSON.stringify(deployOutput)} 2>&1`, process.execPath, path.join(REPO, "dist/lib/cli/main.js"), "deploy", "fleet", "--auto-approve", "--engine", TOFU], dir, env);
+    const log = fs.readFileSync(deployOutput, "utf8");
+    if (!/0 added, 0 changed, 0 destroyed/.test(log) || /connecting to/.test(log)) throw new Error(`webshare deploy was not a no-op:\n${log.slice(-3000)}`);
     return { units, resources, steps };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -89,7 +112,7 @@ function main(): void {
       console.log(`  ${step.padEnd(26)} ${m.seconds.toFixed(1).padStart(7)} s wall  ${m.cpuSeconds.toFixed(1).padStart(7)} CPU-s  ${(m.cpuSeconds / units).toFixed(3)} CPU-s/unit`);
     }
     const noop = result.steps["synth again (no change)"]!.seconds + result.steps["plan (no change)"]!.seconds;
-    console.log(`  no-op (synth + plan)       ${noop.toFixed(1).padStart(7)} s wall`);
+    console.log(`  no-op (synth + plan)       ${noop.toFixed(1).padStart(7)} s wall; the whole webshare deploy: ${result.steps["webshare deploy (no change)"]!.seconds.toFixed(1)} s`);
   }
   console.log(`\nload after: ${fs.readFileSync("/proc/loadavg", "utf8").trim()}`);
   if (results.length >= 2) {
