@@ -18,7 +18,8 @@ import { pipFreezeCommand } from "./pip";
  * Python (needs `os` and `sys`): `local_dists()` returns `(found, odd)`. `found` maps each
  * distribution's normalized name to `(name, version, info path)`, in sys.path order (the first
  * of a name is the one imported), inside this venv only (pip's `--local`). `odd` is true when
- * pip would see more than that: a name twice or without a name, an egg, an egg-link.
+ * pip would see more than that: a name twice or without a name, a name pip would read
+ * otherwise (trailing blanks, a folded line, bytes that are not UTF-8), an egg, an egg-link.
  */
 export const LOCAL_DISTS_PY = String.raw`
 def dist_key(name):
@@ -29,19 +30,27 @@ def dist_key(name):
         out = out.replace("--", "-")
     return out
 def dist_header(path):
+    # exact: the Name as pip reads it (an email header: leading blanks dropped, the rest
+    # kept, a folded line joined) is this name, and the file decoded as UTF-8.
     name = version = None
+    exact, after_name = True, False
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:
                 if not line.strip():
                     break
+                if after_name and line[0] in " \t":
+                    exact = False
+                after_name = False
                 if name is None and line.startswith("Name:"):
-                    name = line[5:].strip()
+                    raw = line[5:].lstrip(" \t").rstrip("\r\n")
+                    name, after_name = raw.strip(), True
+                    exact = exact and raw == name and "\ufffd" not in name
                 elif version is None and line.startswith("Version:"):
                     version = line[8:].strip()
     except OSError:
         pass
-    return name, version
+    return name, version, exact
 def local_dists():
     prefix = os.path.realpath(sys.prefix)
     found, seen, odd = {}, set(), False
@@ -57,10 +66,11 @@ def local_dists():
                 continue
             info = os.path.join(real, child)
             meta = os.path.join(info, "METADATA" if child.endswith(".dist-info") else "PKG-INFO") if os.path.isdir(info) else info
-            name, version = dist_header(meta)
+            name, version, exact = dist_header(meta)
             if not name or dist_key(name) in found:
                 odd = True
                 continue
+            odd = odd or not exact
             found[dist_key(name)] = (name, version or "", info)
     return found, odd
 `;

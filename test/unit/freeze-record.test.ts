@@ -65,7 +65,19 @@ test("an empty venv records an empty freeze", () => {
   expect(walk(python)).toEqual({ code: 0, stdout: "" });
 }, 60_000);
 
-test("what only pip can print is left to pip: a wheel installed from its path, a version not in normal form, an egg-link", () => {
+/** A dist-info with this METADATA header makes pip print `pipLine`; the walk leaves it to pip, whose freeze is recorded. */
+function expectLeftToPip(python: string, distInfo: string, header: string, pipLine: string): void {
+  const info = path.join(sitePackages(python), distInfo);
+  fs.mkdirSync(info);
+  fs.writeFileSync(path.join(info, "METADATA"), `Metadata-Version: 2.1\n${header}`);
+  const pip = pipFreeze(python);
+  expect(pip).toContain(pipLine);
+  expect(walk(python)).toEqual({ code: FREEZE_UNSURE, stdout: "" });
+  expect(recorded(python)).toBe(pip);
+  fs.rmSync(info, { recursive: true });
+}
+
+test("what only pip can print is left to pip: a wheel installed from its path, a version not in normal form, a name with a trailing blank, an egg-link", () => {
   const python = venv("odd");
   pipInstall(python, "flask");
   const clean = pipFreeze(python);
@@ -81,14 +93,9 @@ test("what only pip can print is left to pip: a wheel installed from its path, a
   // pip prints the version normalized (1.0.0-RC1 -> 1.0.0rc1).
   pipInstall(python, "--force-reinstall", "--no-deps", "click");
   expect(walk(python).code).toBe(0);
-  const info = path.join(sitePackages(python), "odd_pkg-1.0.0-RC1.dist-info");
-  fs.mkdirSync(info);
-  fs.writeFileSync(path.join(info, "METADATA"), "Metadata-Version: 2.1\nName: odd-pkg\nVersion: 1.0.0-RC1\n");
-  const normalized = pipFreeze(python);
-  expect(normalized).toContain("odd-pkg==1.0.0rc1\n");
-  expect(walk(python)).toEqual({ code: FREEZE_UNSURE, stdout: "" });
-  expect(recorded(python)).toBe(normalized);
-  fs.rmSync(info, { recursive: true });
+  expectLeftToPip(python, "odd_pkg-1.0.0-RC1.dist-info", "Name: odd-pkg\nVersion: 1.0.0-RC1\n", "odd-pkg==1.0.0rc1\n");
+  // A Name header pip reads otherwise than a trimmed line: it keeps trailing blanks.
+  expectLeftToPip(python, "blank_name-1.0.dist-info", "Name: blank-name \nVersion: 1.0\n", "blank-name ==1.0\n");
 
   // A legacy develop install's egg-link.
   fs.writeFileSync(path.join(sitePackages(python), "devpkg.egg-link"), `${dir}\n.\n`);
