@@ -83,7 +83,8 @@ export async function deployStack(stackName: string | undefined, options: Deploy
     io.log(`webshare deploy: connecting to ${fresh.map(targetOf).join(", ")} ${why}`);
     broker.preconnect(fresh);
   };
-  if (previous !== undefined) connect(hostsWithChangedInputs(previous, io.cwd), "while the app synthesizes (files there differ from the last synth)");
+  // (Without a broker there is nothing to connect: the app trees are not hashed for nothing.)
+  if (previous !== undefined && broker !== undefined) connect(hostsWithChangedInputs(previous, io.cwd), "while the app synthesizes (files there differ from the last synth)");
   let stack: SynthesizedStack;
   try {
     await synthesized;
