@@ -14,6 +14,7 @@ import { AGENT_PROGRAM } from "./agent-program";
 import { commandLine, quote } from "../shell";
 import { checkKeyFile } from "./key-file";
 import { commandFailedError, fullFilesystemError } from "./disk-full";
+import { loginAhead, type AheadState } from "./login-ahead";
 
 export type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "./remote-session";
 export { resolveLocal, targetOf } from "./resolve";
@@ -33,6 +34,8 @@ export class AttemptFailure extends Error {
     readonly error: Error,
     readonly retryable: boolean,
     readonly reason: string,
+    /** The connection ended while an early key login was unanswered: try once more without it. */
+    readonly aheadUnanswered = false,
   ) {
     super(error.message);
   }
@@ -76,8 +79,14 @@ function readCredentials(hop: ResolvedHop, env: NodeJS.ProcessEnv): { privateKey
   return { privateKey, passphrase, agent };
 }
 
+/** What a hop's connect saw: the host key it was shown, and what became of an early key login. */
+interface HopSeen {
+  key?: string;
+  ahead?: () => AheadState;
+}
+
 /** The ssh2 options of one hop: credentials, timeouts, and the host key check against its pins. */
-function hopConfig(hop: ResolvedHop, timeoutSeconds: number, env: NodeJS.ProcessEnv, sock: Duplex | undefined, seen: { key?: string }): ConnectConfig & { privateKey?: string } {
+function hopConfig(hop: ResolvedHop, timeoutSeconds: number, env: NodeJS.ProcessEnv, sock: Duplex | undefined, seen: HopSeen): ConnectConfig & { privateKey?: string } {
   const credentials = readCredentials(hop, env);
   return {
     host: hop.host,
@@ -100,8 +109,25 @@ function hopConfig(hop: ResolvedHop, timeoutSeconds: number, env: NodeJS.Process
   };
 }
 
+/** The variable that turns the early key login off (`off`): ssh2 then logs in its own way. */
+export const LOGIN_AHEAD_ENV = "WEBSHARE_SSH_LOGIN_AHEAD";
+
+/**
+ * Connect one hop. A key login goes out early (lib/ssh/login-ahead.ts, 2 round trips less)
+ * unless `ahead` is false; `seen` learns the host key and the early login's fate.
+ */
+async function connectHop(client: NodeSSH, config: ConnectConfig & { privateKey?: string }, ahead: boolean, seen: HopSeen): Promise<void> {
+  const methods = config.authHandler as ("publickey" | "agent")[];
+  const early = ahead && config.privateKey !== undefined ? loginAhead(config.username!, config.privateKey, config.passphrase as string | undefined, methods.filter((m) => m !== "publickey")) : undefined;
+  const connecting = client.connect(early === undefined ? config : { ...config, authHandler: early.authHandler });
+  // node-ssh made the ssh2 client and called its connect() synchronously (a key given as
+  // text): armed now, before any data of the connection is read.
+  if (early !== undefined && client.connection !== null && early.arm(client.connection)) seen.ahead = early.state;
+  await connecting;
+}
+
 /** Why a hop's connect failed, as the error a user sees and whether to try again. */
-function hopFailure(hop: ResolvedHop, e: unknown, seen: { key?: string }, timeoutSeconds: number): AttemptFailure {
+function hopFailure(hop: ResolvedHop, e: unknown, seen: HopSeen, timeoutSeconds: number): AttemptFailure {
   if (e instanceof WebshareError) return new AttemptFailure(e, false, e.message);
   if (seen.key !== undefined) {
     const revoked = hop.revoked.find((r) => sameFingerprint(r.fingerprint, seen.key as string));
@@ -114,7 +140,10 @@ function hopFailure(hop: ResolvedHop, e: unknown, seen: { key?: string }, timeou
   const timedOut = (e as { level?: string })?.level === "client-timeout" || /Timed out/i.test(message);
   // ssh2 puts the passphrase problem in the message; never echo key material itself.
   const reason = timedOut ? `no SSH handshake within ${timeoutSeconds}s` : message;
-  return new AttemptFailure(errors.connectFailed(hop.target, reason), isRetryableConnectError(e), reason);
+  // A server that drops a login sent before it accepted the auth service (none known; RFC
+  // 4253 orders packets, OpenSSH reads them in turn) gets the usual login on the next try.
+  const aheadUnanswered = !timedOut && seen.ahead?.() === "sent";
+  return new AttemptFailure(errors.connectFailed(hop.target, reason), isRetryableConnectError(e), reason, aheadUnanswered);
 }
 
 /** The variable that picks the command agent's interpreter (default `python3`), or `off` for one exec channel per command. */
@@ -253,11 +282,18 @@ export class HostSession implements RemoteSession {
     resolved.notes.forEach((n) => warn(`webshare: ${n}`));
     const started = Date.now();
     let delay = 1000;
+    let ahead = env[LOGIN_AHEAD_ENV] !== "off";
     for (let attempt = 1; ; attempt++) {
       try {
-        return await HostSession.attempt(resolved, env, warn);
+        return await HostSession.attempt(resolved, env, warn, ahead);
       } catch (e) {
         const failure = e instanceof AttemptFailure ? e : new AttemptFailure(e as Error, false, (e as Error).message);
+        if (ahead && failure.aheadUnanswered) {
+          ahead = false;
+          warn(`[connect] ${resolved.route}: the connection ended before the server answered the early key login (${failure.reason}); logging in again the usual way (${LOGIN_AHEAD_ENV}=off always does)`);
+          attempt--;
+          continue;
+        }
         const elapsed = Date.now() - started;
         if (!failure.retryable || attempt >= resolved.connectAttempts || elapsed + delay > resolved.connectRetrySeconds * 1000) throw failure.error;
         warn(`[connect] ${resolved.route}: attempt ${attempt}/${resolved.connectAttempts} failed (${failure.reason}); trying again in ${delay / 1000}s`);
@@ -267,7 +303,7 @@ export class HostSession implements RemoteSession {
     }
   }
 
-  private static async attempt(resolved: ResolvedConnection, env: NodeJS.ProcessEnv, warn: (line: string) => void): Promise<HostSession> {
+  private static async attempt(resolved: ResolvedConnection, env: NodeJS.ProcessEnv, warn: (line: string) => void, ahead: boolean): Promise<HostSession> {
     const timeout = resolved.connectTimeoutSeconds;
     const clients: NodeSSH[] = [];
     let sock: Duplex | undefined;
@@ -275,9 +311,9 @@ export class HostSession implements RemoteSession {
       for (const [i, hop] of resolved.jumps.entries()) {
         const client = new NodeSSH();
         clients.push(client);
-        const seen: { key?: string } = {};
+        const seen: HopSeen = {};
         try {
-          await client.connect(hopConfig(hop, timeout, env, sock, seen));
+          await connectHop(client, hopConfig(hop, timeout, env, sock, seen), ahead, seen);
         } catch (e) {
           throw hopFailure(hop, e, seen, timeout);
         }
@@ -292,10 +328,10 @@ export class HostSession implements RemoteSession {
         }
       }
       const hop = resolved.target;
-      const seen: { key?: string } = {};
+      const seen: HopSeen = {};
       const ssh = new NodeSSH();
       try {
-        await ssh.connect(hopConfig(hop, timeout, env, sock, seen));
+        await connectHop(ssh, hopConfig(hop, timeout, env, sock, seen), ahead, seen);
       } catch (e) {
         ssh.dispose();
         throw hopFailure(hop, e, seen, timeout);

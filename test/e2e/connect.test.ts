@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HostSession } from "../../lib/ssh/session";
+import { HostSession, LOGIN_AHEAD_ENV } from "../../lib/ssh/session";
+import { countsBetween, LatencyProxy } from "../../bench/latency-proxy";
 import { HOST_KEY_INSECURE_ACCEPT_ANY } from "../../constructs";
 import type { ConnectionSpec } from "../../lib/spec";
 import { localHost, Target } from "../support/local-host";
@@ -145,8 +146,37 @@ test("the key in an ssh-agent logs in (no key file); a key the host does not acc
     const refused = await failure({ ...connection, privateKeyPath: stranger, connectAttempts: 1 });
     expect(refused.message).toContain(`${target.user}@${target.host}:${target.port}`);
     expect(refused.message).toContain("All configured authentication methods failed");
+
+    // The key file's early login refused, the agent's key is tried next (lib/ssh/login-ahead.ts).
+    const lines: string[] = [];
+    const fallsBack = await HostSession.open({ ...connection, privateKeyPath: stranger, useAgent: true, connectAttempts: 1 }, { ...process.env, SSH_AUTH_SOCK: socket }, (l) => lines.push(l));
+    expect((await fallsBack.run({ unit: "t/connect", target: fallsBack.target }, "who", "id -un")).stdout).toBe(`${target.user}\n`);
+    fallsBack.dispose();
+    expect(lines).toEqual([]);
   } finally {
     agent.kill();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("OpenSSH takes the early key login: at least 4 network turns (2 round trips) fewer than ssh2's own, and it logs in", async () => {
+  // 20 ms each way keeps the exchanges apart, so the proxy counts each turn once.
+  const proxy = await LatencyProxy.start({ targetHost: target.host, targetPort: target.port, rttMs: 20 });
+  const loginTurns = async (env: NodeJS.ProcessEnv): Promise<number> => {
+    const before = proxy.counts();
+    const session = await HostSession.open({ ...connection, port: proxy.port }, { ...env, WEBSHARE_SSH_AGENT: "off" });
+    expect((await session.run({ unit: "t/connect", target: session.target }, "who", "id -un")).stdout).toBe(`${target.user}\n`);
+    session.dispose();
+    for (let i = 0; i < 100 && proxy.openSockets > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    return countsBetween(before, proxy.counts()).turns;
+  };
+  try {
+    const early = await loginTurns(process.env);
+    const usual = await loginTurns({ ...process.env, [LOGIN_AHEAD_ENV]: "off" });
+    // At least: what the host sends after the login (its host keys) may share a turn with
+    // the first command in one case and not in the other.
+    expect(early).toBeLessThanOrEqual(usual - 4);
+  } finally {
+    await proxy.close();
   }
 });

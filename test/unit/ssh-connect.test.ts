@@ -6,6 +6,7 @@ import { Server, utils } from "ssh2";
 import { HostSession } from "../../lib/ssh/session";
 import { sshFingerprint } from "../../lib/ssh/fingerprint";
 import { hashedKnownHostsLine } from "../../lib/ssh/known-hosts";
+import { soundKeyPair } from "../support/ssh-keys";
 import type { ConnectionSpec } from "../../lib/spec";
 
 /**
@@ -16,18 +17,6 @@ import type { ConnectionSpec } from "../../lib/spec";
  */
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssh-connect-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/**
- * An ed25519 pair from ssh2's generator, drawn again when it is one of the broken ones: about
- * 1 in 400 comes out with a 31-byte public key (a leading zero byte dropped), which ssh2's own
- * parser then rejects ("Malformed OpenSSH public key"; 7 of 3,000 here).
- */
-function soundKeyPair(): { private: string; public: string } {
-  for (;;) {
-    const pair = utils.generateKeyPairSync("ed25519");
-    if (!(utils.parseKey(pair.public) instanceof Error) && !(utils.parseKey(pair.private) instanceof Error)) return pair;
-  }
-}
 
 function hostKey(): { private: string; fingerprint: string } {
   const pair = soundKeyPair();
