@@ -204,8 +204,9 @@ export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, t
   if (previous === text) return { changed: false, previous };
 
   if (host.apache.mode === "managed") {
-    await session.run(place, "write Apache snippet", commandLine(["mkdir", "-p", path.posix.dirname(target)]));
-    await session.writeFileAtomic(place, "write Apache snippet", target, text);
+    // One exchange: its dir, then the file (0600, atomic, as writeFileAtomic writes it); a
+    // failing mkdir or write throws, and `true` cannot fail.
+    await session.runWithFiles(place, "write Apache snippet", { before: commandLine(["mkdir", "-p", path.posix.dirname(target)]), files: [{ remote: target, content: text, atomic: true, mode: 0o600 }], script: "true" });
     progress.info(`Apache is managed by the hoster: send them this config (also written to ${target}):`);
     for (const line of text.trimEnd().split("\n")) progress.info(`  | ${line}`);
     return { changed: true, previous };

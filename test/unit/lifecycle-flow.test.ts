@@ -305,6 +305,17 @@ describe("app deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] release ${first} already on the host: reusing it`);
   });
 
+  it("a first deploy writes the hoster's Apache snippet in one exchange: its dir and the file, 0600", async () => {
+    world.session.steps.length = 0;
+    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
+    expect(world.session.steps.filter((s) => s === "write Apache snippet")).toEqual(["write Apache snippet"]);
+    const dir = path.join(world.home, ".webshare/apache");
+    const [snippet] = fs.readdirSync(dir);
+    expect(fs.statSync(path.join(dir, snippet!)).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(dir, snippet!), "utf8")).toContain("WSGIDaemonProcess");
+    expect(world.lines).toContainEqual(`[t/unit] Apache is managed by the hoster: send them this config (also written to ${path.join(dir, snippet!)}):`);
+  });
+
   it("a code change costs four exchanges with the host: read, build (the changed files, the seed of the rest, shared links, import check), switch, record", async () => {
     await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "lib/util.py": "u = 1\n", "static/site.css": "a {}\n" }));
     world.session.steps.length = 0;
