@@ -65,7 +65,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     });
     try {
       // The inventory's create removes units the stack dropped; its cleanup (destroy) lists none, so all go.
-      if (spec.kind === "inventory") await pruneOrphans(ctx, spec);
+      if (spec.kind === "inventory") await pruneOrphans(ctx, spec, { unlocked: session });
       else if (options.action === "destroy") await (spec.kind === "venv" ? destroyVenv(ctx, spec) : destroyApp(ctx, spec));
       else {
         const unit = unitSpec.parse(spec);

@@ -5,7 +5,8 @@ import { removalSpecOf } from "../spec";
 import { apacheConfigPath } from "../render/unit-files";
 import { pathsOverlap, plumbingProblem } from "../remote-paths";
 import { commandLine, quote } from "../shell";
-import { errors } from "../errors";
+import { errors, type Place } from "../errors";
+import type { RemoteSession } from "../ssh/remote-session";
 import { plural } from "../plural";
 import { abs, StepContext, unitRecordPath } from "./context";
 import { removeIfEmpty } from "./switch";
@@ -161,29 +162,44 @@ export function removeOrphanScript(host: HostSpec, orphan: OrphanPlan): string {
 
 const describe = (o: OrphanPlan) => `${o.unit} (${o.kind})`;
 
+/** One round trip: the host's unit records, and which unit locks are held right now (their dir names). */
+async function readInventory(session: RemoteSession, place: Place, host: HostSpec): Promise<{ records: RecordFile[]; busyDirs: ReadonlySet<string> }> {
+  const LOCKS = "webshare-unit-locks";
+  const read = await session.run(place, "read unit records", `${readRecordsScript(host)} && ${commandLine(["echo", LOCKS])} && { ${commandLine(["ls", "-1", unitLocksDir(host)])} 2>/dev/null; true; }`);
+  const [records, locked = ""] = read.stdout.split(`\n${LOCKS}\n`);
+  return { records: JSON.parse(records!) as RecordFile[], busyDirs: new Set(locked.split("\n").filter((l) => l !== "")) };
+}
+
 /**
  * Remove every recorded unit of this WebshareHost that the inventory does not list. Apache
  * configs go first; on a self-managed host the config test must pass (else they are put
  * back and the run fails, changing nothing else), then a graceful reload, so nothing serves
  * from an orphan before its files go.
  */
-export async function pruneOrphans(ctx: StepContext, spec: InventorySpec): Promise<OrphanPlan[]> {
+export async function pruneOrphans(ctx: StepContext, spec: InventorySpec, options: { unlocked?: RemoteSession } = {}): Promise<OrphanPlan[]> {
   const { session, place, progress } = ctx;
   const host = spec.host;
-  // One round trip: the records, and which units hold their unit lock right now.
-  const LOCKS = "webshare-unit-locks";
-  const read = await session.run(place, "read unit records", `${readRecordsScript(host)} && ${commandLine(["echo", LOCKS])} && { ${commandLine(["ls", "-1", unitLocksDir(host)])} 2>/dev/null; true; }`);
-  const [records, locked = ""] = read.stdout.split(`\n${LOCKS}\n`);
-  const busyDirs = new Set(locked.split("\n").filter((l) => l !== ""));
-  const planned = planPrune(spec, JSON.parse(records!) as RecordFile[]);
+  const noOrphans = () => progress.info(`no orphaned units: the host has only the ${plural(spec.units.length, "unit")} the stack declares`);
+  // Most runs find nothing to remove, and that read needs no lock: records are written by a
+  // rename, and one written just after this read is one a locked read could miss as well. So
+  // the host lock (a round trip of its own to release) is taken only when there is
+  // something to remove, and the records are read again under it.
+  if (options.unlocked !== undefined && spec.units.length > 0) {
+    const peek = await readInventory(options.unlocked, place, host);
+    if (planPrune(spec, peek.records).length === 0) {
+      noOrphans();
+      return [];
+    }
+  }
+  const read = await readInventory(session, place, host);
+  const planned = planPrune(spec, read.records);
   // A unit being deployed right now (from a checkout that still has it) keeps its paths: it
   // may be building in them without the host lock. The next inventory removes it.
-  const busy = planned.filter((o) => o.contentDirs.some((d) => busyDirs.has(path.posix.basename(unitLockDir(host, d)))));
+  const busy = planned.filter((o) => o.contentDirs.some((d) => read.busyDirs.has(path.posix.basename(unitLockDir(host, d)))));
   for (const o of busy) progress.info(`kept ${describe(o)} for now: a deploy into its paths is running (it holds their lock); the next deploy removes it`);
   const orphans = planned.filter((o) => !busy.includes(o));
   if (orphans.length === 0) {
-    if (busy.length > 0) return orphans;
-    progress.info(`no orphaned units: the host has only the ${plural(spec.units.length, "unit")} the stack declares`);
+    if (busy.length === 0) noOrphans();
     return orphans;
   }
   const configs = orphans.flatMap((o) => (o.apacheConfig !== undefined ? [o.apacheConfig] : []));

@@ -111,17 +111,40 @@ async function placeVenv(spec: VenvUnitSpec): Promise<void> {
   await writeUnitRecord(ctx, spec, id);
 }
 
+/** Two venv units placed on one host: t/a (kept by the tests) and t/b (dropped by them). */
+async function twoVenvs(): Promise<{ host: HostSpec; kept: VenvUnitSpec; dropped: VenvUnitSpec }> {
+  const host = hostSpec();
+  const kept = venvSpec("t/a", "private/venv-a", host);
+  const dropped = venvSpec("t/b", "private/venv-b", host);
+  await placeVenv(kept);
+  await placeVenv(dropped);
+  return { host, kept, dropped };
+}
+
 function inventory(host: HostSpec, units: (AppUnitSpec | VenvUnitSpec)[]): InventorySpec {
   return { kind: "inventory", specVersion: 1, unit: "t/host/inventory", host, units: units.map((u) => ({ unit: u.unit, kind: u.kind, owns: ownedBy(removalSpecOf(u)) })) };
 }
 
 describe("inventory prune", () => {
+  it("nothing to remove: one read without the lock, and the locked session is never used; an orphan: read again under the lock, then removed", async () => {
+    const { host, kept, dropped } = await twoVenvs();
+    const unlocked = new LocalShellSession(home);
+    const neverUsed: StepContext = { ...ctx, session: { ...session, run: () => Promise.reject(new Error("the locked session was used")) } as unknown as LocalShellSession };
+    expect(await pruneOrphans(neverUsed, inventory(host, [kept, dropped]), { unlocked })).toEqual([]);
+    expect(unlocked.steps).toEqual(["read unit records"]);
+    expect(lines).toContainEqual("[t/host/inventory] no orphaned units: the host has only the 2 units the stack declares");
+
+    unlocked.steps.length = 0;
+    session.steps.length = 0;
+    expect((await pruneOrphans(ctx, inventory(host, [kept]), { unlocked })).map((o) => o.unit)).toEqual(["t/b"]);
+    expect(unlocked.steps).toEqual(["read unit records"]);
+    expect(session.steps).toEqual(["read unit records", "remove orphaned units"]);
+    expect(exists(dropped.venvsDir)).toBe(false);
+    expect(exists(kept.venvsDir)).toBe(true);
+  });
+
   it("keeps an orphan a deploy is building into right now (it holds its lock) and removes it on a later run; the last venv takes the pip seed along", async () => {
-    const host = hostSpec();
-    const kept = venvSpec("t/a", "private/venv-a", host);
-    const dropped = venvSpec("t/b", "private/venv-b", host);
-    await placeVenv(kept);
-    await placeVenv(dropped);
+    const { host, kept, dropped } = await twoVenvs();
     fs.mkdirSync(path.join(home, ".webshare/.pip-seed-0123456789abcdef/lib"), { recursive: true });
     // A deploy of t/b (a checkout that still has it) holds the lock of its venvs dir.
     const busy = unitLockDir(host, dropped.venvsDir);
