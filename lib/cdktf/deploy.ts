@@ -58,17 +58,21 @@ export async function deployStack(stackName: string | undefined, options: Deploy
   const synthesized = synthesize(project.app, io.cwd, env, project.outdir);
   synthesized.catch(() => undefined); // awaited below, after the broker started
   // Loaded only now, while the app synthesizes in its own process: SSH, the lifecycle and
-  // the spec's schema are about 0.13 s of CPU, no longer in front of the synth.
+  // the spec's schema are about 0.13 s of CPU, no longer in front of the synth. The guess
+  // from the last synth needs only the schema: the TCP connections to the hosts it names
+  // open before SSH and the unit server load (lib/ssh/early-sockets.ts).
+  const { hostsWithChangedInputs, openEarlySockets, predictChangedHosts } = load<typeof import("./preconnect")>("./preconnect");
+  const changedSinceLastSynth = previous !== undefined ? hostsWithChangedInputs(previous, io.cwd) : [];
+  const earlySockets = openEarlySockets(changedSinceLastSynth, io.env);
   const { startBroker } = load<typeof import("../ssh/broker")>("../ssh/broker");
   const { provisionServer } = load<typeof import("../host/provision-serve")>("../host/provision-serve");
-  const { hostsWithChangedInputs, predictChangedHosts } = load<typeof import("./preconnect")>("./preconnect");
   const { targetOf } = load<typeof import("../ssh/session")>("../ssh/session");
 
   // All provisioners of this apply share one SSH connection per host through the broker, and
   // run their units in this process (host/provision-serve.ts). Without it (say, no writable
   // temp dir) each provisioner runs its unit and connects on its own, as under cdktf.
   const provisions = provisionServer();
-  const broker = await startBroker({ env: io.env, warn: io.log, provisions }).catch((e: Error) => {
+  const broker = await startBroker({ env: io.env, warn: io.log, provisions, earlySockets }).catch((e: Error) => {
     io.log(`webshare deploy: no shared SSH connection (${e.message}); each unit connects on its own`);
     return undefined;
   });
@@ -83,8 +87,9 @@ export async function deployStack(stackName: string | undefined, options: Deploy
     io.log(`webshare deploy: connecting to ${fresh.map(targetOf).join(", ")} ${why}`);
     broker.preconnect(fresh);
   };
-  // (Without a broker there is nothing to connect: the app trees are not hashed for nothing.)
-  if (previous !== undefined && broker !== undefined) connect(hostsWithChangedInputs(previous, io.cwd), "while the app synthesizes (files there differ from the last synth)");
+  connect(changedSinceLastSynth, "while the app synthesizes (files there differ from the last synth)");
+  // Each connection took its socket as it started; one left over has no use.
+  earlySockets.close();
   let stack: SynthesizedStack;
   try {
     await synthesized;

@@ -7,6 +7,8 @@ import { hashTree } from "../local-files";
 import { installIdentity } from "../install-identity";
 import { deployedKeys } from "./deployed-state";
 import { localStateFile, PreviousSynth } from "./previous-synth";
+import { EarlySockets } from "../ssh/early-sockets";
+import { resolveConnection } from "../ssh/resolve";
 
 /**
  * Which hosts a `webshare deploy` is about to work on, guessed before the engine runs, so
@@ -83,4 +85,23 @@ function inputsChanged(spec: UnitSpec, projectDir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A TCP connection to the first hop of each host (its first jump host, else the host), as
+ * the broker will resolve it (same env); a host whose connection cannot be resolved gets
+ * none (its connect then names the problem).
+ */
+export function openEarlySockets(hosts: readonly ConnectionSpec[], env: NodeJS.ProcessEnv): EarlySockets {
+  const sockets = new EarlySockets();
+  for (const host of hosts) {
+    try {
+      const resolved = resolveConnection(host, { env });
+      const first = resolved.jumps[0] ?? resolved.target;
+      sockets.open(first.host, first.port);
+    } catch {
+      // left to the connect
+    }
+  }
+  return sockets;
 }

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { HostSession } from "./session";
 import { SessionPool } from "./broker-pool";
 import { BROKER_ENV } from "./broker-protocol";
+import type { EarlySockets } from "./early-sockets";
 import { serveClient } from "./broker-serve";
 import { resolveConnection } from "./resolve";
 import type { ConnectionSpec } from "../spec";
@@ -46,6 +47,8 @@ export interface BrokerOptions {
   readonly warn?: (line: string) => void;
   /** Without it a "provision" request is declined: the client runs its unit itself. */
   readonly provisions?: ProvisionHandler;
+  /** TCP connections opened ahead of the broker; a connection's first attempt takes its own. */
+  readonly earlySockets?: EarlySockets;
 }
 
 /** How long `close` waits for units still cleaning up (their clients were interrupted or killed). */
@@ -56,7 +59,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "webshare-broker-"));
   await fs.promises.chmod(dir, 0o700); // mkdtemp makes it 0700 already; say so explicitly
   const socketPath = path.join(dir, "ssh.sock");
-  const pool = new SessionPool<HostSession>((connection, connectWarn) => HostSession.openResolved(connection, options.env, connectWarn));
+  const pool = new SessionPool<HostSession>((connection, connectWarn) => HostSession.openResolved(connection, options.env, connectWarn, { sockets: options.earlySockets }));
   const clients = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     clients.add(socket);

@@ -15,6 +15,7 @@ import { commandLine, quote } from "../shell";
 import { checkKeyFile } from "./key-file";
 import { commandFailedError, fullFilesystemError } from "./disk-full";
 import { loginAhead, type AheadState } from "./login-ahead";
+import type { EarlySockets } from "./early-sockets";
 
 export type { ExecResult, FilesAndScript, RemoteSession, UploadFile } from "./remote-session";
 export { resolveLocal, targetOf } from "./resolve";
@@ -277,15 +278,20 @@ export class HostSession implements RemoteSession {
     resolved: ResolvedConnection,
     env: NodeJS.ProcessEnv,
     warn: (line: string) => void = (l) => process.stderr.write(l + "\n"),
-    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    options: {
+      /** TCP connections opened ahead (lib/ssh/early-sockets.ts): the first hop's is used by the first attempt. */
+      readonly sockets?: EarlySockets;
+      readonly sleep?: (ms: number) => Promise<void>;
+    } = {},
   ): Promise<HostSession> {
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     resolved.notes.forEach((n) => warn(`webshare: ${n}`));
     const started = Date.now();
     let delay = 1000;
     let ahead = env[LOGIN_AHEAD_ENV] !== "off";
     for (let attempt = 1; ; attempt++) {
       try {
-        return await HostSession.attempt(resolved, env, warn, ahead);
+        return await HostSession.attempt(resolved, env, warn, ahead, options.sockets);
       } catch (e) {
         const failure = e instanceof AttemptFailure ? e : new AttemptFailure(e as Error, false, (e as Error).message);
         if (ahead && failure.aheadUnanswered) {
@@ -303,10 +309,11 @@ export class HostSession implements RemoteSession {
     }
   }
 
-  private static async attempt(resolved: ResolvedConnection, env: NodeJS.ProcessEnv, warn: (line: string) => void, ahead: boolean): Promise<HostSession> {
+  private static async attempt(resolved: ResolvedConnection, env: NodeJS.ProcessEnv, warn: (line: string) => void, ahead: boolean, sockets: EarlySockets | undefined): Promise<HostSession> {
     const timeout = resolved.connectTimeoutSeconds;
     const clients: NodeSSH[] = [];
-    let sock: Duplex | undefined;
+    const first = resolved.jumps[0] ?? resolved.target;
+    let sock: Duplex | undefined = sockets?.take(first.host, first.port);
     try {
       for (const [i, hop] of resolved.jumps.entries()) {
         const client = new NodeSSH();
