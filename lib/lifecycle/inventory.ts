@@ -206,7 +206,7 @@ export async function pruneOrphans(ctx: StepContext, spec: InventorySpec, option
   await progress.step("remove orphaned units", async () => {
     if (configs.length > 0) await removeConfigs(ctx, host, configs);
     // The host's pip seeds go once no venv unit of any stack is left on it.
-    const seeds = orphans.some((o) => o.kind === "venv") ? [removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host))] : [];
+    const seeds = orphans.some((o) => o.kind === "venv") ? [removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host), unitLocksDir(host), [])] : [];
     await session.run(place, "remove orphaned units", [...orphans.map((o) => `{ ${removeOrphanScript(host, o)}; }`), ...seeds].join(" && "));
   }, () => `(${orphans.map(describe).join(", ")})`);
   for (const o of orphans) {

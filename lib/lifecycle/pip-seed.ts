@@ -91,15 +91,25 @@ export function hostUnitsDir(host: HostSpec): string {
 
 /**
  * Shell text: remove the seeds in `seedsDir` when no unit record in `unitsDir` is a venv's
- * (records are written by JSON.stringify(…, null, 2)). Run after a venv unit is removed
- * (destroy, inventory), under the host lock: no venv is built meanwhile, and venvs built from
- * a seed keep their own hard links, so removing it takes nothing from them.
+ * (records are written by JSON.stringify(…, null, 2)) and no unit lock in `locksDir` is held
+ * but `ownLocks` (this run's). Run after a venv unit is removed (destroy, inventory), under
+ * the host lock. A venv is created from a ready seed without the host lock (lifecycle/venv.ts,
+ * the build in one exchange), but always under its unit's lock, held from the unit's first
+ * command to its last: so no venv links from a seed while it is removed. Venvs built from a
+ * seed keep their own hard links, so removing it takes nothing from them.
  */
-export function removeSeedsScript(seedsDir: string, unitsDir: string): string {
+export function removeSeedsScript(seedsDir: string, unitsDir: string, locksDir: string, ownLocks: readonly string[]): string {
+  const own = ownLocks.map((l) => `[ "$l" = ${quote(l)} ] || `).join("");
   return (
-    `if ! grep -qsl ${quote('"kind": "venv"')} ${quote(unitsDir)}/*.json; then ` +
-    `${commandLine(["find", seedsDir, "-maxdepth", "1", "-name", ".pip-seed-*", "-exec", "rm", "-rf", "{}", "+"])} 2>/dev/null; fi; true`
+    `( held=; for l in ${quote(locksDir)}/*; do [ -d "$l" ] && { ${own}held=1; }; done; ` +
+    `if [ -z "$held" ] && ! grep -qsl ${quote('"kind": "venv"')} ${quote(unitsDir)}/*.json; then ` +
+    `${commandLine(["find", seedsDir, "-maxdepth", "1", "-name", ".pip-seed-*", "-exec", "rm", "-rf", "{}", "+"])} 2>/dev/null; fi; true )`
   );
+}
+
+/** Shell text printing the name of every ready seed in `seedsDir`, one per line. */
+export function readySeedsScript(seedsDir: string): string {
+  return `for s in ${quote(seedsDir)}/.pip-seed-*; do [ -f "$s"/.webshare-ready ] && printf '%s\n' "\${s##*/}"; done; true`;
 }
 
 /** The console scripts ensurepip installs: pip, pip3, pip3.X. */

@@ -29,6 +29,11 @@ export function pipSourceArgs(spec: Pick<VenvUnitSpec, "source">, remoteWheelhou
   return args;
 }
 
+/** The host's wheelhouse (absolute), shared by the Venvs of the host; undefined when the venv has no wheelhouse. */
+export function hostWheelhouse(spec: Pick<VenvUnitSpec, "host" | "source">): string | undefined {
+  return spec.source.wheelhouse === undefined ? undefined : abs(spec.host, `${spec.host.stateDir}/wheelhouse`);
+}
+
 /**
  * Upload the wheels the host's wheelhouse lacks (by name; wheels are immutable) and return
  * its remote path, or undefined when the venv has no wheelhouse. The wheels go to a dir of
@@ -37,9 +42,9 @@ export function pipSourceArgs(spec: Pick<VenvUnitSpec, "source">, remoteWheelhou
  * runs without the host lock (lifecycle/host-lock.ts), never sees a half-written wheel.
  */
 export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Promise<string | undefined> {
-  if (spec.source.wheelhouse === undefined) return undefined;
+  const wheelhouse = hostWheelhouse(spec);
+  if (wheelhouse === undefined) return undefined;
   const { session, place, progress } = ctx;
-  const wheelhouse = abs(spec.host, `${spec.host.stateDir}/wheelhouse`);
   const incoming = `${wheelhouse}/.incoming-${randomBytes(6).toString("hex")}`;
   const names = Object.keys(spec.wheelhouseFiles);
   await progress.long("upload wheelhouse", async () => {

@@ -13,15 +13,17 @@ import { pruneScript, readLinkScript, removeIfEmpty, stdinToFileScript } from ".
 import { recordPidAndRun, stopOrphanScript } from "./build-guard";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { rebuildId } from "./rebuild";
-import { hostSeedsDir, hostUnitsDir, pipScriptNames, pipSeedDir, removeSeedsScript, SEED_BUILT, seededVenvScript } from "./pip-seed";
+import { hostSeedsDir, hostUnitsDir, pipScriptNames, pipSeedDir, readySeedsScript, removeSeedsScript, SEED_BUILT, seededVenvScript } from "./pip-seed";
+import { unitLockDir, unitLocksDir } from "./host-lock";
 import { venvDirsScript } from "./modes";
-import { pipCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
+import { hostWheelhouse, pipCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
 import { freezeScript } from "./freeze-record";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 import { commitToRecord, RecordedSource } from "../checkout";
 import { loggedScript, remoteLastLine } from "./remote-log";
-import { parseStaged, type StagedResult, stagedScript } from "./staged-script";
+import { parseStaged, type Stage, stagedScript } from "./staged-script";
+import type { ExecResult } from "../ssh/remote-session";
 import { recordOwnership } from "./inventory";
 
 /**
@@ -66,7 +68,7 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   const target = venvTarget(spec, probe, options);
   const state = venvState(ctx, read, target);
   refuseOlderCheckout(ctx, state.recorded, "venv", target.venvId, path.posix.basename(state.previousTarget) || undefined);
-  const freeze = state.builtFreeze ?? (await buildVenv(ctx, spec, target, inputs, probe));
+  const freeze = state.builtFreeze ?? (await buildVenv(ctx, spec, target, inputs, probe, read));
   // Steps that must finish before the new venv serves go here.
   await switchVerifyRevert(ctx, venvSwitchover(ctx, spec, target, state, inputs), spec.host);
   if (options.forceRebuild) await retireDriftedVenv(ctx, spec, target, state);
@@ -81,16 +83,19 @@ const PROBED = "--webshare-probed--";
 
 /**
  * One round trip: the probe, then (once it ran) what the host has: the dirs the switch writes
- * into, the live link, the last verified venv and every ready venv with its recorded freeze
- * (the venv id needs the probe, so all of them: `keep` bounds how many there are).
- * The interpreter must be the one mod_wsgi runs (and the version the app asks for).
+ * into, the live link, the last verified venv, the ready pip seeds and the wheels of the
+ * host's wheelhouse (what decides whether the build can be one exchange), and every ready
+ * venv with its recorded freeze (the venv id needs the probe, so all of them: `keep` bounds
+ * how many there are). The interpreter must be the one mod_wsgi runs (and the version the
+ * app asks for).
  */
 async function checkPython(ctx: StepContext, spec: VenvUnitSpec): Promise<{ probe: PythonProbe; read: VenvRead }> {
   const host = spec.host;
   const venvsDir = abs(host, spec.venvsDir);
   const stateScript =
     `${commandLine(["mkdir", "-p", path.posix.dirname(abs(host, spec.requirementsPath)), path.posix.dirname(abs(host, spec.freezePath))])} && ${venvDirsScript(spec)} && ` +
-    `{ ${readLinkScript(abs(host, spec.venvPath))}; echo '--'; ${lastVerifiedScript(unitRecordPath(host, spec.unit), venvsDir)}; echo '--'; ${readyVenvsScript(venvsDir)}; }`;
+    `{ ${readLinkScript(abs(host, spec.venvPath))}; echo '--'; ${lastVerifiedScript(unitRecordPath(host, spec.unit), venvsDir)}; echo '--'; ` +
+    `${readySeedsScript(hostSeedsDir(host))}; echo '--'; ${wheelNamesScript(spec)}; echo '--'; ${readyVenvsScript(venvsDir)}; }`;
   let read: VenvRead | undefined;
   const probe = await ctx.progress.step("check Python", async () => {
     const result = await ctx.session.runRaw(ctx.place, "check Python", `${probeScript(host)} || exit $?; printf '%s\\n' ${quote(PROBED)}; ${stateScript}`);
@@ -114,8 +119,18 @@ async function checkPython(ctx: StepContext, spec: VenvUnitSpec): Promise<{ prob
 interface VenvRead {
   readonly previousTarget: string;
   readonly verifiedOut: string;
+  /** Names of the host's ready pip seeds (`.pip-seed-<id>`). */
+  readonly seeds: ReadonlySet<string>;
+  /** Names of the wheels in the host's wheelhouse (none without one). */
+  readonly wheels: ReadonlySet<string>;
   /** Ready venv id -> its recorded freeze. */
   readonly ready: ReadonlyMap<string, string>;
+}
+
+/** Shell text listing the host wheelhouse's file names (nothing when the venv has none). */
+function wheelNamesScript(spec: VenvUnitSpec): string {
+  const wheelhouse = hostWheelhouse(spec);
+  return wheelhouse === undefined ? "true" : `{ ${commandLine(["ls", "-1", wheelhouse])} 2>/dev/null; true; }`;
 }
 
 /** Shell text listing every ready venv of `venvsDir` with its recorded freeze: `<id> <bytes>` then the bytes. */
@@ -126,7 +141,8 @@ function readyVenvsScript(venvsDir: string): string {
 
 /** What the state part of checkPython printed (pure). */
 export function parseVenvRead(text: string): VenvRead {
-  const [linkOut = "", verifiedOut = "", readyOut = ""] = splitParts(text, "--\n", 2);
+  const [linkOut = "", verifiedOut = "", seedsOut = "", wheelsOut = "", readyOut = ""] = splitParts(text, "--\n", 4);
+  const names = (out: string) => new Set(out.split("\n").filter((l) => l !== ""));
   const ready = new Map<string, string>();
   let bytes = Buffer.from(readyOut, "utf8");
   for (;;) {
@@ -137,7 +153,7 @@ export function parseVenvRead(text: string): VenvRead {
     ready.set(head[1]!, bytes.subarray(nl + 1, nl + 1 + size).toString("utf8"));
     bytes = bytes.subarray(nl + 1 + size);
   }
-  return { previousTarget: linkOut.trim(), verifiedOut, ready };
+  return { previousTarget: linkOut.trim(), verifiedOut, seeds: names(seedsOut), wheels: names(wheelsOut), ready };
 }
 
 function venvTarget(spec: VenvUnitSpec, probe: PythonProbe, options: DeployVenvOptions): VenvTarget {
@@ -162,88 +178,149 @@ function venvState(ctx: StepContext, read: VenvRead, target: VenvTarget): VenvSt
   return { ...known, builtFreeze };
 }
 
-/** Build the venv beside the live one: wheels, a fresh dir with pip from the seed, pip install, freeze. */
-async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, inputs: VenvInputs, probe: PythonProbe): Promise<string> {
+/**
+ * Build the venv beside the live one: wheels, a fresh dir with pip from the seed, pip
+ * install, freeze. When the host has everything the build needs (its seed ready, every wheel
+ * in its wheelhouse, no pip upgrade asked for), the venv's creation, pip install and the
+ * freeze record are ONE exchange, all without the host lock (see `oneExchangeBuild`);
+ * otherwise the wheel upload and the creation (with a first deploy's seed build, under the
+ * host lock) go side by side, then pip install and the freeze in an exchange of their own.
+ */
+async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, inputs: VenvInputs, probe: PythonProbe, read: VenvRead): Promise<string> {
   const { session, place, progress } = ctx;
   const { venvId, venvsDir, venvDir } = target;
   const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
   const pidFile = `${venvsDir}/${venvId}.build-pid`;
   const seed = pipSeedDir(hostSeedsDir(spec.host), probe);
-  const createVenv = () => progress.step("create venv", async () => {
-    // One round trip: stop a build of this dir whose connection dropped (it may still run),
-    // start the dir afresh, write the requirements pip installs (from stdin, before anything
-    // else could read it), build the pip seed if this Python has none yet, link pip from it.
-    const out = await session.run(
-      place,
-      "create venv",
-      [stopOrphanScript(pidFile, venvDir), allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]), stdinToFileScript(remoteInstallFile), seededVenvScript(spec.host.python, seed, venvDir, pipScriptNames(probe.version))].join(" && "),
-      { stdin: inputs.installText },
-    );
-    const lines = out.stdout.split("\n").map((l) => l.trim());
+  // Stop a build of this dir whose connection dropped (it may still run), start the dir
+  // afresh, write the requirements pip installs (from stdin, before anything else could read
+  // it), build the pip seed if this Python has none yet, link pip from it.
+  const createScript = [stopOrphanScript(pidFile, venvDir), allOf([["rm", "-rf", venvDir], ["mkdir", "-p", venvsDir]]), stdinToFileScript(remoteInstallFile), seededVenvScript(spec.host.python, seed, venvDir, pipScriptNames(probe.version))].join(" && ");
+  /** What the creation printed: its notes, and whether it built the seed. */
+  const created = (stdout: string): boolean => {
+    const lines = stdout.split("\n").map((l) => l.trim());
     for (const stopped of lines.filter((l) => l.startsWith("stopped "))) progress.info(`${stopped}: a build of ${venvId} left running by an interrupted deploy`);
     return lines.includes(SEED_BUILT);
-  }, (built) => `(${venvId}; pip ${built ? `seed built first: ${path.posix.basename(seed)}` : "linked from the seed"})`);
-  // The wheel upload and the venv (with a first deploy's pip seed build) touch different
-  // paths and wait on different things (the link, the host's CPU): side by side. Both end
-  // before anything fails, so no step is left running behind an error.
-  const [uploaded, created] = await Promise.allSettled([uploadWheelhouse(ctx, spec), createVenv()]);
-  if (uploaded.status === "rejected") {
-    // The new venv dir is of no use without its wheels: the next run starts clean.
-    if (created.status === "fulfilled") await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile]])).catch(() => undefined);
-    throw uploaded.reason;
-  }
-  if (created.status === "rejected") throw created.reason;
-  const remoteWheelhouse = uploaded.value;
+  };
+  const createdDetail = (built: boolean) => `(${venvId}; pip ${built ? `seed built first: ${path.posix.basename(seed)}` : "linked from the seed"})`;
   const python = `${venvDir}/bin/python`;
   const pip = pipCommand(python);
-  const sourceArgs = pipSourceArgs(spec, remoteWheelhouse);
-  if (spec.upgradePip) {
-    await progress.long("upgrade pip, setuptools, wheel", () => session.run(place, "upgrade pip", commandLine([...pip, "install", "--upgrade", ...sourceArgs, "pip", "setuptools", "wheel"])));
-  }
-  // Interrupted (Ctrl+C): stop the remote pip too, not only this process.
-  const stopBuild = stopOrphanScript(pidFile, venvDir);
-  ctx.abortScripts?.set(stopBuild, "");
+  const requirementCount = () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`;
   // pip's output goes to a log in the venv, so the heartbeat can show its last line.
   const log = `${venvDir}/.webshare-pip-install.log`;
   const freezeFile = `${venvDir}/${VENV_FREEZE_RECORD}`;
-  // One exchange (lifecycle/staged-script.ts): pip install, then its freeze recorded and the venv marked ready.
-  const [pipStage, freezeStage] = [
-    { name: "pip install", script: loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...sourceArgs, "-r", remoteInstallFile]), log) },
-    { name: "record pip freeze", script: `${freezeScript(python)} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
-  ] as const;
-  const stages = [pipStage, freezeStage];
-  let built: StagedResult;
-  try {
+  const stages = (remoteWheelhouse: string | undefined) =>
+    [
+      { name: "pip install", script: loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...pipSourceArgs(spec, remoteWheelhouse), "-r", remoteInstallFile]), log) },
+      { name: "record pip freeze", script: `${freezeScript(python)} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
+    ] as const;
+  // Interrupted (Ctrl+C): stop the remote pip too, not only this process.
+  const stopBuild = stopOrphanScript(pidFile, venvDir);
+  /** Run the build's last exchange; a failure removes the new venv dir, so the next run starts clean. */
+  const guarded = async (work: () => Promise<string>): Promise<string> => {
+    ctx.abortScripts?.set(stopBuild, "");
+    try {
+      return await work();
+    } catch (e) {
+      await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);
+      throw e;
+    } finally {
+      ctx.abortScripts?.delete(stopBuild);
+    }
+  };
+  /** The stages' results as progress lines and errors, `createStage` first when it rode along. */
+  const report = async (all: readonly Stage[], r: ExecResult & { code: number }, createStage?: Stage): Promise<string> => {
+    const staged = parseStaged(all, r.stdout, r.code);
+    const [pipStage, freezeStage] = all.slice(createStage === undefined ? 0 : 1);
+    if (createStage !== undefined) {
+      if (staged.failed?.stage === createStage) {
+        progress.ended("create venv", undefined, undefined, true);
+        throw await stepFailed(ctx, "create venv", createScript, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
+      }
+      progress.ended("create venv", createdDetail(created(staged.done[0]!.stdout)), staged.done[0]!.seconds);
+    }
+    if (staged.failed?.stage === pipStage) {
+      if (createStage !== undefined) progress.ended(pipStage!.name, undefined, undefined, true);
+      throw await stepFailed(ctx, pipStage!.name, pipStage!.script, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
+    }
+    const pipDone = staged.done[createStage === undefined ? 0 : 1]!;
+    if (createStage !== undefined) progress.ended(pipStage!.name, requirementCount(), pipDone.seconds);
+    if (staged.failed !== undefined) {
+      progress.ended(freezeStage!.name, undefined, undefined, true);
+      throw await stepFailed(ctx, freezeStage!.name, freezeStage!.script, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
+    }
+    const frozen = staged.done[staged.done.length - 1]!;
+    progress.ended(freezeStage!.name, undefined, frozen.seconds);
+    return frozen.stdout;
+  };
+
+  if (oneExchangeBuild(spec, read, seed)) {
+    // Everything is on the host: create, install and record in one exchange. The unit lock
+    // (this run's, held throughout) keeps this venvs dir to itself, and the seed is only
+    // ever removed when no unit lock is held (removeSeedsScript), so none of it needs the
+    // host lock: other units of the host may work meanwhile.
+    const names = Object.keys(spec.wheelhouseFiles);
+    if (names.length > 0) progress.info(`wheelhouse: the host has all ${plural(names.length, "wheel")} already`);
+    const createStage: Stage = { name: "create venv", script: createScript };
+    const all = [createStage, ...stages(hostWheelhouse(spec))];
+    return guarded(() => {
+      const exchange = async () => {
+        progress.info("create venv and pip install started");
+        const beat = progress.heartbeat("pip install", { lastLine: remoteLastLine(ctx, log) });
+        try {
+          // Named by its long part: a connection that drops meanwhile drops "during pip install".
+          return await report(all, await session.runRaw(place, "pip install", stagedScript(all), inputs.installText), createStage);
+        } finally {
+          beat.stop();
+        }
+      };
+      return ctx.withoutHostLock ? ctx.withoutHostLock(exchange) : exchange();
+    });
+  }
+
+  const createVenv = () => progress.step("create venv", async () => created((await session.run(place, "create venv", createScript, { stdin: inputs.installText })).stdout), createdDetail);
+  // The wheel upload and the venv (with a first deploy's pip seed build) touch different
+  // paths and wait on different things (the link, the host's CPU): side by side. Both end
+  // before anything fails, so no step is left running behind an error.
+  const [uploaded, createdVenv] = await Promise.allSettled([uploadWheelhouse(ctx, spec), createVenv()]);
+  if (uploaded.status === "rejected") {
+    // The new venv dir is of no use without its wheels: the next run starts clean.
+    if (createdVenv.status === "fulfilled") await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile]])).catch(() => undefined);
+    throw uploaded.reason;
+  }
+  if (createdVenv.status === "rejected") throw createdVenv.reason;
+  const remoteWheelhouse = uploaded.value;
+  if (spec.upgradePip) {
+    await progress.long("upgrade pip, setuptools, wheel", () => session.run(place, "upgrade pip", commandLine([...pip, "install", "--upgrade", ...pipSourceArgs(spec, remoteWheelhouse), "pip", "setuptools", "wheel"])));
+  }
+  const all = stages(remoteWheelhouse);
+  return guarded(() => {
     // pip writes only into this unit's new venv dir and reads the wheelhouse (whose wheels
     // appear by rename, see uploadWheelhouse), and so does the freeze: other units of the host may run meanwhile.
     const install = () =>
       progress.long(
         "pip install",
         async () => {
-          const r = await session.runRaw(place, "pip install", stagedScript(stages));
-          const staged = parseStaged(stages, r.stdout, r.code);
-          if (staged.failed?.stage === pipStage) throw await stepFailed(ctx, pipStage.name, pipStage.script, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
-          return { ...staged, stderr: r.stderr };
+          const r = await session.runRaw(place, "pip install", stagedScript(all));
+          const staged = parseStaged(all, r.stdout, r.code);
+          if (staged.failed?.stage === all[0]) throw await stepFailed(ctx, all[0].name, all[0].script, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
+          return { r };
         },
-        () => `(${plural(spec.packages ? Object.keys(spec.packages).length : spec.requirements.length, "requirement")})`,
+        requirementCount,
         { lastLine: remoteLastLine(ctx, log) },
       );
-    const staged = await (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install());
-    if (staged.failed !== undefined) {
-      progress.ended(freezeStage.name, undefined, undefined, true);
-      throw await stepFailed(ctx, freezeStage.name, freezeStage.script, staged.failed.code, `${staged.failed.stdout}\n${staged.stderr}`);
-    }
-    built = staged;
-  } catch (e) {
-    // A failed build never becomes current; remove it so the next run starts clean.
-    await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);
-    throw e;
-  } finally {
-    ctx.abortScripts?.delete(stopBuild);
-  }
-  const frozen = built.done[1]!;
-  progress.ended(freezeStage.name, undefined, frozen.seconds);
-  return frozen.stdout;
+    return (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install()).then(({ r }) => report(all, r));
+  });
+}
+
+/**
+ * Whether the build can be one exchange without the host lock: this Python's seed is ready
+ * (building one takes the host lock, and a first build is seconds of CPU best overlapped with
+ * the wheel upload), the host's wheelhouse has every wheel (nothing to upload first), and no
+ * pip upgrade is asked for (a step between creation and install).
+ */
+function oneExchangeBuild(spec: VenvUnitSpec, read: VenvRead, seed: string): boolean {
+  return read.seeds.has(path.posix.basename(seed)) && Object.keys(spec.wheelhouseFiles).every((name) => read.wheels.has(name)) && !spec.upgradePip;
 }
 
 /** Switch the venv link to the new venv (its freeze and requirements with it), verify, or go back to the last verified one. */
@@ -316,7 +393,7 @@ export async function destroyVenv(ctx: StepContext, spec: VenvRemovalSpec): Prom
         commandLine(["rm", "-rf", abs(host, spec.venvsDir), abs(host, spec.requirementsPath), abs(host, spec.freezePath), unitRecordPath(host, spec.unit)]),
         removeIfEmpty(path.posix.dirname(abs(host, spec.venvsDir))),
         // The host's pip seeds go with its last venv unit (no venv is left to build from them).
-        removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host)),
+        removeSeedsScript(hostSeedsDir(host), hostUnitsDir(host), unitLocksDir(host), [unitLockDir(host, spec.venvsDir)]),
       ].join(" && "),
     ),
   );

@@ -177,16 +177,23 @@ describe("venv deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] venv ${first} already built for these inputs: reusing it`);
   });
 
-  it("a build writes its requirements in the exchange that creates the venv, and records its freeze in pip's; going back to a kept venv costs three exchanges", async () => {
+  it("with the seed and the wheels on the host, a build is one exchange (create, pip install, freeze record); going back to a kept venv costs three exchanges", async () => {
     await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
     const first = live("private/venv");
     world.session.steps.length = 0;
     world.lines.length = 0;
     await deployVenvSeeded(world.ctx, venvSpec("2.0.0"));
-    // The wheelhouse's listing (its wheels are there: no upload) runs beside the create.
-    const steps = world.session.steps;
-    expect([steps[0], [...steps.slice(1, 3)].sort(), ...steps.slice(3)]).toEqual(["check Python", ["create venv", "upload wheelhouse"], "pip install", "switch venv", "record unit and prune"]);
-    expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] record pip freeze \d+\.\ds$/));
+    // The probe's read lists the ready seeds and the wheelhouse: nothing to upload or build first.
+    expect(world.session.steps).toEqual(["check Python", "pip install", "switch venv", "record unit and prune"]);
+    expect(world.lines).toContainEqual("[t/unit] wheelhouse: the host has all 5 wheels already");
+    expect(world.lines).toContainEqual("[t/unit] create venv and pip install started");
+    // Each step still gets its own line, with the seconds the host measured for it.
+    const ended = world.lines.filter((l) => /^\[t\/unit\] (create venv|pip install|record pip freeze) /.test(l) && !l.endsWith("started"));
+    expect(ended).toEqual([
+      expect.stringMatching(/^\[t\/unit\] create venv \([0-9a-f]{16}; pip linked from the seed\) \d+\.\ds$/),
+      expect.stringMatching(/^\[t\/unit\] pip install \(1 requirement\) \d+\.\ds$/),
+      expect.stringMatching(/^\[t\/unit\] record pip freeze \d+\.\ds$/),
+    ]);
     expect(read("private/requirements.txt")).toContain("webshare-greeting");
     expect(read("private/freeze.txt")).toContain("webshare-greeting==2.0.0");
     world.session.steps.length = 0;

@@ -8,7 +8,7 @@ import { sha256Hex } from "../../lib/hash";
 import { removeIfEmpty, stdinToFileScript } from "../../lib/lifecycle/switch";
 import { configReadScript, parseConfigRead } from "../../lib/lifecycle/app";
 import { parseVenvRead } from "../../lib/lifecycle/venv";
-import { pipScriptNames, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
+import { pipScriptNames, readySeedsScript, removeSeedsScript, scriptHeader, SEED_BUILT, seededVenvScript } from "../../lib/lifecycle/pip-seed";
 import { deployKey } from "../../constructs/unit-resource";
 import { ApacheMode, Venv, WebshareHost } from "../../constructs";
 import { App, TerraformStack, Testing } from "cdktf";
@@ -187,6 +187,35 @@ test("scriptHeader: a plain shebang for a plain path, the /bin/sh form otherwise
   expect(scriptHeader(`/${"a".repeat(130)}/bin/python`).startsWith("#!/bin/sh\n")).toBe(true);
 });
 
+describe("removeSeedsScript and readySeedsScript (dirs named with a space, a quote and $(x))", () => {
+  test("the seeds go only when no record is a venv's and no unit lock is held but this run's own; ready seeds are listed by name", () => {
+    const seeds = path.join(root, "state");
+    const units = path.join(seeds, "units");
+    const locks = path.join(seeds, "locks");
+    const own = path.join(locks, "private-venvs-own-0123abcd");
+    const other = path.join(locks, "public-releases-9876fedc");
+    for (const d of [units, own, other, path.join(seeds, ".pip-seed-aaaa/lib"), path.join(seeds, ".pip-seed-bbbb")]) fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(seeds, ".pip-seed-aaaa/.webshare-ready"), "");
+    fs.writeFileSync(path.join(units, "app.json"), JSON.stringify({ kind: "app" }, null, 2));
+    const seedNames = () => fs.readdirSync(seeds).filter((n) => n.startsWith(".pip-seed-")).sort();
+    expect(sh(readySeedsScript(seeds))).toBe(".pip-seed-aaaa\n"); // the one without its ready mark is being built
+    // Another unit holds its lock (it may be creating a venv from the seed without the host lock).
+    sh(removeSeedsScript(seeds, units, locks, [own]));
+    expect(seedNames()).toEqual([".pip-seed-aaaa", ".pip-seed-bbbb"]);
+    fs.rmdirSync(other);
+    // A venv record left keeps them too.
+    fs.writeFileSync(path.join(units, "venv.json"), JSON.stringify({ kind: "venv" }, null, 2));
+    sh(removeSeedsScript(seeds, units, locks, [own]));
+    expect(seedNames()).toHaveLength(2);
+    fs.rmSync(path.join(units, "venv.json"));
+    // Only this run's own lock, no venv record: they go.
+    sh(removeSeedsScript(seeds, units, locks, [own]));
+    expect(seedNames()).toEqual([]);
+    expect(sh(readySeedsScript(seeds))).toBe("");
+    expect(sh(readySeedsScript(path.join(root, "no such dir")))).toBe("");
+  });
+});
+
 describe("removeIfEmpty", () => {
   test("removes an empty dir, keeps a non-empty one, and succeeds when there is none (a unit destroyed before it deployed)", () => {
     const empty = path.join(root, "empty");
@@ -233,14 +262,17 @@ describe("stdinToFileScript", () => {
 });
 
 describe("parseVenvRead: the venvs on the host, read with the probe", () => {
-  test("the live link, the record part and every ready venv with its freeze, byte for byte", () => {
+  test("the live link, the record part, the ready seeds, the wheelhouse and every ready venv with its freeze, byte for byte", () => {
     const freezeA = "flask==3.0.0\nwerkzeug==3.0.1\n";
     const freezeB = "caf\u00e9==1.0\n-- not a separator\n";
-    const text = `venvs/a\n--\nrecord line\n--\na ${Buffer.byteLength(freezeA)}\n${freezeA}b ${Buffer.byteLength(freezeB)}\n${freezeB}`;
+    const text = `venvs/a\n--\nrecord line\n--\n.pip-seed-0123456789abcdef\n--\nflask-3.0.0-py3-none-any.whl\n--\na ${Buffer.byteLength(freezeA)}\n${freezeA}b ${Buffer.byteLength(freezeB)}\n${freezeB}`;
     const read = parseVenvRead(text);
     expect(read.previousTarget).toBe("venvs/a");
     expect(read.verifiedOut).toBe("record line\n");
+    expect([...read.seeds]).toEqual([".pip-seed-0123456789abcdef"]);
+    expect([...read.wheels]).toEqual(["flask-3.0.0-py3-none-any.whl"]);
     expect([...read.ready]).toEqual([["a", freezeA], ["b", freezeB]]);
-    expect(parseVenvRead("\n--\n--\n").ready.size).toBe(0);
+    const empty = parseVenvRead("\n--\n--\n--\n--\n");
+    expect([empty.ready.size, empty.seeds.size, empty.wheels.size]).toEqual([0, 0, 0]);
   });
 });
