@@ -79,7 +79,7 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
     await buildRelease(ctx, spec, target, state, inputs, options);
     await runReleaseCommands(ctx, spec, target, state);
   });
-  const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig });
+  const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig }, { withSwitch: true });
   // Steps that must finish before the new release serves go here.
   await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);
   if (options.forceRebuild) await retireDriftedRelease(ctx, target, state);
@@ -158,12 +158,14 @@ function releaseSwitchover(ctx: StepContext, spec: AppUnitSpec, target: ReleaseT
     back,
     switchIn: async () => {
       // Marked ready (complete, reusable) only now that every file is there.
-      const sw = `${releaseModesScript(host.python, spec, target.releaseDir)} && ${commandLine(["touch", `${target.releaseDir}/${READY}`])} && ${releaseLinkScript(spec, target.releaseDir)}`;
+      const snippet = config.withSwitch !== undefined ? `${config.withSwitch.script} && ` : "";
+      const sw = `${snippet}${releaseModesScript(host.python, spec, target.releaseDir)} && ${commandLine(["touch", `${target.releaseDir}/${READY}`])} && ${releaseLinkScript(spec, target.releaseDir)}`;
       if (reload !== undefined) {
         await session.run(place, "switch release", sw);
         await session.run(place, "reload Apache", reload);
         await session.run(place, "touch entry point", touchEntryPointScript(spec));
       } else await session.run(place, "switch release", `${sw} && ${touchEntryPointScript(spec)}`);
+      config.withSwitch?.announce();
     },
     verify: () => verifyRelease(ctx, spec, target.releaseId, false),
     ...(backSteps.length > 0 && { backScript: [...backSteps, touchEntryPointScript(spec)].join(" && ") }),
@@ -193,10 +195,20 @@ export interface ConfigChange {
   readonly changed: boolean;
   /** Previous config text, to restore on rollback; undefined if there was none. */
   readonly previous?: string;
+  /**
+   * Managed mode, when asked: the snippet is not written yet. `script` writes it, for the
+   * switch command to start with (no exchange of its own), and `announce` prints it once
+   * written.
+   */
+  readonly withSwitch?: { readonly script: string; announce(): void };
 }
 
-/** `known.previous`: the installed config as already read in this run (undefined: none); read here when `known` is not given. */
-export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, text: string, known?: { previous?: string }): Promise<ConfigChange> {
+/**
+ * `known.previous`: the installed config as already read in this run (undefined: none); read
+ * here when `known` is not given. `options.withSwitch`: a managed snippet is left to the
+ * switch command (ConfigChange.withSwitch).
+ */
+export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, text: string, known?: { previous?: string }, options: { withSwitch?: boolean } = {}): Promise<ConfigChange> {
   const { session, place, progress } = ctx;
   const host = spec.host;
   const target = apacheConfigPath(spec);
@@ -204,11 +216,15 @@ export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, t
   if (previous === text) return { changed: false, previous };
 
   if (host.apache.mode === "managed") {
-    // One exchange: its dir, then the file (0600, atomic, as writeFileAtomic writes it); a
-    // failing mkdir or write throws, and `true` cannot fail.
-    await session.runWithFiles(place, "write Apache snippet", { before: commandLine(["mkdir", "-p", path.posix.dirname(target)]), files: [{ remote: target, content: text, atomic: true, mode: 0o600 }], script: "true" });
-    progress.info(`Apache is managed by the hoster: send them this config (also written to ${target}):`);
-    for (const line of text.trimEnd().split("\n")) progress.info(`  | ${line}`);
+    // Only a copy for the hoster: Apache does not read it, so it may follow the release's checks.
+    const script = `${commandLine(["mkdir", "-p", path.posix.dirname(target)])} && ${textFileScript(target, text)}`;
+    const announce = () => {
+      progress.info(`Apache is managed by the hoster: send them this config (also written to ${target}):`);
+      for (const line of text.trimEnd().split("\n")) progress.info(`  | ${line}`);
+    };
+    if (options.withSwitch === true) return { changed: true, previous, withSwitch: { script, announce } };
+    await session.run(place, "write Apache snippet", script);
+    announce();
     return { changed: true, previous };
   }
   const apache = host.apache;
@@ -231,8 +247,13 @@ async function readConfig(ctx: StepContext, target: string): Promise<string | un
 /** Shell text: put the previous config back (or remove the new one when there was none). */
 function restoreConfigScript(target: string, previous: string | undefined): string {
   if (previous === undefined) return commandLine(["rm", "-f", target]);
+  return textFileScript(target, previous);
+}
+
+/** Shell text: `text` into `target` (0600, through a temp file and a rename); the text is quoted, never run. */
+function textFileScript(target: string, text: string): string {
   const temp = `${target}.webshare-tmp`;
-  return `printf '%s' ${quote(previous)} > ${quote(temp)} && ${commandLine(["mv", "-f", temp, target])}`;
+  return `(umask 077 && printf '%s' ${quote(text)} > ${quote(temp)}) && ${commandLine(["mv", "-f", temp, target])}`;
 }
 
 async function restoreConfig(ctx: StepContext, target: string, previous: string | undefined): Promise<void> {

@@ -10,7 +10,7 @@ import { Progress } from "../../lib/progress";
 import { errorText } from "../../lib/errors";
 import { installIdentity } from "../../lib/install-identity";
 import { hashFlatDir, hashTree } from "../../lib/local-files";
-import { renderedHashes } from "../../lib/render/unit-files";
+import { apacheConfigOf, renderedHashes } from "../../lib/render/unit-files";
 import { LocalShellSession, middleTierHost, tempHome } from "../support/local-shell-session";
 import { fakeSite, FakeSite } from "../support/fake-site";
 import { makeWheelhouse } from "../support/local-host";
@@ -312,14 +312,17 @@ describe("app deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] release ${first} already on the host: reusing it`);
   });
 
-  it("a first deploy writes the hoster's Apache snippet in one exchange: its dir and the file, 0600", async () => {
+  it("a first deploy writes the hoster's Apache snippet (0600, byte for byte) with the switch: four exchanges, as a code change", async () => {
     world.session.steps.length = 0;
-    await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
-    expect(world.session.steps.filter((s) => s === "write Apache snippet")).toEqual(["write Apache snippet"]);
+    // A URL path that quotes, substitutes and globs, should anything run it.
+    const spec = appSpec({ "app.py": "app = 1\n", "static/site.css": "a {}\n" }, hostSpec(), { "/st'at $(echo x) `id` *": "static" });
+    await deployApp(world.ctx, spec);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
     const dir = path.join(world.home, ".webshare/apache");
     const [snippet] = fs.readdirSync(dir);
     expect(fs.statSync(path.join(dir, snippet!)).mode & 0o777).toBe(0o600);
-    expect(fs.readFileSync(path.join(dir, snippet!), "utf8")).toContain("WSGIDaemonProcess");
+    expect(fs.readFileSync(path.join(dir, snippet!), "utf8")).toBe(apacheConfigOf(spec));
+    expect(apacheConfigOf(spec)).toContain("$(echo x) `id`");
     expect(world.lines).toContainEqual(`[t/unit] Apache is managed by the hoster: send them this config (also written to ${path.join(dir, snippet!)}):`);
   });
 
