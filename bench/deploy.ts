@@ -37,6 +37,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "ssh2";
+import { HostSession } from "../lib/ssh/session";
 import { CdktfProject } from "../test/support/cdktf-project";
 import { httpGet, makeWheelhouse, REPO, resetHome, Target } from "../test/support/local-host";
 import { writeFleetApps } from "./fleet-apps";
@@ -334,6 +335,8 @@ interface LinkFloor {
   readonly ssh2: { readonly connectTurns: number; readonly exchangeTurns: number; readonly turns: number; readonly seconds: number; readonly connectSeconds: number };
   /** OpenSSH `ssh -F /dev/null ... true`, the manual procedure's transport. */
   readonly openssh: { readonly turns: number; readonly seconds: number };
+  /** Our own login (lib/ssh/login-ahead.ts: the key sent with the auth service request), then one command on an exec channel (agent off). */
+  readonly ours?: { readonly connectTurns: number; readonly exchangeTurns: number; readonly turns: number; readonly seconds: number; readonly connectSeconds: number };
   readonly problem?: string;
 }
 const FLOOR_RUNS = 3;
@@ -370,13 +373,32 @@ async function ssh2ConnectAndExec(target: BenchTarget, proxy: LatencyProxyProces
   return { connectTurns: countsBetween(before, connected).turns, exchangeTurns: countsBetween(connected, done).turns, connectSeconds, seconds };
 }
 
+/** The same with our own session: its login and one command on its own exec channel (no agent). */
+async function oursConnectAndExec(target: BenchTarget, proxy: LatencyProxyProcess): Promise<{ connectTurns: number; exchangeTurns: number; connectSeconds: number; seconds: number }> {
+  const before = await proxy.counts();
+  const t0 = performance.now();
+  const session = await HostSession.open({ host: target.host, port: proxy.port, user: target.user, privateKeyPath: target.key, useAgent: false, hostKey: target.hostKey, connectTimeoutSeconds: 60 }, { ...process.env, WEBSHARE_SSH_AGENT: "off" }, () => undefined);
+  const connectSeconds = (performance.now() - t0) / 1000;
+  const connected = await proxy.counts();
+  try {
+    await session.run({ unit: "bench/floor", target: session.target }, "floor", "true");
+  } finally {
+    session.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const done = await proxy.counts();
+  return { connectTurns: countsBetween(before, connected).turns, exchangeTurns: countsBetween(connected, done).turns, connectSeconds, seconds };
+}
+
 async function measureFloor(target: BenchTarget, proxy: LatencyProxyProcess): Promise<LinkFloor> {
   const linked = throughLink(target, proxy);
   const ssh2Runs: Awaited<ReturnType<typeof ssh2ConnectAndExec>>[] = [];
+  const oursRuns: Awaited<ReturnType<typeof oursConnectAndExec>>[] = [];
   const opensshRuns: { turns: number; seconds: number }[] = [];
   try {
     for (let i = 0; i < FLOOR_RUNS; i++) {
       ssh2Runs.push(await ssh2ConnectAndExec(target, proxy));
+      oursRuns.push(await oursConnectAndExec(target, proxy));
       const before = await proxy.counts();
       const { seconds, result } = timed(() => sh("ssh", [...sshArgs(linked), `${target.user}@${target.host}`, "true"]));
       if (result.status !== 0) throw new Error(`ssh ... true exited ${result.status}: ${tail(result.stdout + result.stderr, 5)}`);
@@ -386,16 +408,18 @@ async function measureFloor(target: BenchTarget, proxy: LatencyProxyProcess): Pr
     return { rttMs: proxy.rttMs, ssh2: { connectTurns: NaN, exchangeTurns: NaN, turns: NaN, seconds: NaN, connectSeconds: NaN }, openssh: { turns: NaN, seconds: NaN }, problem: (e as Error).message };
   }
   const m = <T>(runs: T[], pick: (r: T) => number) => median(runs.map(pick))!;
+  const connectAndExec = (runs: typeof ssh2Runs) => ({
+    connectTurns: m(runs, (r) => r.connectTurns),
+    exchangeTurns: m(runs, (r) => r.exchangeTurns),
+    turns: m(runs, (r) => r.connectTurns + r.exchangeTurns),
+    connectSeconds: m(runs, (r) => r.connectSeconds),
+    seconds: m(runs, (r) => r.seconds),
+  });
   return {
     rttMs: proxy.rttMs,
-    ssh2: {
-      connectTurns: m(ssh2Runs, (r) => r.connectTurns),
-      exchangeTurns: m(ssh2Runs, (r) => r.exchangeTurns),
-      turns: m(ssh2Runs, (r) => r.connectTurns + r.exchangeTurns),
-      connectSeconds: m(ssh2Runs, (r) => r.connectSeconds),
-      seconds: m(ssh2Runs, (r) => r.seconds),
-    },
+    ssh2: connectAndExec(ssh2Runs),
     openssh: { turns: m(opensshRuns, (r) => r.turns), seconds: m(opensshRuns, (r) => r.seconds) },
+    ours: connectAndExec(oursRuns),
   };
 }
 
@@ -655,10 +679,14 @@ async function main(): Promise<void> {
         `one exec ${floor.ssh2.exchangeTurns} turns: ${floor.ssh2.turns} turns, ${floor.ssh2.seconds.toFixed(2)}s; OpenSSH \`ssh host true\` ${floor.openssh.turns} turns, ${floor.openssh.seconds.toFixed(2)}s ` +
         `(+ the verify GET, not through the proxy: at least 1 more RTT on a real link)`,
     );
+    if (floor.ours !== undefined) {
+      out.push(`  our own login (the key with the auth request) ${floor.ours.connectTurns} turns (${floor.ours.connectSeconds.toFixed(2)}s), one exec ${floor.ours.exchangeTurns} turns: ${floor.ours.turns} turns, ${floor.ours.seconds.toFixed(2)}s`);
+    }
     const req = linkedRows.find((row) => row.rttMs === floor.rttMs && row.scenario === "requirements");
     if (req !== undefined) {
-      const near = columns.filter((t) => req.turns[t] !== undefined).map((t) => `${t} ${req.turns[t]} turns (${(req.turns[t]! / floor.ssh2.turns).toFixed(1)}x)`);
-      out.push(`  requirements change at RTT ${floor.rttMs} ms against the ${floor.ssh2.turns}-turn floor: ${near.join(", ")}`);
+      const lowest = Math.min(floor.ssh2.turns, floor.ours?.turns ?? Infinity);
+      const near = columns.filter((t) => req.turns[t] !== undefined).map((t) => `${t} ${req.turns[t]} turns (${(req.turns[t]! / lowest).toFixed(1)}x)`);
+      out.push(`  requirements change at RTT ${floor.rttMs} ms against the ${lowest}-turn floor: ${near.join(", ")}`);
     }
   }
   const failed = runs.filter((r) => !r.ok);

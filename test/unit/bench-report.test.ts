@@ -58,3 +58,10 @@ test("our deploys' verify wait is shown apart: the whole deploy, the rest, the w
   // Without any verify wait (the peers only, or old results) the table is left out.
   expect(renderRun(results)).not.toContain("outside the verify wait");
 });
+
+test("with our own login measured too, the requirements change is set against the lower of the two floors", () => {
+  const withOurs = { ...results, floors: [{ ...results.floors[0]!, ours: { connectTurns: 7, exchangeTurns: 5, turns: 12, seconds: 0.8, connectSeconds: 0.44 } }] };
+  const text = renderRun(withOurs);
+  expect(text).toContain("Our own login (the key sent with the auth request): 7 turns (0.44 s), one exec 5 more: **12 turns, 0.80 s**.");
+  expect(text).toContain("Requirements change, turns against the lower floor (12): manual 30 (2.5x), `webshare deploy` 96 (8.0x).");
+});
