@@ -133,6 +133,17 @@ test("a server that drops the early login: the next try logs in the usual way, a
   ]);
 });
 
+test("the signed request goes out only after the host key was verified: a host that fails its pin sees none", async () => {
+  const recorder = recordingServer();
+  const port = await listening(recorder);
+  try {
+    await expect(connectAndRun(spec(port, acceptedFile, { hostKey: "SHA256:" + "W".repeat(43), connectAttempts: 1 }), process.env)).rejects.toThrow(/host key verification failed/);
+  } finally {
+    await close(recorder);
+  }
+  expect(recorder.connections).toEqual([[]]);
+});
+
 test("a key with a passphrase logs in early too; RSA keys and unreadable keys are left to ssh2", () => {
   const protectedPair = utils.generateKeyPairSync("ed25519", { passphrase: "correct horse", cipher: "aes256-ctr", rounds: 4 });
   expect(loginAhead("deploy", protectedPair.private, "correct horse", [])).toBeDefined();
