@@ -19,7 +19,8 @@ import { describeOwner, HEARTBEAT_SECONDS, isRunningLocally, LockOwner, parseOwn
  * reload, the daemon restarts, the inventory); a UNIT lock (`~/.webshare/locks/<unit>`)
  * guards one unit's own paths for its whole run. A unit run takes its unit lock, then the
  * host lock, and lets go of the host lock only while it works on its own paths alone (pip
- * install into its new venv dir: `withoutHostLock` of host/locking-session.ts), so units of one host build at once.
+ * install into its new venv dir, or the whole venv build from a ready seed, lifecycle/venv.ts:
+ * `withoutHostLock` of host/locking-session.ts), so units of one host build at once.
  * Order, so no two runs wait for each other: unit locks (sorted) before the host lock;
  * nothing waits for a unit lock while it holds the host lock (the inventory only looks).
  * Units of one `cdktf deploy` and of parallel deploys wait for a live holder, up to a limit,
