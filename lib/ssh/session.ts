@@ -313,7 +313,8 @@ export class HostSession implements RemoteSession {
     const timeout = resolved.connectTimeoutSeconds;
     const clients: NodeSSH[] = [];
     const first = resolved.jumps[0] ?? resolved.target;
-    let sock: Duplex | undefined = sockets?.take(first.host, first.port);
+    const early = sockets?.take(first.host, first.port);
+    let sock: Duplex | undefined = early;
     try {
       for (const [i, hop] of resolved.jumps.entries()) {
         const client = new NodeSSH();
@@ -358,6 +359,8 @@ export class HostSession implements RemoteSession {
       return session;
     } catch (e) {
       for (const client of clients) client.dispose();
+      // Also when no client took it (unreadable credentials): nothing else would close it.
+      early?.destroy();
       throw e;
     }
   }

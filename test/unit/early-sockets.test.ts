@@ -19,7 +19,10 @@ import { soundKeyPair } from "../support/ssh-keys";
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "early-sockets-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** A TCP server that greets each connection as sshd does; it counts connections and closes. */
+/**
+ * A TCP server that greets each connection as sshd does; it counts connections, and the ones
+ * the client closed (by FIN, or by RST: a client that never read the greeting resets).
+ */
 async function greeter(): Promise<{ port: number; accepted: () => number; closedByPeer: () => number; stop: () => Promise<void> }> {
   let accepted = 0;
   let closed = 0;
@@ -27,7 +30,7 @@ async function greeter(): Promise<{ port: number; accepted: () => number; closed
   const server = net.createServer((socket) => {
     accepted++;
     sockets.add(socket);
-    socket.on("end", () => closed++);
+    socket.on("close", () => closed++);
     socket.on("error", () => undefined);
     socket.write("SSH-2.0-Greeter\r\n");
   });
@@ -77,8 +80,8 @@ test("a socket is handed over once, with the greeting the server sent while nobo
 });
 
 test("a refused connect is dropped without an error; close() ends the sockets nobody took", async () => {
-  const refused = await refusedPort();
   const server = await greeter();
+  const refused = await refusedPort(); // after the server listens: never its port
   const sockets = new EarlySockets();
   try {
     sockets.open("127.0.0.1", refused);
@@ -127,5 +130,23 @@ test("an SSH connect takes the early socket of its first hop: one TCP connection
     sockets.close();
     await proxy.close();
     await new Promise<void>((resolve) => ssh.close(() => resolve()));
+  }
+});
+
+test("an attempt that fails before its SSH client takes the early socket (a key file others can read) closes it", async () => {
+  const server = await greeter();
+  const looseKey = path.join(dir, "loose");
+  fs.writeFileSync(looseKey, soundKeyPair().private, { mode: 0o644 });
+  fs.chmodSync(looseKey, 0o644);
+  const connection = { host: "127.0.0.1", port: server.port, user: "deploy", privateKeyPath: looseKey, useAgent: false, hostKey: "SHA256:" + "A".repeat(43), connectTimeoutSeconds: 5 };
+  const sockets = openEarlySockets([connection], process.env);
+  try {
+    await until(() => server.accepted() === 1);
+    await expect(HostSession.openResolved(resolveConnection(connection, { env: process.env }), process.env, () => undefined, { sockets })).rejects.toThrow(/others can read|permissions/i);
+    expect(sockets.waiting).toBe(0);
+    await until(() => server.closedByPeer() === 1);
+  } finally {
+    sockets.close();
+    await server.stop();
   }
 });
