@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { VenvUnitSpec } from "../spec";
 import { randomBytes } from "node:crypto";
-import { commandLine, quote } from "../shell";
+import { commandLine } from "../shell";
 import { abs, StepContext, stepFailed } from "./context";
 import { plural } from "../plural";
 
@@ -34,34 +34,44 @@ export function hostWheelhouse(spec: Pick<VenvUnitSpec, "host" | "source">): str
   return spec.source.wheelhouse === undefined ? undefined : abs(spec.host, `${spec.host.stateDir}/wheelhouse`);
 }
 
+/** Shell text making a host's wheelhouse dir if need be, then listing its file names. */
+export function wheelhouseListingScript(wheelhouse: string): string {
+  return `${commandLine(["mkdir", "-p", wheelhouse])} && ${commandLine(["ls", "-1", wheelhouse])}`;
+}
+
 /**
  * Upload the wheels the host's wheelhouse lacks (by name; wheels are immutable) and return
  * its remote path, or undefined when the venv has no wheelhouse. The wheels go to a dir of
  * this run's own inside the wheelhouse (`.incoming-<random>`: pip's `--find-links` does not
  * look into subdirs), then into place by rename: a pip of another unit of the host, which
  * runs without the host lock (lifecycle/host-lock.ts), never sees a half-written wheel.
+ * `present`: the wheelhouse's names as already read in this run (lifecycle/venv.ts reads
+ * them with the probe); without it they are read first, one round trip more.
  */
-export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec): Promise<string | undefined> {
+export async function uploadWheelhouse(ctx: StepContext, spec: VenvUnitSpec, present?: ReadonlySet<string>): Promise<string | undefined> {
   const wheelhouse = hostWheelhouse(spec);
   if (wheelhouse === undefined) return undefined;
   const { session, place, progress } = ctx;
   const incoming = `${wheelhouse}/.incoming-${randomBytes(6).toString("hex")}`;
   const names = Object.keys(spec.wheelhouseFiles);
+  // Incoming dirs of runs whose connection dropped go after a day.
+  const staleIncoming = `{ ${commandLine(["find", wheelhouse, "-mindepth", "1", "-maxdepth", "1", "-name", ".incoming-*", "-mmin", "+1440", "-exec", "rm", "-rf", "{}", "+"])} 2>/dev/null; true; }`;
   await progress.long("upload wheelhouse", async () => {
-    // One round trip: the incoming dir (kept only when a wheel is missing), the listing, and
-    // incoming dirs of runs whose connection dropped (after a day).
-    const listing = await session.run(
-      place,
-      "upload wheelhouse",
-      `${commandLine(["mkdir", "-p", incoming])} && { ${commandLine(["find", wheelhouse, "-mindepth", "1", "-maxdepth", "1", "-name", ".incoming-*", "-mmin", "+1440", "-exec", "rm", "-rf", "{}", "+"])} 2>/dev/null; ` +
-        `m=; for n in ${names.map(quote).join(" ")}; do [ -e ${quote(wheelhouse)}/"$n" ] || m=1; done; [ -n "$m" ] || ${commandLine(["rmdir", incoming])}; ${commandLine(["ls", "-1", wheelhouse])}; }`,
-    );
-    const present = new Set(listing.stdout.split("\n"));
-    const missing = names.filter((name) => !present.has(name));
+    let listed = present;
+    if (listed === undefined) {
+      // One round trip: the listing, and the stale incoming dirs removed.
+      const listing = await session.run(place, "upload wheelhouse", `${wheelhouseListingScript(wheelhouse)} && ${staleIncoming}`);
+      listed = new Set(listing.stdout.split("\n"));
+    }
+    const missing = names.filter((name) => !listed.has(name));
     if (missing.length === 0) return 0;
-    // One exchange: the wheels, then into place.
+    // One exchange: the incoming dir, the wheels, then into place.
     const into = `${commandLine(["mv", "-f", ...missing.map((name) => `${incoming}/${name}`), `${wheelhouse}/`])} && ${commandLine(["rmdir", incoming])}`;
-    const moved = await session.runWithFiles(place, "upload wheelhouse", { files: missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${incoming}/${name}` })), script: into });
+    const moved = await session.runWithFiles(place, "upload wheelhouse", {
+      before: `${commandLine(["mkdir", "-p", incoming])} && ${staleIncoming}`,
+      files: missing.map((name) => ({ local: path.resolve(spec.source.wheelhouse!, name), remote: `${incoming}/${name}` })),
+      script: into,
+    });
     if (moved.code !== 0) throw await stepFailed(ctx, "upload wheelhouse", into, moved.code, `${moved.stdout}\n${moved.stderr}`);
     return missing.length;
   }, (n) => `(${n} new of ${plural(names.length, "wheel")})`);

@@ -16,7 +16,7 @@ import { rebuildId } from "./rebuild";
 import { hostSeedsDir, hostUnitsDir, pipScriptNames, pipSeedDir, readySeedsScript, removeSeedsScript, SEED_BUILT, seededVenvScript } from "./pip-seed";
 import { unitLockDir, unitLocksDir } from "./host-lock";
 import { venvDirsScript } from "./modes";
-import { hostWheelhouse, pipCommand, pipSourceArgs, uploadWheelhouse } from "./pip";
+import { hostWheelhouse, pipCommand, pipSourceArgs, uploadWheelhouse, wheelhouseListingScript } from "./pip";
 import { freezeScript } from "./freeze-record";
 import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
@@ -127,10 +127,10 @@ interface VenvRead {
   readonly ready: ReadonlyMap<string, string>;
 }
 
-/** Shell text listing the host wheelhouse's file names (nothing when the venv has none). */
+/** Shell text listing the host wheelhouse's file names (nothing when the venv has none); nothing listed when it cannot be. */
 function wheelNamesScript(spec: VenvUnitSpec): string {
   const wheelhouse = hostWheelhouse(spec);
-  return wheelhouse === undefined ? "true" : `{ ${commandLine(["ls", "-1", wheelhouse])} 2>/dev/null; true; }`;
+  return wheelhouse === undefined ? "true" : `{ ${wheelhouseListingScript(wheelhouse)}; } 2>/dev/null; true`;
 }
 
 /** Shell text listing every ready venv of `venvsDir` with its recorded freeze: `<id> <bytes>` then the bytes. */
@@ -282,7 +282,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   // The wheel upload and the venv (with a first deploy's pip seed build) touch different
   // paths and wait on different things (the link, the host's CPU): side by side. Both end
   // before anything fails, so no step is left running behind an error.
-  const [uploaded, createdVenv] = await Promise.allSettled([uploadWheelhouse(ctx, spec), createVenv()]);
+  const [uploaded, createdVenv] = await Promise.allSettled([uploadWheelhouse(ctx, spec, read.wheels), createVenv()]);
   if (uploaded.status === "rejected") {
     // The new venv dir is of no use without its wheels: the next run starts clean.
     if (createdVenv.status === "fulfilled") await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile]])).catch(() => undefined);

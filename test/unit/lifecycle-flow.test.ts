@@ -205,6 +205,22 @@ describe("venv deploy", () => {
     expect(fs.statSync(path.join(world.home, "private/venv/.webshare-requirements.txt")).mode & 0o777).toBe(0o600);
   });
 
+  it("a wheel the host lacks is uploaded in one exchange, beside the venv's creation: the probe's read already listed the wheelhouse", async () => {
+    await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
+    const hostWheels = path.join(world.home, ".webshare/wheelhouse");
+    const gone = fs.readdirSync(hostWheels).find((n) => n.startsWith("webshare_greeting-2.0.0"))!;
+    fs.rmSync(path.join(hostWheels, gone));
+    world.session.steps.length = 0;
+    world.lines.length = 0;
+    await deployVenvSeeded(world.ctx, venvSpec("2.0.0"));
+    const steps = world.session.steps;
+    expect([steps[0], [...steps.slice(1, 3)].sort(), ...steps.slice(3)]).toEqual(["check Python", ["create venv", "upload wheelhouse"], "pip install", "switch venv", "record unit and prune"]);
+    expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] upload wheelhouse \(1 new of 5 wheels\) \d+\.\ds$/));
+    expect(fs.readdirSync(hostWheels)).toContain(gone);
+    expect(fs.readdirSync(hostWheels).filter((n) => n.startsWith(".incoming-"))).toEqual([]);
+    expect(read("private/freeze.txt")).toContain("webshare-greeting==2.0.0");
+  });
+
   it("refuses a lock edited after the plan, names it, and changes nothing on the host", async () => {
     const spec = venvSpec("1.0.0");
     fs.writeFileSync(spec.lockFile!, "webshare-greeting==2.0.0\n");
