@@ -22,7 +22,7 @@ import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 import { commitToRecord, RecordedSource } from "../checkout";
 import { loggedScript, remoteLastLine } from "./remote-log";
-import { parseStaged, type Stage, stagedScript } from "./staged-script";
+import { parseStaged, type Stage, type StagedResult, stagedScript } from "./staged-script";
 import type { ExecResult } from "../ssh/remote-session";
 import { recordOwnership } from "./inventory";
 
@@ -229,8 +229,7 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
     }
   };
   /** The stages' results as progress lines and errors, `createStage` first when it rode along. */
-  const report = async (all: readonly Stage[], r: ExecResult & { code: number }, createStage?: Stage): Promise<string> => {
-    const staged = parseStaged(all, r.stdout, r.code);
+  const report = async (all: readonly Stage[], staged: StagedResult, r: ExecResult, createStage?: Stage): Promise<string> => {
     const [pipStage, freezeStage] = all.slice(createStage === undefined ? 0 : 1);
     if (createStage !== undefined) {
       if (staged.failed?.stage === createStage) {
@@ -269,7 +268,8 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
         const beat = progress.heartbeat("pip install", { lastLine: remoteLastLine(ctx, log) });
         try {
           // Named by its long part: a connection that drops meanwhile drops "during pip install".
-          return await report(all, await session.runRaw(place, "pip install", stagedScript(all), inputs.installText), createStage);
+          const r = await session.runRaw(place, "pip install", stagedScript(all), inputs.installText);
+          return await report(all, parseStaged(all, r.stdout, r.code), r, createStage);
         } finally {
           beat.stop();
         }
@@ -304,12 +304,12 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
           const r = await session.runRaw(place, "pip install", stagedScript(all));
           const staged = parseStaged(all, r.stdout, r.code);
           if (staged.failed?.stage === all[0]) throw await stepFailed(ctx, all[0].name, all[0].script, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
-          return { r };
+          return { staged, r };
         },
         requirementCount,
         { lastLine: remoteLastLine(ctx, log) },
       );
-    return (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install()).then(({ r }) => report(all, r));
+    return (ctx.withoutHostLock ? ctx.withoutHostLock(install) : install()).then(({ staged, r }) => report(all, staged, r));
   });
 }
 
