@@ -193,6 +193,10 @@ export class HostSession implements RemoteSession {
   private agentFailed?: string;
   /** The agent once it runs, for a synchronous dispose. */
   private agentRunning?: CommandAgent;
+  /** The agent while it is up (undefined while it starts, after it ended, or when it failed). */
+  private agentUp?: CommandAgent;
+  /** A command is on its own exec channel while the agent starts (runRaw). */
+  private earlyExec = false;
   private dropped?: Error;
 
   private constructor(
@@ -240,8 +244,10 @@ export class HostSession implements RemoteSession {
     this.agentHandle ??= this.startAgent(this.agentPython).then(
       (agent) => {
         this.agentRunning = agent;
+        this.agentUp = agent;
         if (this.dropped) agent.close();
         agent.onClose(() => {
+          if (this.agentUp === agent) this.agentUp = undefined;
           if (this.agentHandle === handle) this.agentHandle = undefined;
         });
         return agent;
@@ -394,6 +400,20 @@ export class HostSession implements RemoteSession {
    */
   async runRaw(place: Place, step: string, script: string, stdin?: string, abort?: AbortSignal): Promise<ExecResult & { code: number }> {
     if (this.dropped) throw errors.connectionLost(place, step);
+    if (this.agentStarting() && !this.earlyExec) {
+      // The agent is not up yet (its channel, its exec and Python's start take 2 round trips
+      // and more): rather than wait for it, this command takes an exec channel of its own,
+      // one round trip sooner on a slow link. One at a time, so a host is asked for at most
+      // one session beside the agent's; one it refuses waits for the agent instead.
+      void this.agent();
+      this.earlyExec = true;
+      try {
+        const early = await this.overExecChannel(place, step, script, stdin, abort, true);
+        if (early !== undefined) return early;
+      } finally {
+        this.earlyExec = false;
+      }
+    }
     const agent = await this.agent();
     if (agent !== undefined) {
       const reply = await this.viaAgent(place, step, () => agent.request({ script, stdin: stdin === undefined ? undefined : Buffer.from(stdin, "utf8") }, abort));
@@ -403,25 +423,43 @@ export class HostSession implements RemoteSession {
       if ("error" in reply.exit) return { stdout, stderr: `${stderr}webshare command agent: ${reply.exit.error}\n`, code: 127 };
       return { stdout, stderr, code: reply.exit.code };
     }
-    let response;
+    return (await this.overExecChannel(place, step, script, stdin, abort, false))!;
+  }
+
+  /** Whether the agent is still to come up on this connection (asked for or not), so a command would wait for it. */
+  private agentStarting(): boolean {
+    return this.agentPython !== undefined && this.agentFailed === undefined && this.agentUp === undefined;
+  }
+
+  /**
+   * One command on its own exec channel. `abort` closes the channel. With `orAgent`, a channel
+   * the host would not open (the command never ran) resolves to undefined; otherwise every
+   * failure reads as a dropped connection.
+   */
+  private async overExecChannel(place: Place, step: string, script: string, stdin: string | undefined, abort: AbortSignal | undefined, orAgent: boolean): Promise<(ExecResult & { code: number }) | undefined> {
     let channel: { close(): void } | undefined;
+    let opened = false;
     const onAbort = () => channel?.close();
     abort?.addEventListener("abort", onAbort);
     try {
-      const onChannel = (opened: { close(): void }) => (abort?.aborted ? opened.close() : (channel = opened));
+      const onChannel = (c: { close(): void }) => {
+        opened = true;
+        if (abort?.aborted) c.close();
+        else channel = c;
+      };
       // Framed: whatever the login shell's startup files print before the command is cut off.
-      response = await runFramed(async (framed, input) => {
+      return await runFramed(async (framed, input) => {
         const r = await this.ssh.execCommand(framed, { stdin: input, noTrim: true, onChannel });
         // node-ssh resolves with code null when the connection drops mid-command.
         if (r.code === null) throw errors.connectionLost(place, step);
         return { stdout: r.stdout, stderr: r.stderr, code: r.code };
       }, script, stdin);
     } catch {
+      if (orAgent && !opened && !this.dropped && !abort?.aborted) return undefined;
       throw errors.connectionLost(place, step);
     } finally {
       abort?.removeEventListener("abort", onAbort);
     }
-    return { stdout: response.stdout, stderr: response.stderr, code: response.code };
   }
 
   /** A request to the agent; its channel or the connection gone reads as a dropped connection. */

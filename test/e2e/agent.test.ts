@@ -20,7 +20,12 @@ let connection: ConnectionSpec;
 let uid: number;
 const dir = () => `${target.home}/agent-test`;
 const place = () => ({ unit: "test/agent", target: `${target.user}@${target.host}:${target.port}` });
-const open = (agent?: string) => HostSession.open(connection, { ...process.env, [AGENT_ENV]: agent }, () => undefined);
+/** A session; with the agent (not "off"), it is up before the first command, so every call goes through it. */
+async function open(agent?: string): Promise<HostSession> {
+  const session = await HostSession.open(connection, { ...process.env, [AGENT_ENV]: agent }, () => undefined);
+  await session.warm();
+  return session;
+}
 
 async function waitForGone(filter: (cmdline: string) => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -117,6 +122,21 @@ test("requests run concurrently on the one channel", async () => {
     expect((await waiting).stdout).toBe("waited\n");
     expect((await creating).stdout).toBe("created\n");
     expect((await Promise.all(others)).map((r) => r.stdout)).toEqual(Array.from({ length: 12 }, (_, i) => `${i}\n`));
+  } finally {
+    session.dispose();
+  }
+});
+
+test("a command sent while the agent starts takes an exec channel of its own, one at a time; the agent serves the rest", async () => {
+  // Whose child the command's shell is: sshd's (an exec channel of its own) or the agent's Python.
+  const parent = "cat /proc/$PPID/comm";
+  const session = await HostSession.open(connection, process.env, () => undefined);
+  try {
+    const [first, second] = await Promise.all([session.run(place(), "first", parent), session.run(place(), "second", parent)]);
+    expect(first.stdout).toBe("sshd\n");
+    expect(second.stdout).toBe("python3\n");
+    expect(await session.transport()).toBe("agent");
+    expect((await session.run(place(), "later", parent)).stdout).toBe("python3\n");
   } finally {
     session.dispose();
   }
