@@ -24,6 +24,9 @@
  *   BENCH_RTT_MS (0)           round trip times to run every tool at, e.g. `0,100`: above 0, every
  *                              tool's SSH goes through bench/latency-proxy.ts (RTT/2 each way,
  *                              turns counted); 0 connects to sshd directly
+ *   BENCH_START_JITTER_MS (1000)  before each deploy, a pause drawn uniformly from 0 to this
+ *                              (not timed), so each deploy meets Apache's once-a-second beat at
+ *                              a phase of its own; 0 = deploys back to back (runs 1-15)
  *   BENCH_KEEP_HOST (unset)    1 = leave the bench host running at the end
  *   BENCH_RESULTS (bench/results.json)
  *   BENCH_SHOW_OUTPUT (unset)  1 = print each of our deploys' output (where the seconds go)
@@ -112,6 +115,8 @@ interface Run {
   readonly steps?: Step[];
   /** 1-minute load average when the run started: other work on the machine makes runs slower. */
   readonly load: number;
+  /** The untimed pause before the deploy (BENCH_START_JITTER_MS). */
+  readonly pauseMs?: number;
 }
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
@@ -122,6 +127,7 @@ const BUDGET_SECONDS = Number(env("BENCH_BUDGET_SECONDS", "540"));
 const PAD_KB = Number(env("BENCH_PAD_KB", "1024"));
 const SELECTED = env("BENCH_TOOLS", DEFAULT_TOOLS.join(",")).split(",").map((t) => t.trim()) as Tool[];
 const RTTS_MS = env("BENCH_RTT_MS", "0").split(",").map((t) => Number(t.trim()));
+const START_JITTER_MS = Number(env("BENCH_START_JITTER_MS", "1000"));
 const RESULTS = path.resolve(REPO, env("BENCH_RESULTS", "bench/results.json"));
 const SHOW_OUTPUT = env("BENCH_SHOW_OUTPUT", "") === "1";
 const SYNTH_RUNS = 3;
@@ -496,7 +502,7 @@ function fmt(seconds: number | undefined, width = 9): string {
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("npm run bench starts its own local host (scripts/host/up.sh) and must run as root");
   const loadAtStart = os.loadavg();
-  for (const [name, value, min] of [["BENCH_REPEATS", REPEATS, 1], ["BENCH_BUDGET_SECONDS", BUDGET_SECONDS, 1], ["BENCH_PAD_KB", PAD_KB, 0]] as const) {
+  for (const [name, value, min] of [["BENCH_REPEATS", REPEATS, 1], ["BENCH_BUDGET_SECONDS", BUDGET_SECONDS, 1], ["BENCH_PAD_KB", PAD_KB, 0], ["BENCH_START_JITTER_MS", START_JITTER_MS, 0]] as const) {
     if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, not ${JSON.stringify(process.env[name])}`);
   }
   if (RTTS_MS.some((r) => !Number.isInteger(r) || r < 0) || new Set(RTTS_MS).size !== RTTS_MS.length) {
@@ -562,6 +568,11 @@ async function main(): Promise<void> {
         try {
           for (const scenario of SCENARIOS) {
             scenario.change(run);
+            // A daemon touched by the deploy restarts on Apache's next once-a-second beat. Back
+            // to back, every deploy would meet that beat at the phase the one before left, so
+            // a run's verify waits would be one sample; the pause makes each its own.
+            const pauseMs = START_JITTER_MS > 0 ? crypto.randomInt(START_JITTER_MS + 1) : 0;
+            await new Promise((resolve) => setTimeout(resolve, pauseMs));
             const before = sshLogins();
             const linkBefore = await proxy?.counts();
             const load = os.loadavg()[0];
@@ -569,7 +580,7 @@ async function main(): Promise<void> {
             const connections = sshLogins() - before;
             const link = proxy === undefined ? undefined : countsBetween(linkBefore!, await proxy.settledCounts());
             const problem = result.problem ?? (await checkServes(target.url, scenario.expect));
-            runs.push({ tool, repeat, scenario: scenario.id, rttMs, seconds, ok: problem === undefined, connections, link, problem, steps: result.steps, load });
+            runs.push({ tool, repeat, scenario: scenario.id, rttMs, seconds, ok: problem === undefined, connections, link, problem, steps: result.steps, load, pauseMs });
             if (scenario.id === "noop" && run.noopPhases !== undefined && problem === undefined) {
               const phases = { repeat, rttMs, cdktfDeploy: seconds, ...run.noopPhases() };
               noopPhases.push(phases);
@@ -750,9 +761,12 @@ async function main(): Promise<void> {
     // What "ours" ran: the commit, plus the files that differed from it (others' work in progress).
     tree: { commit: git(["rev-parse", "HEAD"]), uncommitted: git(["status", "--porcelain", "--untracked-files=no"]).split("\n").filter((l) => l !== "") },
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, ansible: ansibleVersion, loadAtStart, loadAtEnd: os.loadavg() },
-    settings: { repeats: repeatsDone, repeatsAsked: REPEATS, budgetSeconds: BUDGET_SECONDS, padKb: PAD_KB, rttsMs: RTTS_MS, wheels, hostDir: HOST_DIR, user: target.user, url: target.url, sshPort: target.port, stoppedEarly },
+    settings: { repeats: repeatsDone, repeatsAsked: REPEATS, budgetSeconds: BUDGET_SECONDS, padKb: PAD_KB, rttsMs: RTTS_MS, startJitterMs: START_JITTER_MS, wheels, hostDir: HOST_DIR, user: target.user, url: target.url, sshPort: target.port, stoppedEarly },
     assumptions: [
       "Every tool starts each repeat from an empty home (scripts/host/reset.sh) and runs the five scenarios in order.",
+      START_JITTER_MS > 0
+        ? `Before each deploy, an untimed pause drawn uniformly from 0 to ${START_JITTER_MS} ms, so each deploy meets Apache's once-a-second restart beat at a phase of its own.`
+        : "Deploys run back to back (BENCH_START_JITTER_MS=0): a run keeps its phase against Apache's once-a-second restart beat.",
       "manual: one ssh session per deploy, the whole procedure every time (no change detection): tar of app/ + wheelhouse over ssh, rm -r venv, python3 -m venv, pip install --no-index --find-links, pip freeze --local, touch. No pip self-upgrade.",
       "ansible: bench/ansible/deploy.yml with bench/ansible/ansible.cfg: no fact gathering, pipelining on, ControlPersist at Ansible's default (60 s). The pip module upgrades the live venv in place.",
       "ours: cdktf deploy --auto-approve of a throwaway cdktf project (test/support/cdktf-project.ts) with OpenTofu 1.6 from npm; the wheelhouse is uploaded to ~/.webshare/wheelhouse once.",

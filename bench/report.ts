@@ -38,7 +38,8 @@ interface Results {
   readonly generatedAt: string;
   readonly tree: { commit: string; uncommitted: string[] };
   readonly machine: { cpus: number; loadAtStart: number[]; loadAtEnd: number[] };
-  readonly settings: { repeats: number; rttsMs?: number[]; padKb: number };
+  /** startJitterMs: absent in runs 1-15 (deploys back to back). */
+  readonly settings: { repeats: number; rttsMs?: number[]; padKb: number; startJitterMs?: number };
   readonly unavailable: PerTool<string>;
   readonly table: Row[];
   readonly floors?: Floor[];
@@ -120,7 +121,9 @@ export function renderRun(results: Results): string {
     lines.push("");
     lines.push(
       "Our deploys wait for the new version to serve (`verify reload`; the peers do not): Apache restarts a touched daemon on its once-a-second beat, " +
-        "and a bench run's timing keeps its phase, so that wait is about the same in every repeat of a run and differs between runs (0.0-1.0 s). " +
+        ((results.settings.startJitterMs ?? 0) > 0
+          ? `and each deploy started after an untimed random pause of 0-${results.settings.startJitterMs} ms, so it met that beat at a phase of its own (a wait of 0.0-1.0 s, 0.5 s on average). `
+          : "and a bench run's timing keeps its phase, so that wait is about the same in every repeat of a run and differs between runs (0.0-1.0 s). ") +
         "Medians, seconds: the whole deploy / outside the verify wait / the verify wait:",
     );
     lines.push("");

@@ -57,6 +57,11 @@ test("our deploys' verify wait is shown apart: the whole deploy, the rest, the w
   expect(text).toContain("| 100 ms | requirements change | - |");
   // Without any verify wait (the peers only, or old results) the table is left out.
   expect(renderRun(results)).not.toContain("outside the verify wait");
+  // Runs 1-15 went back to back; later ones pause at random first, and the text says which.
+  expect(text).toContain("a bench run's timing keeps its phase");
+  const paused = renderRun({ ...verified, settings: { ...verified.settings, startJitterMs: 1000 } });
+  expect(paused).toContain("each deploy started after an untimed random pause of 0-1000 ms, so it met that beat at a phase of its own");
+  expect(paused).not.toContain("keeps its phase");
 });
 
 test("with our own login measured too, the requirements change is set against the lower of the two floors", () => {
