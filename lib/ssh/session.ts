@@ -191,9 +191,7 @@ export class HostSession implements RemoteSession {
   // Likewise one agent; resolves to undefined when it cannot start (then exec channels and SFTP).
   private agentHandle?: Promise<CommandAgent | undefined>;
   private agentFailed?: string;
-  /** The agent once it runs, for a synchronous dispose. */
-  private agentRunning?: CommandAgent;
-  /** The agent while it is up (undefined while it starts, after it ended, or when it failed). */
+  /** The agent while it is up (undefined while it starts, after it ended, or when it failed), for a synchronous dispose. */
   private agentUp?: CommandAgent;
   /** A command is on its own exec channel while the agent starts (runRaw). */
   private earlyExec = false;
@@ -243,7 +241,6 @@ export class HostSession implements RemoteSession {
     if (this.agentPython === undefined) return Promise.resolve(undefined);
     this.agentHandle ??= this.startAgent(this.agentPython).then(
       (agent) => {
-        this.agentRunning = agent;
         this.agentUp = agent;
         if (this.dropped) agent.close();
         agent.onClose(() => {
@@ -599,7 +596,7 @@ export class HostSession implements RemoteSession {
     this.dropped ??= new Error("disposed");
     // Its stdin ends: the agent stops what it started (a direct client's exit did the same
     // to a command only once it next wrote output).
-    this.agentRunning?.close();
+    this.agentUp?.close();
     void this.sftpHandle?.then((sftp) => sftp.end(), () => undefined);
     this.ssh.dispose();
     for (const client of this.jumps) client.dispose();
