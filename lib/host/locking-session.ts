@@ -13,7 +13,9 @@ import { ForwardingSession } from "../ssh/forwarding-session";
  *
  * `withoutHostLock` (the unit's long private work, pip install) works the same way: the
  * work's first command starts by letting go of the host lock, and the first command after
- * the work takes it again behind its try. Neither costs an exchange of its own.
+ * the work takes it again behind its try. Neither costs an exchange of its own. The work's
+ * last command may take it again itself (`retakeWith`: the release build ends with the
+ * switch), which saves the next command's.
  */
 export class LockingSession extends ForwardingSession {
   private taking?: Promise<unknown>;
@@ -21,10 +23,12 @@ export class LockingSession extends ForwardingSession {
   private letGo?: string;
   /** The host lock was let go: the next command takes it again first. */
   private retake = false;
+  /** The work's own last command took the host lock again (retakeWith). */
+  private heldAgain = false;
 
   constructor(
     inner: RemoteSession,
-    private readonly lock: Pick<HostLockHandle, "acquire" | "acquireWith" | "letGoScript">,
+    private readonly lock: Pick<HostLockHandle, "acquire" | "acquireWith" | "tryWith" | "letGoScript">,
   ) {
     super(inner);
   }
@@ -33,6 +37,7 @@ export class LockingSession extends ForwardingSession {
   readonly withoutHostLock = async <T>(work: () => Promise<T>): Promise<T> => {
     await (this.taking ??= this.lock.acquire());
     this.letGo = this.lock.letGoScript();
+    this.heldAgain = false;
     let done = false;
     try {
       const result = await work();
@@ -41,9 +46,31 @@ export class LockingSession extends ForwardingSession {
     } finally {
       // Work that sent no command never let go of it; failed work does not take it again
       // (its error ends the run, and its cleanup touches the unit's own paths only).
-      if (this.letGo === undefined && done) this.retake = true;
+      if (this.letGo === undefined && done && !this.heldAgain) this.retake = true;
       this.letGo = undefined;
     }
+  };
+
+  /**
+   * For the last command of `withoutHostLock`'s work: shell text that takes the host lock
+   * again (one try, never waiting) and then runs `then`, a step that needs it (the switch).
+   * `took` reads that command's output, during the work or after it: what `then` printed,
+   * or undefined when the lock was not free (`then` did not run; the next command takes the
+   * lock as usual, waiting if it must).
+   */
+  readonly retakeWith = (then: string): { script: string; took(stdout: string): string | undefined } => {
+    const ride = this.lock.tryWith(then);
+    return {
+      script: ride.script,
+      took: (stdout) => {
+        const out = ride.took(stdout);
+        if (out !== undefined) {
+          this.heldAgain = true;
+          this.retake = false;
+        }
+        return out;
+      },
+    };
   };
 
   /** Whether anything asked for the locks yet (no: there is nothing to release). */

@@ -113,6 +113,13 @@ export interface HostLockHandle extends HeldLock {
    * finds them held, it waits as `acquire` does, then runs `script` on its own.
    */
   acquireWith(step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }>;
+  /**
+   * One try (never waiting) with `then` behind it, as shell text for a command of the
+   * caller's (a stage at the end of a larger command); `took` reads that command's output:
+   * what `then` printed once the locks were held, or undefined when they were not free and
+   * `then` did not run. Until `took` has seen an answer, a release leaves the cancel mark.
+   */
+  tryWith(then: string): LockRide;
   /** Shell text that lets go of the host lock and keeps the unit locks (best effort, prints nothing), for a command to start with. */
   letGoScript(): string;
   /**
@@ -120,6 +127,12 @@ export interface HostLockHandle extends HeldLock {
    * once that command has run: the release then sends nothing more). Ends with `true`.
    */
   readonly inline: { script(): string; done(): void };
+}
+
+/** A lock's try riding in a command of the caller's (HostLockHandle.tryWith). */
+export interface LockRide {
+  readonly script: string;
+  took(stdout: string): string | undefined;
 }
 
 export async function acquireHostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly string[] = [], waitSeconds = 600): Promise<HeldLock> {
@@ -305,27 +318,38 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
     heartbeat.unref();
   };
 
-  // One exchange when the locks are free: the try (never blocking), then `then` once they are held.
-  const acquireWith = async (step: string, then: string, stdin?: string): Promise<ExecResult & { code: number }> => {
+  // The try (never blocking), then `then` once the locks are held, in a command of the caller's.
+  const tryWith = (then: string): LockRide => {
     remoteMayRun = true;
-    const tried = await ctx.session.runRaw(ctx.place, "take host lock", `${script(0)}; if [ "$r" = acquired ]; then printf '%s\\n' ${quote(TOOK)}; { ${then}; }; fi`, stdin);
-    remoteMayRun = false;
-    // The marker is printed only once the locks are held, right before `then`: seen anywhere
-    // (even after text a startup file printed), `then` ran and must not run again.
-    const taken = `acquired\n${TOOK}\n`;
-    const at = tried.stdout.indexOf(taken);
-    if (at >= 0) {
-      startHeartbeat();
-      return { code: tried.code, stdout: tried.stdout.slice(at + taken.length), stderr: tried.stderr };
-    }
+    return {
+      script: `${script(0)}; if [ "$r" = acquired ]; then printf '%s\\n' ${quote(TOOK)}; { ${then}; }; fi`,
+      took: (stdout) => {
+        remoteMayRun = false;
+        // The marker is printed only once the locks are held, right before `then`: seen anywhere
+        // (even after text a startup file printed), `then` ran and must not run again.
+        const taken = `acquired\n${TOOK}\n`;
+        const at = stdout.indexOf(taken);
+        if (at < 0) return undefined;
+        startHeartbeat();
+        return stdout.slice(at + taken.length);
+      },
+    };
+  };
+
+  // One exchange when the locks are free: the try, then `then` once they are held.
+  const acquireWith = async (step: string, then: string, stdin?: string): Promise<ExecResult & { code: number }> => {
+    const ride = tryWith(then);
+    const tried = await ctx.session.runRaw(ctx.place, "take host lock", ride.script, stdin);
+    const out = ride.took(tried.stdout);
+    if (out !== undefined) return { code: tried.code, stdout: out, stderr: tried.stderr };
     // Held by another run (or an answer the full acquire explains): wait as acquire does, then run it alone.
     await acquire();
     return ctx.session.runRaw(ctx.place, step, then, stdin);
   };
 
-  // Remove what is still ours; first stop a wait that may still run on the host (see lockScript).
-  const releaseScript = (which: readonly string[]) =>
-    [...(remoteMayRun ? [`${commandLine(["touch", cancelMark(stateDir, token)])} 2>/dev/null`] : []), dropScript(stateDir, which, token)].join("; ");
+  // Remove what is still ours; first stop a try or wait that may still run on the host (see lockScript).
+  const cancelScript = () => (remoteMayRun ? [`${commandLine(["touch", cancelMark(stateDir, token)])} 2>/dev/null`] : []);
+  const releaseScript = (which: readonly string[]) => [...cancelScript(), dropScript(stateDir, which, token)].join("; ");
   const run = async (script: string): Promise<void> => {
     try {
       await ctx.session.run(ctx.place, "release host lock", script);
@@ -345,7 +369,10 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
     if (heartbeat !== undefined) clearInterval(heartbeat);
     // The run's last command released them already; an interrupt's cleanup still runs.
     if (releasedInline && before.length === 0) return;
-    await run([...before.map((b) => `{ ${b}; } >/dev/null 2>&1`), releaseScript(dirs)].join("; "));
+    // The cancel mark goes first: a try still running on the host (one that rode in a build
+    // whose connection dropped) then takes nothing, and runs nothing behind it, while the
+    // scripts of the interrupt (a switch back) look at the host.
+    await run([...cancelScript(), ...before.map((b) => `{ ${b}; } >/dev/null 2>&1`), dropScript(stateDir, dirs, token)].join("; "));
   };
   const inline = {
     script: () => `{ ${releaseScript(dirs)}; } >/dev/null 2>&1; true`,
@@ -357,7 +384,7 @@ export function hostLock(ctx: StepContext, host: HostSpec, ownDirs: readonly str
   // Once: a second call (the normal end racing an interrupt) waits for the first.
   let releasing: Promise<void> | undefined;
   const letGoScript = () => `{ ${dropScript(stateDir, [hostDir], token)}; } >/dev/null 2>&1`;
-  return { acquire, release: (before = []) => (releasing ??= release(before)), acquireWith, inline, letGoScript };
+  return { acquire, release: (before = []) => (releasing ??= release(before)), acquireWith, tryWith, inline, letGoScript };
 }
 
 // Direct, never through the connection broker: after Ctrl+C the broker's run is stopping too.

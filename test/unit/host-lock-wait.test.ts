@@ -56,6 +56,17 @@ function party(unit: string, ownDirs: readonly string[] = []): Party {
   };
 }
 
+/** `running` waits for the lock `holder` has (nothing of it ran yet), then runs once when it is let go; the unit's release leaves nothing. */
+async function waitsThenRunsOnce(unit: Party, holder: Party, running: Promise<{ stdout: string }>, marker: string, stdout: string): Promise<void> {
+  await unit.line(/waiting for the host lock/);
+  expect(fs.existsSync(marker)).toBe(false);
+  await holder.lock.release();
+  expect((await running).stdout).toBe(stdout);
+  expect(fs.readFileSync(marker, "utf8")).toBe("x\n");
+  await unit.lock.release();
+  expect(stateEntries()).toEqual([]);
+}
+
 test("a waiter blocks on the host and takes the lock when the holder lets go: two remote commands, not one per try", async () => {
   const holder = party("t/django-venv");
   await holder.lock.acquire();
@@ -279,6 +290,62 @@ describe("the locks ride with a unit's first and last commands (host/locking-ses
     expect(stateEntries()).toEqual([]);
   });
 
+  /** An app unit whose first command took its locks; `marker` is where a ride leaves its trace. */
+  const appUnitStarted = async () => {
+    const unit = party("t/app", ["private/releases/public"]);
+    const locked = session(unit);
+    const place = { unit: "t/app", target: "tester@middle-tier" };
+    await locked.run(place, "read current release", "true");
+    return { unit, locked, place, marker: path.join(home, "switched") };
+  };
+
+  test("the private work's last command may take the host lock again itself (retakeWith): what rides behind it runs once, and no exchange is spent on the lock", async () => {
+    const { unit, locked, place, marker } = await appUnitStarted();
+    const ride = locked.retakeWith(`echo x >> ${marker}; echo switched`);
+    const built = await locked.withoutHostLock(async () => (await locked.run(place, "upload app", `echo built; ${ride.script}`)).stdout);
+    expect(ride.took(built)).toBe("switched\n");
+    expect(fs.readFileSync(path.join(lockDir(), "owner"), "utf8")).toContain('"unit":"t/app"');
+    // The next command goes straight through: no try of its own.
+    expect((await locked.run(place, "record unit and prune", "echo recorded")).stdout).toBe("recorded\n");
+    expect(fs.readFileSync(marker, "utf8")).toBe("x\n");
+    expect(unit.session.commands).toBe(3);
+    await unit.lock.release();
+    expect(stateEntries()).toEqual([]);
+  });
+
+  test("the host lock busy at the work's end: what rides behind the try does not run; the next command waits for the lock, then runs alone", async () => {
+    const { unit, locked, place, marker } = await appUnitStarted();
+    const other = party("t/other");
+    const ride = locked.retakeWith(`echo x >> ${marker}`);
+    const built = await locked.withoutHostLock(async () => {
+      await locked.run(place, "upload app", "echo built");
+      await other.lock.acquire(); // another unit of the host takes it while this one builds
+      return (await locked.run(place, "import check", ride.script)).stdout;
+    });
+    expect(ride.took(built)).toBeUndefined();
+    expect(fs.existsSync(marker)).toBe(false);
+    await waitsThenRunsOnce(unit, other, locked.run(place, "switch release", `echo x >> ${marker}; echo switched`), marker, "switched\n");
+  });
+
+  test("interrupted while a ride may still run on the host: the release leaves the cancel mark first, so a late try takes nothing and runs nothing", async () => {
+    const { unit, locked, place, marker } = await appUnitStarted();
+    let script = "";
+    await locked.withoutHostLock(async () => {
+      await locked.run(place, "upload app", "true");
+      script = locked.retakeWith(`echo x >> ${marker}`).script;
+      // The exchange carrying it is cut here (Ctrl+C): no answer comes.
+    });
+    // What the interrupt runs over a fresh connection; the abort script sees the mark already there.
+    await unit.lock.release([`test -e ${path.join(home, ".webshare")}/lock.cancel-* && touch ${path.join(home, "mark-seen")}`]);
+    expect(fs.existsSync(path.join(home, "mark-seen"))).toBe(true);
+    // The cut command's try, still running on the host, comes after the release.
+    const late = execFileSync("/bin/sh", ["-c", script], { cwd: home, encoding: "utf8" });
+    expect(late.split("\n")[0]).toBe("cancelled");
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(fs.existsSync(lockDir())).toBe(false);
+    expect(stateEntries()).toEqual([]);
+  });
+
   test("failed private work does not take the host lock again: its cleanup runs on the unit lock alone", async () => {
     const unit = party("t/venv", ["private/venvs/v"]);
     const locked = session(unit);
@@ -298,13 +365,6 @@ describe("the locks ride with a unit's first and last commands (host/locking-ses
     await holder.lock.acquire();
     const unit = party("t/waiter");
     const marker = path.join(home, "ran");
-    const running = session(unit).run({ unit: "t/waiter", target: "tester@middle-tier" }, "read current release", `echo x >> ${marker}; echo done`);
-    await unit.line(/waiting for the host lock/);
-    expect(fs.existsSync(marker)).toBe(false);
-    await holder.lock.release();
-    expect((await running).stdout).toBe("done\n");
-    expect(fs.readFileSync(marker, "utf8")).toBe("x\n");
-    await unit.lock.release();
-    expect(stateEntries()).toEqual([]);
+    await waitsThenRunsOnce(unit, holder, session(unit).run({ unit: "t/waiter", target: "tester@middle-tier" }, "read current release", `echo x >> ${marker}; echo done`), marker, "done\n");
   });
 });
