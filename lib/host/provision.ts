@@ -53,7 +53,7 @@ export async function provision(options: ProvisionOptions): Promise<void> {
     // taken by the unit's first command (one exchange), released by its last when it says so.
     const lock = hostLock(base, spec.host, spec.kind === "inventory" ? [] : [ownDirOf(spec)]);
     const locked = new LockingSession(session, lock);
-    const ctx: StepContext = { ...base, session: locked, withoutHostLock: locked.withoutHostLock, lockRelease: lock.inline };
+    const ctx: StepContext = { ...base, session: locked, withoutHostLock: locked.withoutHostLock, retakeHostLock: locked.retakeWith, lockRelease: lock.inline };
     // Registered before the lock is taken (release removes it only if it is ours), so an
     // interrupt while waiting for it, or as the host makes it, never strands it. Stop at
     // once: drop the connection (no further step runs on it), then clean up and release

@@ -6,7 +6,7 @@ import { splitParts } from "../split-parts";
 import { errors } from "../errors";
 import { apacheConfigPath, releaseFilesOf } from "../render/unit-files";
 import { abs, StepContext, unitRecordPath } from "./context";
-import { pruneScript, readLinkScript, removeIfEmpty } from "./switch";
+import { linkNamesScript, pruneScript, readLinkScript, removeIfEmpty, textToFileScript } from "./switch";
 import { writeUnitRecord } from "./venv";
 import { rebuildId } from "./rebuild";
 import { appAsPlanned, ChangedError } from "./as-planned";
@@ -73,15 +73,25 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   // secrets, shared dir; the unit lock keeps them), so other units of the host may work
   // meanwhile; the Apache config, the switch and the reload are the host's (host lock).
   const ownWork = ctx.withoutHostLock ?? (<T>(work: () => Promise<T>) => work());
-  await ownWork(async () => {
-    // One exchange: upload, database.yml, secrets, shared links, import check (release-build.ts).
-    // Before the Apache config, so a release that fails them leaves the installed config alone.
-    await buildRelease(ctx, spec, target, state, inputs, options);
-    await runReleaseCommands(ctx, spec, target, state);
-  });
-  const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig }, { withSwitch: true });
-  // Steps that must finish before the new release serves go here.
-  await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);
+  // A self-managed config that changed is tested, in exchanges of its own, after the build.
+  const configExchanges = spec.host.apache.mode === "self" && state.apacheConfig !== inputs.apacheConfig;
+  if ((spec.releaseCommands ?? []).length > 0 || configExchanges) {
+    await ownWork(async () => {
+      // One exchange: upload, database.yml, secrets, shared links, import check (release-build.ts).
+      // Before the Apache config, so a release that fails them leaves the installed config alone.
+      await buildRelease(ctx, spec, target, state, inputs, options);
+      await runReleaseCommands(ctx, spec, target, state);
+    });
+    const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig }, { withSwitch: true });
+    // Steps that must finish before the new release serves go here.
+    await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);
+  } else {
+    // Nothing runs between the build and the switch, so the switch rides at the end of the
+    // build's exchange (with the host lock's try in front of it). The config needs no
+    // exchange here: managed, the snippet is written by the switch; self-managed, unchanged.
+    const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig }, { withSwitch: true });
+    await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host, (then) => ownWork(() => buildRelease(ctx, spec, target, state, inputs, { ...options, ...(then !== undefined && { then }) })));
+  }
   if (options.forceRebuild) await retireDriftedRelease(ctx, target, state);
   // The store keeps a pristine copy of each file content the kept releases hold (lifecycle/release-seed.ts).
   const prune = `${pruneScript(spec.host.python, target.releasesDir, `${target.releasesDir}/.history`, target.releaseId, spec.keep)} && ${storeObjectsScript(spec.host.python, target.releasesDir, target.releaseId)}`;
@@ -151,22 +161,25 @@ function releaseSwitchover(ctx: StepContext, spec: AppUnitSpec, target: ReleaseT
     ...(back !== undefined ? [releaseLinkScript(spec, `${target.releasesDir}/${back}`)] : []),
     ...(reload !== undefined ? [restoreConfigScript(apacheConfigPath(spec), config.previous), `{ ${reload}; }`] : []),
   ];
+  // Marked ready (complete, reusable) only now that every file is there.
+  const snippet = config.withSwitch !== undefined ? `${config.withSwitch.script} && ` : "";
+  const sw = `${snippet}${releaseModesScript(host.python, spec, target.releaseDir)} && ${commandLine(["touch", `${target.releaseDir}/${READY}`])} && ${releaseLinkScript(spec, target.releaseDir)}`;
+  // Without a reload between the link and the touch, the switch is one command.
+  const oneCommand: Switchover["oneCommand"] = reload === undefined ? { script: `${sw} && ${touchEntryPointScript(spec)}`, switchedIn: () => config.withSwitch?.announce() } : undefined;
   return {
     noun: "release",
     link: spec.appDir,
     to: target.releaseId,
     back,
     switchIn: async () => {
-      // Marked ready (complete, reusable) only now that every file is there.
-      const snippet = config.withSwitch !== undefined ? `${config.withSwitch.script} && ` : "";
-      const sw = `${snippet}${releaseModesScript(host.python, spec, target.releaseDir)} && ${commandLine(["touch", `${target.releaseDir}/${READY}`])} && ${releaseLinkScript(spec, target.releaseDir)}`;
-      if (reload !== undefined) {
-        await session.run(place, "switch release", sw);
-        await session.run(place, "reload Apache", reload);
-        await session.run(place, "touch entry point", touchEntryPointScript(spec));
-      } else await session.run(place, "switch release", `${sw} && ${touchEntryPointScript(spec)}`);
+      if (oneCommand !== undefined) return oneCommand.switchedIn((await session.run(place, "switch release", oneCommand.script)).stdout);
+      await session.run(place, "switch release", sw);
+      await session.run(place, "reload Apache", reload!);
+      await session.run(place, "touch entry point", touchEntryPointScript(spec));
       config.withSwitch?.announce();
     },
+    ...(oneCommand !== undefined && { oneCommand }),
+    isSwitchedIn: linkNamesScript(abs(host, spec.appDir), target.releaseDir),
     verify: () => verifyRelease(ctx, spec, target.releaseId, false),
     ...(backSteps.length > 0 && { backScript: [...backSteps, touchEntryPointScript(spec)].join(" && ") }),
     // A release deployed before verified reload existed has an entry point that does not report.
@@ -217,7 +230,7 @@ export async function installApacheConfig(ctx: StepContext, spec: AppUnitSpec, t
 
   if (host.apache.mode === "managed") {
     // Only a copy for the hoster: Apache does not read it, so it may follow the release's checks.
-    const script = `${commandLine(["mkdir", "-p", path.posix.dirname(target)])} && ${textFileScript(target, text)}`;
+    const script = `${commandLine(["mkdir", "-p", path.posix.dirname(target)])} && ${textToFileScript(target, text)}`;
     const announce = () => {
       progress.info(`Apache is managed by the hoster: send them this config (also written to ${target}):`);
       for (const line of text.trimEnd().split("\n")) progress.info(`  | ${line}`);
@@ -247,14 +260,9 @@ async function readConfig(ctx: StepContext, target: string): Promise<string | un
 /** Shell text: put the previous config back (or remove the new one when there was none). */
 function restoreConfigScript(target: string, previous: string | undefined): string {
   if (previous === undefined) return commandLine(["rm", "-f", target]);
-  return textFileScript(target, previous);
+  return textToFileScript(target, previous);
 }
 
-/** Shell text: `text` into `target` (0600, through a temp file and a rename); the text is quoted, never run. */
-function textFileScript(target: string, text: string): string {
-  const temp = `${target}.webshare-tmp`;
-  return `(umask 077 && printf '%s' ${quote(text)} > ${quote(temp)}) && ${commandLine(["mv", "-f", temp, target])}`;
-}
 
 async function restoreConfig(ctx: StepContext, target: string, previous: string | undefined): Promise<void> {
   if (previous === undefined) await ctx.session.runRaw(ctx.place, "restore Apache config", commandLine(["rm", "-f", target]));

@@ -33,6 +33,12 @@ export interface StepContext {
    */
   readonly withoutHostLock?: <T>(work: () => Promise<T>) => Promise<T>;
   /**
+   * For the last command of `withoutHostLock`'s work: shell text that takes the host lock
+   * again (one try) and then runs `then`; `took` says from the output whether `then` ran
+   * (host/locking-session.ts). Absent with `withoutHostLock`.
+   */
+  readonly retakeHostLock?: (then: string) => { script: string; took(stdout: string): string | undefined };
+  /**
    * Shell text that releases this run's locks, for the run's last command (the unit record
    * and prune) to end with; `done()` once that command ran, so no exchange of its own is
    * spent on the release (lifecycle/host-lock.ts). Absent: the caller releases them.

@@ -6,7 +6,8 @@ import { errors } from "../errors";
 import { listSome, plural } from "../plural";
 import { entryPointName } from "../render/unit-files";
 import type { UploadFile } from "../ssh/remote-session";
-import { type StepContext, stepFailed } from "./context";
+import { abs, type StepContext, stepFailed } from "./context";
+import { linkNamesScript } from "./switch";
 import type { AppInputs } from "./as-planned";
 import { appPrivacy, fileMode } from "./modes";
 import { importCheckDetail, importCheckError, importCheckOf } from "./import-check";
@@ -63,7 +64,12 @@ interface ReleaseUpload {
   readonly before: Record<string, string>;
 }
 
-export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: BuildTarget, state: BuildState, inputs: AppInputs, options: { forceRebuild?: boolean }): Promise<void> {
+/**
+ * `options.then`: a step to run at the end of the same exchange once the build succeeded
+ * (the switch, lifecycle/unit-switch.ts); what it printed is returned. Nothing to build
+ * means no exchange, and `then` is not run (undefined).
+ */
+export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: BuildTarget, state: BuildState, inputs: AppInputs, options: { forceRebuild?: boolean; then?: Stage }): Promise<StageOutput | undefined> {
   const { progress } = ctx;
   const entryPoint = entryPointName(spec);
   const upload = state.ready ? undefined : releaseUpload(spec, target, state, inputs, options);
@@ -76,14 +82,16 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
   const check = importCheckOf(ctx, spec, target);
   const shared = spec.sharedPaths;
   const seedStage: Stage | undefined = upload?.seed === undefined ? undefined : { name: "upload app", script: upload.seed.script };
-  const laterStages: Stage[] = [
+  const buildStages: Stage[] = [
     ...(shared !== undefined ? [{ name: "link shared paths", script: sharedPathsScript(spec, target.releaseDir) }] : []),
     ...(check !== undefined ? [{ name: "import check", script: check.script }] : []),
   ];
   const before = [...(upload !== undefined ? [upload.fresh] : []), ...writes.map((w) => w.dirs)];
   const files = [...(upload?.files ?? []), ...writes.flatMap((w) => w.files)];
+  if (seedStage === undefined && buildStages.length === 0 && files.length === 0) return undefined;
+  const then = options.then;
+  const laterStages = then !== undefined ? [...buildStages, then] : buildStages;
   const stages = [...(seedStage !== undefined ? [seedStage] : []), ...laterStages];
-  if (stages.length === 0 && files.length === 0) return;
 
   const { session, place } = ctx;
   const step = upload !== undefined ? "upload app" : (writes[0]?.name ?? stages[0]!.name);
@@ -113,9 +121,9 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
   let outcome: Awaited<ReturnType<typeof exchange>>;
   // A heartbeat names every step of the exchange: the one still running may be the import check.
   const status = () => `in one exchange: ${[...(upload !== undefined ? ["upload"] : []), ...writes.map((w) => w.name), ...stages.filter((st) => st !== seedStage).map((st) => st.name)].join(", ")}`;
-  const beat = upload === undefined ? progress.heartbeat((laterStages.at(-1) ?? { name: step }).name, { status }) : undefined;
+  const beat = upload === undefined ? progress.heartbeat((buildStages.at(-1) ?? { name: step }).name, { status }) : undefined;
   try {
-    outcome = upload === undefined ? await exchange() : await progress.long("upload app", () => cleanedUpOnFailure(ctx, target.releaseDir, exchange), (o) => uploadDetail(target, upload, o.seed, entryPoint), { status });
+    outcome = upload === undefined ? await exchange() : await progress.long("upload app", () => cleanedUpOnFailure(ctx, abs(spec.host, spec.appDir), target.releaseDir, exchange), (o) => uploadDetail(target, upload, o.seed, entryPoint), { status });
   } finally {
     beat?.stop();
     if (check !== undefined) ctx.abortScripts?.delete(check.stop);
@@ -124,8 +132,8 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
     progress.info(`note: the live release ${state.previousId} differs on the host from what was deployed (${listSome(outcome.seed.edited)}): the new release gets the deployed content, and ${state.previousId} keeps the edits (webshare drift names it)`);
   }
   for (const w of writes) progress.ended(w.name, w.detail, undefined);
-  // The stages after the seed, in order: their lines, then the first failure's error.
-  laterStages.forEach((stage, i) => {
+  // The build's stages after the seed, in order: their lines, then the first failure's error.
+  buildStages.forEach((stage, i) => {
     const done = outcome.done[i];
     const failed = outcome.failed?.stage === stage ? outcome.failed : undefined;
     if (done === undefined && failed === undefined) return;
@@ -134,7 +142,8 @@ export async function buildRelease(ctx: StepContext, spec: AppUnitSpec, target: 
     else progress.ended(stage.name, `(${shared!.paths.join(", ")} -> ${shared!.dir})`, done!.seconds);
   });
   const failed = outcome.failed;
-  if (failed === undefined) return;
+  if (failed === undefined) return then !== undefined ? outcome.done[laterStages.length - 1] : undefined;
+  if (failed.stage === then) progress.ended(then.name, undefined, undefined, true);
   if (failed.stage.name === "import check") throw importCheckError(ctx, check!, target, failed.code, failed.output);
   throw await stepFailed(ctx, failed.stage.name, failed.stage.script, failed.code, failed.output);
 }
@@ -175,12 +184,16 @@ function uploadDetail(target: BuildTarget, upload: ReleaseUpload, seed: SeedResu
   return `(${plural(uploaded, "file")} uploaded, ${removed} removed, release ${target.releaseId})`;
 }
 
-/** A half-built release (a full disk, a dropped connection, a failed seed) is never left behind. */
-async function cleanedUpOnFailure<T>(ctx: StepContext, releaseDir: string, work: () => Promise<T>): Promise<T> {
+/**
+ * A half-built release (a full disk, a dropped connection, a failed seed) is never left
+ * behind, and a live one is never removed: the switch may ride at the end of the build's
+ * exchange, so an exchange that failed as a whole (no answer) may have switched it in.
+ */
+async function cleanedUpOnFailure<T>(ctx: StepContext, appLink: string, releaseDir: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    await ctx.session.runRaw(ctx.place, "clean up failed upload", commandLine(["rm", "-rf", releaseDir])).catch(() => undefined);
+    await ctx.session.runRaw(ctx.place, "clean up failed upload", `${linkNamesScript(appLink, releaseDir)} || ${commandLine(["rm", "-rf", releaseDir])}`).catch(() => undefined);
     throw e;
   }
 }

@@ -17,6 +17,11 @@ export function switchSymlinkScript(link: string, target: string, asideName: str
   ].join(" && ");
 }
 
+/** Shell test: `link` names `target` as switchSymlinkScript makes it (relative to the link's dir). */
+export function linkNamesScript(link: string, target: string): string {
+  return `[ "$(readlink ${quote(link)} 2>/dev/null)" = ${quote(path.posix.relative(path.posix.dirname(link), target))} ]`;
+}
+
 /** Print the current target directory name of a link managed by us, or nothing. */
 export function readLinkScript(link: string): string {
   return `readlink ${quote(link)} 2>/dev/null || true`;
@@ -69,4 +74,14 @@ export function removeIfEmpty(dir: string): string {
 export function stdinToFileScript(file: string): string {
   const temp = `${file}.webshare-tmp`;
   return `{ { (umask 077 && cat > ${quote(temp)}) && ${commandLine(["mv", "-f", temp, file])}; } || { ${commandLine(["rm", "-f", temp])}; false; }; }`;
+}
+
+/**
+ * Shell text: `text` into `file` (0600, through a temp file and a rename); the text is quoted,
+ * never run. It travels inside the command, whose whole text is one argument on the host
+ * (`/bin/sh -c`, at most 128 KiB): keep it small, or send it on stdin (stdinToFileScript).
+ */
+export function textToFileScript(file: string, text: string): string {
+  const temp = `${file}.webshare-tmp`;
+  return `(umask 077 && printf '%s' ${quote(text)} > ${quote(temp)}) && ${commandLine(["mv", "-f", temp, file])}`;
 }

@@ -9,6 +9,7 @@ import { errorLogTail, verifyServing, VerifyFailure } from "./verify";
 import { ensureInitRecordScript } from "./serving-record";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { olderCheckoutProblem, RecordedSource } from "../checkout";
+import type { Stage, StageOutput } from "./staged-script";
 
 /**
  * The one "switch -> verify -> revert" that every path uses (deploy of a venv or a release,
@@ -28,6 +29,14 @@ export interface Switchover {
   readonly back?: string;
   /** Switch in (and touch); resolves when the new one is live, with a detail for the progress line. */
   switchIn(): Promise<string | void>;
+  /**
+   * The switch as ONE shell text, when it is one command (no reload between the link and
+   * the touch): it may then ride at the end of the exchange before it (switchVerifyRevert's
+   * `leadIn`). `switchedIn` takes what it printed, wherever it ran, and gives the detail.
+   */
+  readonly oneCommand?: { readonly script: string; switchedIn(stdout: string): string | void };
+  /** Shell test, true once the link names the one switched in (guards an interrupt's switch back while the switch may be riding). */
+  readonly isSwitchedIn?: string;
   /** The verified reload of what `switchIn` made live; undefined when it serves. */
   verify(): Promise<VerifyFailure | undefined>;
   /** Shell text that switches back to `back` (and touches): the revert, also run if the deploy is interrupted before verify ends. */
@@ -40,18 +49,31 @@ export interface Switchover {
   readonly afterBack?: () => Promise<void>;
 }
 
-export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: VenvUnitSpec["host"]): Promise<void> {
+/**
+ * `leadIn`: the work right before the switch (the release build), given the switch as a
+ * last stage for its exchange when the switch is one command (`oneCommand`; with the host
+ * lock's try in front when the work ran without it); it returns what that stage printed, or
+ * undefined when it sent no exchange. A switch that did not ride (the lock was busy,
+ * nothing was built) runs on its own as before.
+ */
+export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: VenvUnitSpec["host"], leadIn?: (then: Stage | undefined) => Promise<StageOutput | undefined>): Promise<void> {
   // From the switch until verify ends, an interrupt switches back to the last verified version
   // (run by the interrupt handler over a fresh connection, before the host lock is released).
-  const onInterrupt = s.backScript ?? "true";
+  // While the switch may be riding in the work before it, only if it happened.
+  const guarded = leadIn !== undefined && s.oneCommand !== undefined && s.isSwitchedIn !== undefined;
+  const onInterrupt = s.backScript === undefined ? "true" : guarded ? `if ${s.isSwitchedIn}; then ${s.backScript}; fi` : s.backScript;
+  const ifSwitched = guarded ? ` if it was switched in` : "";
   ctx.abortScripts?.set(
     onInterrupt,
     s.back !== undefined
-      ? `interrupted before ${s.noun} ${s.to} was verified: switching back to ${s.back}, the last verified ${s.noun}`
+      ? `interrupted before ${s.noun} ${s.to} was verified: switching back to ${s.back}, the last verified ${s.noun}${ifSwitched}`
       : `interrupted before ${s.noun} ${s.to} was verified: it stays live, unverified (no verified ${s.noun} to go back to); deploy again to verify it`,
   );
+  const detail = (d: string | void) => `(${s.link} -> ${s.to}${d ? `; ${d}` : ""})`;
   try {
-    await ctx.progress.step(`switch ${s.noun}`, () => s.switchIn(), (detail) => `(${s.link} -> ${s.to}${detail ? `; ${detail}` : ""})`);
+    const rode = leadIn === undefined ? undefined : await leadWithSwitch(ctx, s, leadIn);
+    if (rode !== undefined) ctx.progress.ended(`switch ${s.noun}`, detail(rode.detail), rode.seconds);
+    else await ctx.progress.step(`switch ${s.noun}`, () => s.switchIn(), detail);
     const failure = await s.verify();
     if (failure === undefined) return;
     const log = await errorLogTail(ctx, host);
@@ -60,6 +82,20 @@ export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: 
   } finally {
     ctx.abortScripts?.delete(onInterrupt);
   }
+}
+
+/** Run the lead-in with the switch riding at its end; what the switch printed and its seconds, or undefined when it did not run. */
+async function leadWithSwitch(ctx: StepContext, s: Switchover, leadIn: (then: Stage | undefined) => Promise<StageOutput | undefined>): Promise<{ detail: string | void; seconds: number } | undefined> {
+  const one = s.oneCommand;
+  if (one === undefined) {
+    await leadIn(undefined);
+    return undefined;
+  }
+  const ride = ctx.retakeHostLock?.(one.script) ?? { script: one.script, took: (stdout: string) => stdout };
+  const out = await leadIn({ name: `switch ${s.noun}`, script: ride.script });
+  // No exchange (nothing to build): `took` still hears that no try is left on the host.
+  const printed = ride.took(out?.stdout ?? "");
+  return out === undefined || printed === undefined ? undefined : { detail: one.switchedIn(printed), seconds: out.seconds };
 }
 
 /**

@@ -9,7 +9,7 @@ import { plural } from "../plural";
 import { abs, StepContext, stepFailed, unitRecordPath, UnitRecord } from "./context";
 import { assertMatchesModWsgi, parseProbe, probeScript, ProbeResult as PythonProbe } from "./python-probe";
 import { majorMinor } from "../python-compat";
-import { pruneScript, readLinkScript, removeIfEmpty, stdinToFileScript } from "./switch";
+import { linkNamesScript, pruneScript, readLinkScript, removeIfEmpty, stdinToFileScript, textToFileScript } from "./switch";
 import { recordPidAndRun, stopOrphanScript } from "./build-guard";
 import { VENV_REQUIREMENTS_COPY } from "./kept";
 import { rebuildId } from "./rebuild";
@@ -22,7 +22,7 @@ import { VenvInputs, venvAsPlanned } from "./as-planned";
 import { lastVerifiedScript, parseLastVerified, refuseOlderCheckout, restartWedged, Switchover, switchBackId, switchVerifyRevert, touchedSet, VENV_FREEZE_RECORD, venvSwitchScript, verifyVenv } from "./unit-switch";
 import { commitToRecord, RecordedSource } from "../checkout";
 import { loggedScript, remoteLastLine } from "./remote-log";
-import { parseStaged, type Stage, type StagedResult, stagedScript } from "./staged-script";
+import { parseStaged, type Stage, type StagedResult, type StageOutput, stagedScript } from "./staged-script";
 import type { ExecResult } from "../ssh/remote-session";
 import { recordOwnership } from "./inventory";
 
@@ -68,9 +68,16 @@ export async function deployVenv(ctx: StepContext, spec: VenvUnitSpec, options: 
   const target = venvTarget(spec, probe, options);
   const state = venvState(ctx, read, target);
   refuseOlderCheckout(ctx, state.recorded, "venv", target.venvId, path.posix.basename(state.previousTarget) || undefined);
-  const freeze = state.builtFreeze ?? (await buildVenv(ctx, spec, target, inputs, probe, read));
-  // Steps that must finish before the new venv serves go here.
-  await switchVerifyRevert(ctx, venvSwitchover(ctx, spec, target, state, inputs), spec.host);
+  // Steps that must finish before the new venv serves go here. A venv to build takes the
+  // switch into the build's last exchange (with the host lock's try in front of it).
+  let freeze = state.builtFreeze;
+  const build = async (then: Stage | undefined) => {
+    const built = await buildVenv(ctx, spec, target, inputs, probe, read, then);
+    freeze = built.freeze;
+    return built.then;
+  };
+  await switchVerifyRevert(ctx, venvSwitchover(ctx, spec, target, state, inputs), spec.host, freeze === undefined ? build : undefined);
+  if (freeze === undefined) throw new Error("the venv build returned no freeze"); // unreachable: the lead-in ran
   if (options.forceRebuild) await retireDriftedVenv(ctx, spec, target, state);
   if (spec.localFreezeFile !== undefined) fs.writeFileSync(spec.localFreezeFile, freeze);
   await writeUnitRecord(ctx, spec, target.venvId, { recorded: state.recorded, unchanged: path.posix.basename(state.previousTarget) === target.venvId }, pruneScript(spec.host.python, target.venvsDir, `${target.venvsDir}/.history`, target.venvId, spec.keep));
@@ -186,7 +193,7 @@ function venvState(ctx: StepContext, read: VenvRead, target: VenvTarget): VenvSt
  * otherwise the wheel upload and the creation (with a first deploy's seed build, under the
  * host lock) go side by side, then pip install and the freeze in an exchange of their own.
  */
-async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, inputs: VenvInputs, probe: PythonProbe, read: VenvRead): Promise<string> {
+async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, inputs: VenvInputs, probe: PythonProbe, read: VenvRead, then?: Stage): Promise<{ freeze: string; then?: StageOutput }> {
   const { session, place, progress } = ctx;
   const { venvId, venvsDir, venvDir } = target;
   const remoteInstallFile = `${venvsDir}/${venvId}.install.txt`;
@@ -209,28 +216,35 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
   // pip's output goes to a log in the venv, so the heartbeat can show its last line.
   const log = `${venvDir}/.webshare-pip-install.log`;
   const freezeFile = `${venvDir}/${VENV_FREEZE_RECORD}`;
-  const stages = (remoteWheelhouse: string | undefined) =>
-    [
-      { name: "pip install", script: loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...pipSourceArgs(spec, remoteWheelhouse), "-r", remoteInstallFile]), log) },
-      { name: "record pip freeze", script: `${freezeScript(python)} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
-    ] as const;
+  // The build's last command: pip install, the freeze record, then `then` (the switch) when it rides.
+  const stages = (remoteWheelhouse: string | undefined): Stage[] => [
+    { name: "pip install", script: loggedScript(recordPidAndRun(pidFile, [...pip, "install", ...pipSourceArgs(spec, remoteWheelhouse), "-r", remoteInstallFile]), log) },
+    { name: "record pip freeze", script: `${freezeScript(python)} > ${quote(freezeFile)} && ${allOf([["chmod", "0600", freezeFile], ["touch", `${venvDir}/.webshare-ready`], ["rm", "-f", remoteInstallFile, pidFile], ["cat", freezeFile]])}` },
+    ...(then !== undefined ? [then] : []),
+  ];
   // Interrupted (Ctrl+C): stop the remote pip too, not only this process.
   const stopBuild = stopOrphanScript(pidFile, venvDir);
-  /** Run the build's last exchange; a failure removes the new venv dir, so the next run starts clean. */
-  const guarded = async (work: () => Promise<string>): Promise<string> => {
+  /**
+   * Run the build's last exchange; a failure removes the new venv dir, so the next run starts
+   * clean, unless the link names it: the switch rides in that exchange, and an exchange that
+   * failed as a whole (no answer) may have switched it in.
+   */
+  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     ctx.abortScripts?.set(stopBuild, "");
     try {
       return await work();
     } catch (e) {
-      await session.runRaw(place, "clean up failed venv", allOf([["rm", "-rf", venvDir, remoteInstallFile, pidFile]])).catch(() => undefined);
+      const cleanUp = `${allOf([["rm", "-f", remoteInstallFile, pidFile]])} && { ${linkNamesScript(abs(spec.host, spec.venvPath), venvDir)} || ${commandLine(["rm", "-rf", venvDir])}; }`;
+      await session.runRaw(place, "clean up failed venv", cleanUp).catch(() => undefined);
       throw e;
     } finally {
       ctx.abortScripts?.delete(stopBuild);
     }
   };
-  /** The stages' results as progress lines and errors, `createStage` first when it rode along. */
-  const report = async (all: readonly Stage[], staged: StagedResult, r: ExecResult, createStage?: Stage): Promise<string> => {
+  /** The stages' results as progress lines and errors, `createStage` first when it rode along, `then` last. */
+  const report = async (all: readonly Stage[], staged: StagedResult, r: ExecResult, createStage?: Stage): Promise<{ freeze: string; then?: StageOutput }> => {
     const [pipStage, freezeStage] = all.slice(createStage === undefined ? 0 : 1);
+    const freezeAt = all.indexOf(freezeStage!);
     if (createStage !== undefined) {
       if (staged.failed?.stage === createStage) {
         progress.ended("create venv", undefined, undefined, true);
@@ -244,13 +258,18 @@ async function buildVenv(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarge
     }
     const pipDone = staged.done[createStage === undefined ? 0 : 1]!;
     if (createStage !== undefined) progress.ended(pipStage!.name, requirementCount(), pipDone.seconds);
-    if (staged.failed !== undefined) {
+    const failed = staged.failed;
+    if (failed?.stage === freezeStage) {
       progress.ended(freezeStage!.name, undefined, undefined, true);
-      throw await stepFailed(ctx, freezeStage!.name, freezeStage!.script, staged.failed.code, `${staged.failed.stdout}\n${r.stderr}`);
+      throw await stepFailed(ctx, freezeStage!.name, freezeStage!.script, failed.code, `${failed.stdout}\n${r.stderr}`);
     }
-    const frozen = staged.done[staged.done.length - 1]!;
+    const frozen = staged.done[freezeAt]!;
     progress.ended(freezeStage!.name, undefined, frozen.seconds);
-    return frozen.stdout;
+    if (failed !== undefined) {
+      progress.ended(failed.stage.name, undefined, undefined, true);
+      throw await stepFailed(ctx, failed.stage.name, failed.stage.script, failed.code, `${failed.stdout}\n${r.stderr}`);
+    }
+    return { freeze: frozen.stdout, ...(then !== undefined && { then: staged.done[freezeAt + 1] }) };
   };
 
   if (oneExchangeBuild(spec, read, seed)) {
@@ -323,22 +342,31 @@ function oneExchangeBuild(spec: VenvUnitSpec, read: VenvRead, seed: string): boo
   return read.seeds.has(path.posix.basename(seed)) && Object.keys(spec.wheelhouseFiles).every((name) => read.wheels.has(name)) && !spec.upgradePip;
 }
 
+/** The most requirements text a switch carries in its own command text (the rest of it stays far below the host's 128 KiB per argument). */
+const RIDING_TEXT_BYTES = 16 * 1024;
+
 /** Switch the venv link to the new venv (its freeze and requirements with it), verify, or go back to the last verified one. */
 function venvSwitchover(ctx: StepContext, spec: VenvUnitSpec, target: VenvTarget, state: VenvState, inputs: VenvInputs): Switchover {
   const { session, place } = ctx;
   const back = switchBackId(target.venvsDir, path.posix.dirname(abs(spec.host, spec.venvPath)), state.previousTarget, state.lastVerified, target.venvId);
   let touched = new Set<string>();
+  const switchedIn = (stdout: string) => {
+    touched = touchedSet(stdout);
+    return `touched ${plural(touched.size, "entry point")}`;
+  };
+  // The venv keeps the requirements it serves: the switch copies them into place, and so does a rollback.
+  const keepRequirements = `${target.venvDir}/${VENV_REQUIREMENTS_COPY}`;
+  // Riding at the end of the build's command, the switch has no stdin of its own: the
+  // requirements travel in its text, when they are small enough to.
+  const rides = Buffer.byteLength(inputs.requirementsText) <= RIDING_TEXT_BYTES;
   return {
     noun: "venv",
     link: spec.venvPath,
     to: target.venvId,
     back,
-    switchIn: async () => {
-      // The venv keeps the requirements it serves (written from stdin in the same exchange): the switch copies them into place, and so does a rollback.
-      const keepRequirements = stdinToFileScript(`${target.venvDir}/${VENV_REQUIREMENTS_COPY}`);
-      touched = touchedSet((await session.run(place, "switch venv", `${keepRequirements} && ${venvSwitchScript(spec, target.venvDir)}`, { stdin: inputs.requirementsText })).stdout);
-      return `touched ${plural(touched.size, "entry point")}`;
-    },
+    switchIn: async () => switchedIn((await session.run(place, "switch venv", `${stdinToFileScript(keepRequirements)} && ${venvSwitchScript(spec, target.venvDir)}`, { stdin: inputs.requirementsText })).stdout),
+    ...(rides && { oneCommand: { script: `${textToFileScript(keepRequirements, inputs.requirementsText)} && ${venvSwitchScript(spec, target.venvDir)}`, switchedIn } }),
+    isSwitchedIn: linkNamesScript(abs(spec.host, spec.venvPath), target.venvDir),
     verify: () => verifyVenv(ctx, spec, target.venvId, touched),
     ...(back !== undefined && { backScript: venvSwitchScript(spec, `${target.venvsDir}/${back}`) }),
     verifyBack: () => verifyVenv(ctx, spec, back!, touched),

@@ -7,7 +7,7 @@ import { deployApp } from "../../lib/lifecycle/app";
 import { rollback } from "../../lib/lifecycle/rollback";
 import type { StepContext } from "../../lib/lifecycle/context";
 import { Progress } from "../../lib/progress";
-import { errorText } from "../../lib/errors";
+import { errors, errorText } from "../../lib/errors";
 import { installIdentity } from "../../lib/install-identity";
 import { hashFlatDir, hashTree } from "../../lib/local-files";
 import { apacheConfigOf, renderedHashes } from "../../lib/render/unit-files";
@@ -23,6 +23,9 @@ import { databaseYmlDigest } from "../../lib/database-yml";
 import { secretDigest } from "../../lib/secrets";
 import { hostLock } from "../../lib/lifecycle/host-lock";
 import { LockingSession } from "../../lib/host/locking-session";
+import { ForwardingSession } from "../../lib/ssh/forwarding-session";
+import type { ExecResult, FilesAndScript, RemoteSession } from "../../lib/ssh/remote-session";
+import type { Place } from "../../lib/errors";
 
 /**
  * The middle tier: the real lifecycle (deployVenv, deployApp, rollback) runs its generated
@@ -177,14 +180,14 @@ describe("venv deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] venv ${first} already built for these inputs: reusing it`);
   });
 
-  it("with the seed and the wheels on the host, a build is one exchange (create, pip install, freeze record); going back to a kept venv costs three exchanges", async () => {
+  it("with the seed and the wheels on the host, a build is one exchange (create, pip install, freeze record, and the switch); going back to a kept venv costs three exchanges", async () => {
     await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
     const first = live("private/venv");
     world.session.steps.length = 0;
     world.lines.length = 0;
     await deployVenvSeeded(world.ctx, venvSpec("2.0.0"));
     // The probe's read lists the ready seeds and the wheelhouse: nothing to upload or build first.
-    expect(world.session.steps).toEqual(["check Python", "pip install", "switch venv", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["check Python", "pip install", "record unit and prune"]);
     expect(world.lines).toContainEqual("[t/unit] wheelhouse: the host has all 5 wheels already");
     expect(world.lines).toContainEqual("[t/unit] create venv and pip install started");
     // Each step still gets its own line, with the seconds the host measured for it.
@@ -194,7 +197,10 @@ describe("venv deploy", () => {
       expect.stringMatching(/^\[t\/unit\] pip install \(1 requirement\) \d+\.\ds$/),
       expect.stringMatching(/^\[t\/unit\] record pip freeze \d+\.\ds$/),
     ]);
+    // The switch rode at the end of that exchange; its line follows the build's.
+    expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] switch venv \(private\/venv -> [0-9a-f]{16}; touched 0 entry points\) \d+\.\ds$/));
     expect(read("private/requirements.txt")).toContain("webshare-greeting");
+    expect(fs.statSync(path.join(world.home, "private/requirements.txt")).mode & 0o777).toBe(0o600);
     expect(read("private/freeze.txt")).toContain("webshare-greeting==2.0.0");
     world.session.steps.length = 0;
     await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
@@ -203,6 +209,26 @@ describe("venv deploy", () => {
     expect(world.session.steps).toEqual(["check Python", "switch venv", "record unit and prune"]);
     expect(read("private/freeze.txt")).toContain("webshare-greeting==1.0.0");
     expect(fs.statSync(path.join(world.home, "private/venv/.webshare-requirements.txt")).mode & 0o777).toBe(0o600);
+  });
+
+  it("the requirements ride in the switch's text quoted, byte for byte; past 16 KiB they go on stdin, in a switch of its own", async () => {
+    await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
+    const hostile = "# it's $(touch pwned) `touch pwned2` \"q\" \\ %s\nwebshare-greeting\n";
+    const withRequirements = (greeting: string, text: string) => {
+      const spec = venvSpec(greeting);
+      fs.writeFileSync(spec.requirementsFile!, text);
+      return spec;
+    };
+    world.session.steps.length = 0;
+    await deployVenvSeeded(world.ctx, withRequirements("2.0.0", hostile));
+    expect(world.session.steps).toEqual(["check Python", "pip install", "record unit and prune"]);
+    expect(read("private/requirements.txt")).toBe(hostile);
+    expect(fs.readdirSync(world.home).filter((n) => n.startsWith("pwned"))).toEqual([]);
+    const long = `${hostile}${"# padding\n".repeat(2000)}`;
+    world.session.steps.length = 0;
+    await deployVenvSeeded(world.ctx, withRequirements("1.0.0", long));
+    expect(world.session.steps).toContain("switch venv");
+    expect(read("private/requirements.txt")).toBe(long);
   });
 
   it("a wheel the host lacks is uploaded in one exchange, beside the venv's creation: the probe's read already listed the wheelhouse", async () => {
@@ -214,7 +240,7 @@ describe("venv deploy", () => {
     world.lines.length = 0;
     await deployVenvSeeded(world.ctx, venvSpec("2.0.0"));
     const steps = world.session.steps;
-    expect([steps[0], [...steps.slice(1, 3)].sort(), ...steps.slice(3)]).toEqual(["check Python", ["create venv", "upload wheelhouse"], "pip install", "switch venv", "record unit and prune"]);
+    expect([steps[0], [...steps.slice(1, 3)].sort(), ...steps.slice(3)]).toEqual(["check Python", ["create venv", "upload wheelhouse"], "pip install", "record unit and prune"]);
     expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] upload wheelhouse \(1 new of 5 wheels\) \d+\.\ds$/));
     expect(fs.readdirSync(hostWheels)).toContain(gone);
     expect(fs.readdirSync(hostWheels).filter((n) => n.startsWith(".incoming-"))).toEqual([]);
@@ -328,12 +354,12 @@ describe("app deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] release ${first} already on the host: reusing it`);
   });
 
-  it("a first deploy writes the hoster's Apache snippet (0600, byte for byte) with the switch: four exchanges, as a code change", async () => {
+  it("a first deploy writes the hoster's Apache snippet (0600, byte for byte) with the switch: three exchanges, as a code change", async () => {
     world.session.steps.length = 0;
     // A URL path that quotes, substitutes and globs, should anything run it.
     const spec = appSpec({ "app.py": "app = 1\n", "static/site.css": "a {}\n" }, hostSpec(), { "/st'at $(echo x) `id` *": "static" });
     await deployApp(world.ctx, spec);
-    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "record unit and prune"]);
     const dir = path.join(world.home, ".webshare/apache");
     const [snippet] = fs.readdirSync(dir);
     expect(fs.statSync(path.join(dir, snippet!)).mode & 0o777).toBe(0o600);
@@ -342,14 +368,17 @@ describe("app deploy", () => {
     expect(world.lines).toContainEqual(`[t/unit] Apache is managed by the hoster: send them this config (also written to ${path.join(dir, snippet!)}):`);
   });
 
-  it("a code change costs four exchanges with the host: read, build (the changed files, the seed of the rest, shared links, import check), switch, record", async () => {
+  it("a code change costs three exchanges with the host: read, build and switch (the changed files, the seed of the rest, shared links, import check, the switch), record", async () => {
     await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n", "lib/util.py": "u = 1\n", "static/site.css": "a {}\n" }));
     world.session.steps.length = 0;
     world.lines.length = 0;
     await deployApp(world.ctx, appSpec({ "app.py": "app = 2\n", "lib/util.py": "u = 1\n", "static/site.css": "a {}\n" }));
     // The Apache config is read with the release state; the entry point and manifest travel with the changed file.
-    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "record unit and prune"]);
     expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/unit\] upload app \(1 file uploaded, 0 removed, release [0-9a-f]{16}\) \d+\.\ds$/));
+    // The switch rode at the end of the build's exchange, and still says so on its own line, after the build's.
+    const switched = world.lines.findIndex((l) => /^\[t\/unit\] switch release \(public -> [0-9a-f]{16}\) \d+\.\ds$/.test(l));
+    expect(switched).toBeGreaterThan(world.lines.findIndex((l) => l.includes("import check")));
     expect(fs.readFileSync(path.join(world.home, "public/app.py"), "utf8")).toBe("app = 2\n");
     expect(fs.readFileSync(path.join(world.home, "public/lib/util.py"), "utf8")).toBe("u = 1\n");
     expect(fs.existsSync(path.join(world.home, "public/wwwshare.wsgi"))).toBe(true);
@@ -370,20 +399,20 @@ describe("app deploy", () => {
     expect(read("private/secrets/api-key")).toBe("key-1\n");
     world.session.steps.length = 0;
     await deployApp(world.ctx, withSecrets({ "app.py": "app = 2\n" }));
-    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "record unit and prune"]);
     fs.writeFileSync(secret, "key-2\n");
     world.session.steps.length = 0;
     world.lines.length = 0;
     await deployApp(world.ctx, withSecrets({ "app.py": "app = 3\n" }));
     // A changed secret rides with the release's upload: no exchange of its own.
-    expect(world.session.steps).toEqual(["read current release", "upload app", "switch release", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "record unit and prune"]);
     expect(world.lines).toContainEqual("[t/unit] install secrets (1 file: private/secrets/api-key, mode 0600)");
     expect(read("private/secrets/api-key")).toBe("key-2\n");
-    // The same release again with another secret: the write alone, in one exchange.
+    // The same release again with another secret: the write and the switch, in one exchange.
     fs.writeFileSync(secret, "key-3\n");
     world.session.steps.length = 0;
     await deployApp(world.ctx, withSecrets({ "app.py": "app = 3\n" }));
-    expect(world.session.steps).toEqual(["read current release", "install secrets", "switch release", "record unit and prune"]);
+    expect(world.session.steps).toEqual(["read current release", "install secrets", "record unit and prune"]);
     expect(read("private/secrets/api-key")).toBe("key-3\n");
     expect(fs.statSync(path.join(world.home, "private/secrets/api-key")).mode & 0o777).toBe(0o600);
   });
@@ -466,6 +495,82 @@ describe("apps of one host build at once (host/locking-session.ts)", () => {
   }, 60_000);
 });
 
+/** A session whose exchanges with files run `then` between their first part (`before`) and the rest. */
+class AfterBefore extends ForwardingSession {
+  constructor(inner: RemoteSession, private readonly then: () => Promise<void>) {
+    super(inner);
+  }
+  async runWithFiles(place: Place, step: string, request: FilesAndScript): Promise<ExecResult & { code: number }> {
+    const { before, ...rest } = request;
+    if (before === undefined) return this.inner.runWithFiles(place, step, request);
+    await this.inner.run(place, step, before);
+    await this.then();
+    return this.inner.runWithFiles(place, step, rest);
+  }
+}
+
+describe("the switch rides at the end of the build's exchange, behind the host lock's try", () => {
+  /** A unit as provision runs it: its own session, its unit lock, the host lock carried by its commands. */
+  const unitContext = (unit: string, ownDir: string, duringBuild?: () => Promise<void>) => {
+    const session = new LocalShellSession(world.home);
+    const inner = duringBuild === undefined ? session : new AfterBefore(session, duringBuild);
+    const base: StepContext = { ...world.ctx, session: inner, place: { unit, target: session.target } };
+    const lock = hostLock(base, hostSpec(), [ownDir]);
+    const locked = new LockingSession(inner, lock);
+    const ctx: StepContext = { ...base, session: locked, withoutHostLock: locked.withoutHostLock, retakeHostLock: locked.retakeWith, lockRelease: lock.inline };
+    return { ctx, lock, session };
+  };
+
+  it("a code change under the unit's locks: three exchanges (read, build and switch, record), and the last releases the locks", async () => {
+    const first = appSpec({ "app.py": "app = 1\n" });
+    const a = unitContext("t/app", first.releasesDir);
+    await deployApp(a.ctx, first).finally(() => a.lock.release());
+    const b = unitContext("t/app", first.releasesDir);
+    await deployApp(b.ctx, appSpec({ "app.py": "app = 2\n" })).finally(() => b.lock.release());
+    expect(b.session.steps).toEqual(["take host lock", "upload app", "record unit and prune"]);
+    expect(read("public/app.py")).toBe("app = 2\n");
+    expect(fs.readdirSync(path.join(world.home, ".webshare")).filter((n) => n.startsWith("lock"))).toEqual([]);
+  });
+
+  it("an answer lost after the host ran the build and the switch: the failed deploy's cleanup leaves the release it switched in", async () => {
+    const first = appSpec({ "app.py": "app = 1\n" });
+    await deployApp(world.ctx, first);
+    // The host ran the whole exchange, then the answer was lost (an agent killed on the host: the connection stays).
+    class LostAnswer extends ForwardingSession {
+      async runWithFiles(place: Place, step: string, request: FilesAndScript): Promise<ExecResult & { code: number }> {
+        await this.inner.runWithFiles(place, step, request);
+        throw errors.connectionLost(place, step);
+      }
+    }
+    const ctx: StepContext = { ...world.ctx, session: new LostAnswer(world.session) };
+    const message = await failure(deployApp(ctx, appSpec({ "app.py": "app = 2\n" })));
+    expect(message).toContain('"upload app"');
+    expect(world.session.steps).toContain("clean up failed upload");
+    // The link names the new release, and it is still there: nothing serves a removed dir.
+    expect(read("public/app.py")).toBe("app = 2\n");
+  });
+
+  it("the host lock taken by another unit while the build ran: the switch waits for it, then runs on its own", async () => {
+    const first = appSpec({ "app.py": "app = 1\n" });
+    const a = unitContext("t/app", first.releasesDir);
+    await deployApp(a.ctx, first).finally(() => a.lock.release());
+    const before = live("public");
+    const other = unitContext("t/other", "private/releases/other");
+    // The build's exchange: its first part lets go of the host lock; the other unit takes it right then.
+    const b = unitContext("t/app", first.releasesDir, async () => other.lock.acquire());
+    const deploying = deployApp(b.ctx, appSpec({ "app.py": "app = 2\n" })).finally(() => b.lock.release());
+    while (!world.lines.some((l) => l.includes("waiting for the host lock held by"))) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(live("public")).toBe(before); // built, not switched: the other unit holds the host lock
+    await other.lock.release();
+    await deploying;
+    expect(live("public")).not.toBe(before);
+    expect(read("public/app.py")).toBe("app = 2\n");
+    expect(world.lines).toContainEqual(expect.stringMatching(/took the host lock after waiting/));
+    expect(b.session.steps.at(-1)).toBe("record unit and prune");
+    expect(world.lines.filter((l) => /switch release \(public -> /.test(l))).toHaveLength(2);
+  }, 30_000);
+});
+
 describe("going back means going to the last verified version", () => {
   it("after an interrupted deploy left an unverified release live, a failed deploy goes back to the last verified one", async () => {
     await deployApp(world.ctx, appSpec({ "app.py": "app = 1\n" }));
@@ -502,10 +607,17 @@ describe("going back means going to the last verified version", () => {
     world.site.onRequest = () => (seen ??= [...registered.entries()][0]);
     await deployApp(ctx, appSpec({ "app.py": "app = 2\n" }));
     expect(registered.size).toBe(0);
-    expect(seen![1]).toMatch(new RegExp(`^interrupted before release [0-9a-f]{16} was verified: switching back to ${verified}, the last verified release$`));
+    expect(seen![1]).toMatch(new RegExp(`^interrupted before release [0-9a-f]{16} was verified: switching back to ${verified}, the last verified release if it was switched in$`));
     // What the interrupt handler runs over a fresh connection: the new release goes, the verified one serves.
     await world.session.run(world.ctx.place, "abort", seen![0]);
     expect(live("public")).toBe(verified);
+    // The switch rides in the build's exchange, so an interrupt may come before it ran: then
+    // the switch back does nothing, and no daemon restarts (the entry point is not touched).
+    const entryPoint = path.join(world.home, "public/wwwshare.wsgi");
+    fs.utimesSync(entryPoint, new Date(1_000_000), new Date(1_000_000));
+    await world.session.run(world.ctx.place, "abort", seen![0]);
+    expect(live("public")).toBe(verified);
+    expect(fs.statSync(entryPoint).mtimeMs).toBe(1_000_000);
   });
 });
 

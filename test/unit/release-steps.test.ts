@@ -204,12 +204,12 @@ describe("import check", () => {
     expect(await failure(deployApp(ctx, appSpec({ "app.py": GOOD })))).toContain('WEBSHARE_IMPORT_CHECK_SECONDS is "soon", but it must be a whole number of seconds, 1-3600');
   });
 
-  it("rides in the upload's exchange, with a line of its own and the seconds the host measured", async () => {
+  it("rides in the upload's exchange (the switch too), with a line of its own and the seconds the host measured", async () => {
     await deployApp(world.ctx, appSpec({ "app.py": GOOD }));
     world.session.steps.length = 0;
     world.lines.length = 0;
     await deployApp(world.ctx, appSpec({ "app.py": `${GOOD}\n# changed\n` }));
-    expect(world.session.steps.slice(0, 3)).toEqual(["read current release", "upload app", "switch release"]);
+    expect(world.session.steps).toEqual(["read current release", "upload app", "record unit and prune"]);
     expect(world.lines).toContainEqual(expect.stringMatching(/^\[t\/app\] import check \(app:app imports\) \d+\.\ds$/));
   });
 
