@@ -42,6 +42,9 @@ export class WebshareError extends Error {
     return this.stack ?? this.render();
   }
 }
+
+/** The connection (or the host's command agent) went away before a command answered: it may still have run. */
+export class ConnectionLostError extends WebshareError {}
 Object.defineProperty(WebshareError.prototype, "name", { value: "WebshareError", enumerable: false, writable: true, configurable: true });
 
 /** This package's own compiled code (lib/, constructs/, index.js), whose frames a user never needs. */
@@ -141,9 +144,9 @@ export const errors = {
     ),
 
   connectionLost: (place: Place, step: string) =>
-    new WebshareError(
+    new ConnectionLostError(
       `${at(place)}: the SSH connection dropped during "${step}"`,
-      "the live site was not switched; run the deploy again once the host is reachable",
+      "the live site is unchanged unless the switch that ends a build had already run on the host; run the deploy again once the host is reachable: it verifies what serves, and goes back to the last verified version if that does not serve",
     ),
 
   remoteCommandFailed: (place: Place, step: string, command: string, code: number, output: string) =>

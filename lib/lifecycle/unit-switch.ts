@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { AppUnitSpec, VenvUnitSpec } from "../spec";
 import { allOf, commandLine, quote } from "../shell";
-import { errors } from "../errors";
+import { ConnectionLostError, errors } from "../errors";
 import { plural } from "../plural";
 import { abs, StepContext } from "./context";
 import { switchSymlinkScript, touchExistingScript } from "./switch";
@@ -92,7 +92,14 @@ async function leadWithSwitch(ctx: StepContext, s: Switchover, leadIn: (then: St
     return undefined;
   }
   const ride = ctx.retakeHostLock?.(one.script) ?? { script: one.script, took: (stdout: string) => stdout };
-  const out = await leadIn({ name: `switch ${s.noun}`, script: ride.script });
+  let out: StageOutput | undefined;
+  try {
+    out = await leadIn({ name: `switch ${s.noun}`, script: ride.script });
+  } catch (e) {
+    // A command that answered (a failed stage) left no try on the host; one cut off may have.
+    if (!(e instanceof ConnectionLostError)) ride.took("");
+    throw e;
+  }
   // No exchange (nothing to build): `took` still hears that no try is left on the host.
   const printed = ride.took(out?.stdout ?? "");
   return out === undefined || printed === undefined ? undefined : { detail: one.switchedIn(printed), seconds: out.seconds };

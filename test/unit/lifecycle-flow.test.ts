@@ -550,6 +550,25 @@ describe("the switch rides at the end of the build's exchange, behind the host l
     expect(read("public/app.py")).toBe("app = 2\n");
   });
 
+  it("a build that failed with an answer leaves no cancel mark; one whose answer was cut off leaves it for the try it may have left running", async () => {
+    const first = appSpec({ "app.py": "app = 1\n" });
+    const a = unitContext("t/app", first.releasesDir);
+    await deployApp(a.ctx, first).finally(() => a.lock.release());
+    const marks = () => fs.readdirSync(path.join(world.home, ".webshare")).filter((n) => n.startsWith("lock"));
+    const failed = unitContext("t/app", first.releasesDir, async () => {
+      throw new Error("the host answered: no space left on device");
+    });
+    expect(await failure(deployApp(failed.ctx, appSpec({ "app.py": "app = 2\n" })).finally(() => failed.lock.release()))).toContain("no space left");
+    expect(marks()).toEqual([]);
+    const cut = unitContext("t/app", first.releasesDir, async () => {
+      throw errors.connectionLost({ unit: "t/app", target: "tester@middle-tier" }, "upload app");
+    });
+    const message = await failure(deployApp(cut.ctx, appSpec({ "app.py": "app = 3\n" })).finally(() => cut.lock.release()));
+    expect(message).toContain("the live site is unchanged unless the switch that ends a build had already run on the host");
+    expect(marks()).toEqual([expect.stringMatching(/^lock\.cancel-[0-9a-f]{16}$/)]);
+    expect(read("public/app.py")).toBe("app = 1\n");
+  });
+
   it("the host lock taken by another unit while the build ran: the switch waits for it, then runs on its own", async () => {
     const first = appSpec({ "app.py": "app = 1\n" });
     const a = unitContext("t/app", first.releasesDir);
