@@ -17,6 +17,7 @@ import { runReleaseCommands } from "./release-commands";
 import { comparedFiles, digestsScript, parseDigests } from "./secrets";
 import { storeObjectsScript } from "./release-seed";
 import { buildRelease, MANIFEST } from "./release-build";
+import type { Stage } from "./staged-script";
 
 /**
  * App lifecycle. Create: check the inputs against the plan, upload only changed files into a
@@ -73,25 +74,23 @@ export async function deployApp(ctx: StepContext, spec: AppUnitSpec, options: De
   // secrets, shared dir; the unit lock keeps them), so other units of the host may work
   // meanwhile; the Apache config, the switch and the reload are the host's (host lock).
   const ownWork = ctx.withoutHostLock ?? (<T>(work: () => Promise<T>) => work());
-  // A self-managed config that changed is tested, in exchanges of its own, after the build.
-  const configExchanges = spec.host.apache.mode === "self" && state.apacheConfig !== inputs.apacheConfig;
-  if ((spec.releaseCommands ?? []).length > 0 || configExchanges) {
+  // The switch rides at the end of the build's exchange (with the host lock's try in front
+  // of it) when nothing runs between them: no release commands, and no config exchange (a
+  // self-managed config that changed is tested after the build, in exchanges of its own).
+  const rides = (spec.releaseCommands ?? []).length === 0 && !(spec.host.apache.mode === "self" && state.apacheConfig !== inputs.apacheConfig);
+  if (!rides) {
     await ownWork(async () => {
       // One exchange: upload, database.yml, secrets, shared links, import check (release-build.ts).
       // Before the Apache config, so a release that fails them leaves the installed config alone.
       await buildRelease(ctx, spec, target, state, inputs, options);
       await runReleaseCommands(ctx, spec, target, state);
     });
-    const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig }, { withSwitch: true });
-    // Steps that must finish before the new release serves go here.
-    await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host);
-  } else {
-    // Nothing runs between the build and the switch, so the switch rides at the end of the
-    // build's exchange (with the host lock's try in front of it). The config needs no
-    // exchange here: managed, the snippet is written by the switch; self-managed, unchanged.
-    const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig }, { withSwitch: true });
-    await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host, (then) => ownWork(() => buildRelease(ctx, spec, target, state, inputs, { ...options, ...(then !== undefined && { then }) })));
   }
+  // Riding, this sends nothing: managed, the snippet is written by the switch; self-managed, unchanged.
+  const config = await installApacheConfig(ctx, spec, inputs.apacheConfig, { previous: state.apacheConfig }, { withSwitch: true });
+  // Steps that must finish before the new release serves go here.
+  const build = (then: Stage | undefined) => ownWork(() => buildRelease(ctx, spec, target, state, inputs, { ...options, ...(then !== undefined && { then }) }));
+  await switchVerifyRevert(ctx, releaseSwitchover(ctx, spec, target, state, config), spec.host, rides ? build : undefined);
   if (options.forceRebuild) await retireDriftedRelease(ctx, target, state);
   // The store keeps a pristine copy of each file content the kept releases hold (lifecycle/release-seed.ts).
   const prune = `${pruneScript(spec.host.python, target.releasesDir, `${target.releasesDir}/.history`, target.releaseId, spec.keep)} && ${storeObjectsScript(spec.host.python, target.releasesDir, target.releaseId)}`;
@@ -262,7 +261,6 @@ function restoreConfigScript(target: string, previous: string | undefined): stri
   if (previous === undefined) return commandLine(["rm", "-f", target]);
   return textToFileScript(target, previous);
 }
-
 
 async function restoreConfig(ctx: StepContext, target: string, previous: string | undefined): Promise<void> {
   if (previous === undefined) await ctx.session.runRaw(ctx.place, "restore Apache config", commandLine(["rm", "-f", target]));
