@@ -37,10 +37,21 @@ is_kept() { # NAME
   return 1
 }
 
+# rm -rf, tried again when it fails: the user's mod_wsgi daemons keep running while the home
+# is wiped, and one that imports meanwhile writes a __pycache__ into a dir being removed
+# ("Directory not empty").
+remove() { # PATH
+  for _ in 1 2 3 4; do
+    rm -rf -- "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  rm -rf -- "$1"
+}
+
 # find -mindepth 1 -maxdepth 1 lists the home's entries (dot entries too) without following
 # symlinks; rm -rf on a symlink removes the link, never its target.
 while IFS= read -r -d '' entry; do
-  is_kept "$(basename "${entry}")" || rm -rf -- "${entry}"
+  is_kept "$(basename "${entry}")" || remove "${entry}"
 done < <(find "${home}" -mindepth 1 -maxdepth 1 -print0)
 
 if [[ ${user} == "${SELF_USER}" ]]; then
@@ -48,7 +59,7 @@ if [[ ${user} == "${SELF_USER}" ]]; then
   while IFS= read -r -d '' entry; do
     case $(basename "${entry}") in
       httpd.conf | logs | run) ;;
-      *) rm -rf -- "${entry}" ;;
+      *) remove "${entry}" ;;
     esac
   done < <(find "${SELF_APACHE}" -mindepth 1 -maxdepth 1 -print0 2>/dev/null || true)
   install -d -m 0755 -o "${SELF_USER}" -g "${SELF_USER}" "${SELF_APACHE}" "${SELF_SITES}"
