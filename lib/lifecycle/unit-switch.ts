@@ -35,7 +35,7 @@ export interface Switchover {
    * `leadIn`). `switchedIn` takes what it printed, wherever it ran, and gives the detail.
    */
   readonly oneCommand?: { readonly script: string; switchedIn(stdout: string): string | void };
-  /** Shell test, true once the link names the one switched in (guards an interrupt's switch back while the switch may be riding). */
+  /** Shell test, true once the link names the one switched in (guards an interrupt's switch back registered before a lead-in). */
   readonly isSwitchedIn?: string;
   /** The verified reload of what `switchIn` made live; undefined when it serves. */
   verify(): Promise<VerifyFailure | undefined>;
@@ -59,8 +59,9 @@ export interface Switchover {
 export async function switchVerifyRevert(ctx: StepContext, s: Switchover, host: VenvUnitSpec["host"], leadIn?: (then: Stage | undefined) => Promise<StageOutput | undefined>): Promise<void> {
   // From the switch until verify ends, an interrupt switches back to the last verified version
   // (run by the interrupt handler over a fresh connection, before the host lock is released).
-  // While the switch may be riding in the work before it, only if it happened.
-  const guarded = leadIn !== undefined && s.oneCommand !== undefined && s.isSwitchedIn !== undefined;
+  // Registered before the lead-in (the switch may ride at its end), so only if it happened:
+  // an interrupt during the build itself must switch nothing back nor restart anything.
+  const guarded = leadIn !== undefined && s.isSwitchedIn !== undefined;
   const onInterrupt = s.backScript === undefined ? "true" : guarded ? `if ${s.isSwitchedIn}; then ${s.backScript}; fi` : s.backScript;
   const ifSwitched = guarded ? ` if it was switched in` : "";
   ctx.abortScripts?.set(

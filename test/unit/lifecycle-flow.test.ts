@@ -211,7 +211,7 @@ describe("venv deploy", () => {
     expect(fs.statSync(path.join(world.home, "private/venv/.webshare-requirements.txt")).mode & 0o777).toBe(0o600);
   });
 
-  it("the requirements ride in the switch's text quoted, byte for byte; past 16 KiB they go on stdin, in a switch of its own", async () => {
+  it("the requirements ride in the switch's text quoted, byte for byte; past 16 KiB they go on stdin, in a switch of its own, and an interrupt during that build switches nothing", async () => {
     await deployVenvSeeded(world.ctx, venvSpec("1.0.0"));
     const hostile = "# it's $(touch pwned) `touch pwned2` \"q\" \\ %s\nwebshare-greeting\n";
     const withRequirements = (greeting: string, text: string) => {
@@ -224,11 +224,32 @@ describe("venv deploy", () => {
     expect(world.session.steps).toEqual(["check Python", "pip install", "record unit and prune"]);
     expect(read("private/requirements.txt")).toBe(hostile);
     expect(fs.readdirSync(world.home).filter((n) => n.startsWith("pwned"))).toEqual([]);
+    // The 1.0.0 venv is built again (no longer ready), so its switch follows a build.
+    const live2 = live("private/venv");
+    for (const id of fs.readdirSync(path.join(world.home, VENVS)).filter((d) => /^[0-9a-f]{16}$/.test(d) && d !== live2)) fs.rmSync(path.join(world.home, VENVS, id, ".webshare-ready"), { force: true });
+    // While it builds, an interrupt's switch back must change nothing: the switch has not run.
+    const entryPoint = path.join(world.home, "public/wwwshare.wsgi");
+    fs.mkdirSync(path.dirname(entryPoint), { recursive: true });
+    fs.writeFileSync(entryPoint, "");
+    fs.utimesSync(entryPoint, new Date(1_000_000), new Date(1_000_000));
+    const registered = new Map<string, string>();
+    const seen: { notes: string[]; link: string; mtime: number }[] = [];
+    const interruptDuringBuild = new (class extends ForwardingSession {
+      async runRaw(place: Place, step: string, script: string, stdin?: string): Promise<ExecResult & { code: number }> {
+        if (step === "pip install") {
+          for (const abort of registered.keys()) await this.inner.run(place, "abort", abort);
+          seen.push({ notes: [...registered.values()].filter((n) => n !== ""), link: live("private/venv"), mtime: fs.statSync(entryPoint).mtimeMs });
+        }
+        return this.inner.runRaw(place, step, script, stdin);
+      }
+    })(world.session);
     const long = `${hostile}${"# padding\n".repeat(2000)}`;
     world.session.steps.length = 0;
-    await deployVenvSeeded(world.ctx, withRequirements("1.0.0", long));
-    expect(world.session.steps).toContain("switch venv");
+    await deployVenvSeeded({ ...world.ctx, session: interruptDuringBuild, abortScripts: registered }, withRequirements("1.0.0", long));
+    expect(world.session.steps).toEqual(["check Python", "abort", "abort", "pip install", "switch venv", "record unit and prune"]);
+    expect(seen).toEqual([{ notes: [expect.stringMatching(/^interrupted before venv [0-9a-f]{16} was verified: switching back to [0-9a-f]{16}, the last verified venv if it was switched in$/)], link: live2, mtime: 1_000_000 }]);
     expect(read("private/requirements.txt")).toBe(long);
+    expect(live("private/venv")).not.toBe(live2);
   });
 
   it("a wheel the host lacks is uploaded in one exchange, beside the venv's creation: the probe's read already listed the wheelhouse", async () => {
